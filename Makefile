@@ -1,0 +1,72 @@
+# DMAC Containers — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+PORT ?= 8888
+# nbval: strict output comparison, one sanitize file, a bound on every cell
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
+
+lab: setup ## open the course in JupyterLab (sets everything up first)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser --ip=127.0.0.1 \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,) 00-setup-and-preflight.ipynb
+
+test: setup ## run the whole test suite: helpers' pytest + nbval over every notebook
+	$(VENV)/bin/pytest tests $(NBVAL) $(NOTEBOOKS)
+
+setup: env daemon images ## environment, Docker daemon and base images (idempotent)
+
+env: $(VENV)/.installed ## create the Python environment (.venv)
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+daemon: env ## make sure a Docker daemon answers (installs and starts one as root on Debian/Ubuntu)
+	$(PY) -m helpers.setup daemon
+
+images: env ## make sure the base images exist (pull, or bootstrap offline)
+	$(PY) -m helpers.setup images
+
+preflight: env ## print this machine's readiness report
+	$(PY) -m helpers.preflight
+
+test-helpers: setup ## only the helpers' tests
+	$(VENV)/bin/pytest tests
+
+test-notebooks: setup ## only the notebooks (nbval); NB=notebooks/05-... for one
+	$(VENV)/bin/pytest $(NBVAL) $(or $(NB),$(NOTEBOOKS))
+
+run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=... to choose)
+	@mkdir -p build/run
+	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
+	  echo "papermill $$nb"; \
+	  $(VENV)/bin/papermill --log-level WARNING $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) || exit 1; \
+	done
+
+outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)
+	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
+	  echo "executing $$nb"; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; \
+	done
+
+lint: env ## ruff over helpers, tests and notebooks
+	$(VENV)/bin/ruff check helpers tests notebooks
+
+clean: env ## remove this namespace's course resources (labelled only) and build/
+	$(PY) -m helpers.cleanup
+	rm -rf build
+
+clean-all: env ## remove every course namespace and the bootstrapped base images
+	$(PY) -m helpers.cleanup --all-namespaces --include-base
+	rm -rf build

@@ -1,0 +1,155 @@
+"""Remove what the course created, by label and namespace only.
+
+Resources without the course label are never touched, whatever their names. Run as
+``python -m helpers.cleanup`` (``make clean``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from . import course
+from .daemon import client
+
+
+class Removed(list):
+    """A list of removed resources that shows nothing as a cell's last value (a summary was printed)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, order=True)
+class Resource:
+    kind: str  # container | image | volume | network
+    name: str
+    namespace: str
+
+
+def _filters(ns: str | None, all_namespaces: bool) -> dict[str, str]:
+    return {"label": course.LABEL if all_namespaces else course.label_filter(ns)}
+
+
+def resources(ns: str | None = None, *, all_namespaces: bool = False) -> list[Resource]:
+    """The course's resources in namespace ``ns`` (default: the current one), sorted."""
+    dc = client()
+    flt = _filters(ns, all_namespaces)
+    found: list[Resource] = []
+    for c in dc.containers.list(all=True, filters=flt):
+        found.append(Resource("container", c.name, c.labels.get(course.LABEL, "")))
+    for i in dc.images.list(filters=flt):
+        name = i.tags[0] if i.tags else i.short_id
+        found.append(Resource("image", name, (i.labels or {}).get(course.LABEL, "")))
+    for v in dc.volumes.list(filters=flt):
+        found.append(Resource("volume", v.name, (v.attrs.get("Labels") or {}).get(course.LABEL, "")))
+    for n in dc.networks.list(filters=flt):
+        found.append(Resource("network", n.name, (n.attrs.get("Labels") or {}).get(course.LABEL, "")))
+    return sorted(found)
+
+
+def remove(
+    ns: str | None = None, *, all_namespaces: bool = False, include_base: bool = False, verbose: bool = True
+) -> list[Resource]:
+    """Remove the course's containers, images, volumes and networks of one namespace (or all).
+
+    ``include_base`` also removes base images that the course bootstrapped itself (never pulled ones).
+    Returns what was removed.
+    """
+    import docker as sdk
+
+    dc = client()
+    flt = _filters(ns, all_namespaces)
+    removed = Removed()
+
+    def done(kind: str, name: str, labels: dict | None) -> None:
+        removed.append(Resource(kind, name, (labels or {}).get(course.LABEL, "")))
+
+    for c in dc.containers.list(all=True, filters=flt):
+        c.remove(force=True, v=True)
+        done("container", c.name, c.labels)
+    for n in dc.networks.list(filters=flt):
+        n.remove()
+        done("network", n.name, n.attrs.get("Labels"))
+    for v in dc.volumes.list(filters=flt):
+        try:
+            v.remove(force=True)
+            done("volume", v.name, v.attrs.get("Labels"))
+        except sdk.errors.APIError as exc:  # still used by a container outside the course
+            print(f"kept volume {v.name}: {exc.explanation}")
+    images = dc.images.list(filters=flt)
+    if include_base:  # only the base names themselves: images built FROM them inherit the label
+        from .images import BASE_IMAGES
+
+        images += [i for i in dc.images.list(filters={"label": course.BASE_LABEL}) if set(i.tags) & set(BASE_IMAGES)]
+    # children before parents: remove the newest first
+    for img in sorted(images, key=lambda i: i.attrs.get("Created", ""), reverse=True):
+        try:
+            dc.images.remove(img.id, force=True)
+            done("image", img.tags[0] if img.tags else img.short_id, img.labels)
+        except sdk.errors.ImageNotFound:
+            continue  # went with another tag of the same image
+        except sdk.errors.APIError as exc:
+            print(f"kept image {img.tags[0] if img.tags else img.short_id}: {exc.explanation}")
+    if verbose:
+        label = "all course namespaces" if all_namespaces else f"namespace {ns or course.namespace()}"
+        kinds = {k: sum(r.kind == k for r in removed) for k in ("container", "image", "volume", "network")}
+        print(f"Removed from {label}: " + ", ".join(f"{n} {k}(s)" for k, n in kinds.items()))
+    return removed
+
+
+def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = True) -> Removed:
+    """Remove one notebook's containers, volumes and networks in this namespace (and images if asked).
+
+    Used at a notebook's start (leftovers of an interrupted run) and at its end. Images stay by
+    default so the next run reuses them; notebook 14 and ``make clean`` remove those too.
+    """
+    import docker as sdk
+
+    nb = notebook or course.notebook()
+    flt = {"label": [course.label_filter(), f"{course.NOTEBOOK_LABEL}={nb}"]}
+    dc = client()
+    removed = Removed()
+    for c in dc.containers.list(all=True, filters=flt):
+        c.remove(force=True, v=True)
+        removed.append(Resource("container", c.name, course.namespace()))
+    for n in dc.networks.list(filters=flt):
+        n.remove()
+        removed.append(Resource("network", n.name, course.namespace()))
+    for v in dc.volumes.list(filters=flt):
+        try:
+            v.remove(force=True)
+            removed.append(Resource("volume", v.name, course.namespace()))
+        except sdk.errors.APIError:
+            pass
+    if images:
+        for img in sorted(dc.images.list(filters=flt), key=lambda i: i.attrs.get("Created", ""), reverse=True):
+            try:
+                dc.images.remove(img.id, force=True)
+                removed.append(Resource("image", img.tags[0] if img.tags else img.short_id, course.namespace()))
+            except sdk.errors.APIError:
+                pass
+    if verbose:
+        kinds = sorted({r.kind for r in removed})
+        summary = ", ".join(f"{sum(r.kind == k for r in removed)} {k}(s)" for k in kinds) or "nothing left over"
+        print(f"Tidied notebook {nb} in namespace {course.namespace()}: {summary}")
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Remove the DMAC course's Docker resources (by label only).")
+    parser.add_argument("--namespace", help="namespace to clean (default: DMAC_NAMESPACE or dmac)")
+    parser.add_argument("--all-namespaces", action="store_true", help="every learner namespace on this daemon")
+    parser.add_argument("--include-base", action="store_true", help="also the base images the course bootstrapped")
+    parser.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    opts = parser.parse_args(argv)
+    if opts.dry_run:
+        for r in resources(opts.namespace, all_namespaces=opts.all_namespaces):
+            print(f"{r.kind:10} {r.name}  ({r.namespace})")
+        return 0
+    remove(opts.namespace, all_namespaces=opts.all_namespaces, include_base=opts.include_base)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""Exercises checked against the real daemon, answered in plain words (never a traceback).
+
+Each notebook's exercises live in ``helpers/exercises/nbNN.py`` and register themselves with
+:func:`exercise`. In a notebook::
+
+    check("00.1")            # inspects what the learner did and says if it is right
+
+With ``SOLUTIONS = True`` (papermill parameter, or an instructor), ``check`` first shows the
+solution and runs it, and a wrong verdict then fails the cell: that is how CI proves every checker
+accepts a right answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import textwrap
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..daemon import DaemonUnavailable
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check: ``ok`` and a sentence for the learner (and a hint when wrong)."""
+
+    ok: bool
+    message: str
+    hint: str = ""
+
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's last value: ``check`` already printed the verdict."""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"✅ Correct: {self.message}"
+        return f"❌ Not yet: {self.message}" + (f"\n   Hint: {self.hint}" if self.hint else "")
+
+
+def passed(message: str) -> Verdict:
+    return Verdict(True, message)
+
+
+def failed(message: str, hint: str = "") -> Verdict:
+    return Verdict(False, message, hint)
+
+
+@dataclass
+class Exercise:
+    id: str
+    title: str
+    checker: Callable[..., Verdict]
+    solution: str
+    hint: str = ""
+    takes_answer: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, Exercise] = {}
+_settings = {"solutions": False}
+
+
+def exercise(id: str, title: str, solution: str, hint: str = "", takes_answer: bool = False):
+    """Decorator registering a checker ``fn(answer?) -> Verdict`` with its solution code."""
+
+    def register(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        REGISTRY[id] = Exercise(id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer)
+        return fn
+
+    return register
+
+
+def _load_all() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+def get(id: str) -> Exercise:
+    if id not in REGISTRY:
+        _load_all()
+    if id not in REGISTRY:
+        raise KeyError(f"No exercise {id!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[id]
+
+
+def configure(*, solutions: bool) -> None:
+    """Solutions mode: ``check`` shows and applies each solution, and wrong verdicts fail."""
+    _settings["solutions"] = bool(solutions)
+
+
+def evaluate(id: str, answer: Any = None) -> Verdict:
+    """Run the checker for exercise ``id``; any error becomes a verdict in words."""
+    ex = get(id)
+    try:
+        if ex.takes_answer:
+            if answer is None or (isinstance(answer, str) and not answer.strip()):
+                return failed("no answer yet: fill in the cell above and run it again.", ex.hint)
+            return ex.checker(answer)
+        return ex.checker()
+    except DaemonUnavailable as exc:
+        return failed(
+            f"the Docker daemon cannot be reached, so nothing could be checked ({exc.reason}).",
+            "Run the preflight in notebook 00.",
+        )
+    except Exception as exc:
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        return failed(
+            f"the check could not inspect your answer ({type(exc).__name__}: {exc}).",
+            ex.hint or f"(checker line {last.lineno})",
+        )
+
+
+def solution(id: str, *, apply: bool = False) -> Any:
+    """Show the solution of exercise ``id``; with ``apply``, run it and return ``answer`` if it sets one."""
+    from .. import notebook_namespace
+
+    ex = get(id)
+    print(f"Solution {id}:\n" + textwrap.indent(ex.solution, "    "))
+    if not apply:
+        return None
+    scope = notebook_namespace()
+    exec(compile(ex.solution, f"<solution {id}>", "exec"), scope)
+    return scope.get("answer")
+
+
+def check(id: str, answer: Any = None) -> Verdict:
+    """Check exercise ``id`` and print the verdict. In solutions mode, apply the solution first."""
+    if _settings["solutions"]:
+        produced = solution(id, apply=True)
+        if answer is None:
+            answer = produced
+    verdict = evaluate(id, answer)
+    print(f"Exercise {id} — {get(id).title}\n{verdict}")
+    if _settings["solutions"] and not verdict.ok:
+        raise AssertionError(f"exercise {id}: the solution was not accepted: {verdict.message}")
+    return verdict

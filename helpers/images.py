@@ -1,0 +1,289 @@
+"""Base images (pulled, or bootstrapped offline from Debian packages) and labelled builds."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from . import course
+from .daemon import client
+from .shell import CommandFailed, Result, cli, docker, docker_out
+
+DEBIAN_MIRROR = os.environ.get("DMAC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PULL_TIMEOUT = 20.0
+
+# name -> how to make it when no registry answers
+BASE_IMAGES = {
+    "debian:bookworm-slim": "debootstrap",
+    "busybox:latest": "busybox-static",
+}
+
+# Trimmed from the bootstrapped Debian, as the official slim image does.
+_TRIM = [
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/common-licenses",
+]
+
+
+def _progress(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def exists(ref: str) -> bool:
+    """True if the daemon has an image called ``ref``."""
+    import docker as sdk
+
+    try:
+        client().images.get(ref)
+    except sdk.errors.ImageNotFound:
+        return False
+    return True
+
+
+def registry_reachable(ref: str = "busybox:latest", timeout: float = 8.0) -> bool:
+    """Ask the daemon whether it can reach the registry for ``ref`` (no image is pulled)."""
+    try:
+        result = subprocess.run([cli().path, "manifest", "inspect", ref], capture_output=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if result.returncode == 0:
+        return True
+    try:  # the CLI may lack `manifest`: ask the daemon's distribution endpoint instead
+        client().api.inspect_distribution(ref)
+    except Exception:
+        return False
+    return True
+
+
+def pull(ref: str, timeout: float = PULL_TIMEOUT) -> bool:
+    """Try to pull ``ref`` within ``timeout`` seconds; False (not an error) when offline."""
+    try:
+        result = subprocess.run([cli().path, "pull", "-q", ref], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def _arch() -> str:
+    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}.get(platform.machine(), platform.machine())
+
+
+def _need_root(tool: str) -> None:
+    if os.geteuid() != 0:
+        raise CommandFailed(
+            f"No registry answers, so the base images must be made locally with {tool}, which needs root.\n"
+            "Run `sudo make images` once (or load the instructor's offline bundle: `make load-bundle`)."
+        )
+
+
+def _ensure_tool(binary: str, package: str) -> str:
+    path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin:/bin:/usr/bin")
+    if path:
+        return path
+    _need_root(package)
+    if not shutil.which("apt-get"):
+        raise CommandFailed(f"`{binary}` is missing and this is not a Debian/Ubuntu system: install `{package}`.")
+    _progress(f"installing {package} (apt-get)")
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, capture_output=True, timeout=600)
+    return shutil.which(binary, path="/usr/sbin:/sbin:/bin:/usr/bin") or binary
+
+
+def _import(rootfs: Path, ref: str, how: str, cmd: str) -> None:
+    changes = [
+        f'LABEL {course.BASE_LABEL}="{how}"',
+        f'LABEL org.dmac-course.note="bootstrapped locally from Debian packages ({how})"',
+        f"CMD {cmd}",
+    ]
+    args = [cli().path, "import"]
+    for change in changes:
+        args += ["--change", change]
+    with tempfile.TemporaryFile() as tar_file:
+        with tarfile.open(fileobj=tar_file, mode="w") as tar:
+            for entry in sorted(rootfs.iterdir()):
+                tar.add(entry, arcname=entry.name)
+        tar_file.seek(0)
+        subprocess.run([*args, "-", ref], stdin=tar_file, check=True, capture_output=True, timeout=300)
+
+
+def bootstrap_debian(ref: str = "debian:bookworm-slim") -> None:
+    """Make ``debian:bookworm-slim`` with debootstrap (minbase), trimmed like the official slim."""
+    _need_root("debootstrap")
+    debootstrap = _ensure_tool("debootstrap", "debootstrap")
+    with tempfile.TemporaryDirectory(prefix="dmac-debian-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        _progress(f"debootstrap bookworm for {_arch()} from {DEBIAN_MIRROR} (about 30 s)")
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [debootstrap, "--variant=minbase", f"--arch={_arch()}", "bookworm", str(rootfs), DEBIAN_MIRROR],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert proc.stdout is not None
+        phase, count = "", 0
+        for line in proc.stdout:  # one progress line per debootstrap phase, not per package
+            words = line[3:].split()
+            if line.startswith("I: ") and words and words[0] != phase:
+                if phase and count:
+                    _progress(f"{phase.lower()} {count} packages")
+                phase, count = words[0], 0
+            count += 1
+        if proc.wait(timeout=900) != 0:
+            raise CommandFailed(
+                "debootstrap failed: is the Debian mirror reachable? Set DMAC_DEBIAN_MIRROR to a mirror you can reach."
+            )
+        for rel in _TRIM:
+            target = rootfs / rel
+            if target.is_dir():
+                for child in target.iterdir():
+                    if child.is_dir() and not child.is_symlink():
+                        shutil.rmtree(child)
+                    elif child.name != "lock":
+                        child.unlink()
+        _progress(f"debootstrap done in {time.monotonic() - start:.0f} s; importing as {ref}")
+        _import(rootfs, ref, "debootstrap", '["bash"]')
+
+
+def _is_static(binary: Path) -> bool:
+    if not binary.exists():
+        return False
+    try:
+        return subprocess.run(["ldd", str(binary)], capture_output=True, timeout=10).returncode != 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def bootstrap_busybox(ref: str = "busybox:latest") -> None:
+    """Make a tiny ``busybox`` image from Debian's statically linked busybox binary."""
+    binary = Path("/bin/busybox")
+    if not _is_static(binary):
+        _need_root("busybox-static")
+        _ensure_tool("apt-get", "apt")
+        _progress("installing busybox-static (apt-get)")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "busybox-static"], check=True, capture_output=True, timeout=600
+        )
+        if not _is_static(binary):
+            raise CommandFailed("/bin/busybox is not statically linked: install Debian's busybox-static package.")
+    with tempfile.TemporaryDirectory(prefix="dmac-busybox-") as tmp:
+        rootfs = Path(tmp)
+        for folder in ("bin", "etc", "tmp", "root", "home", "var", "proc", "sys", "dev"):
+            (rootfs / folder).mkdir()
+        (rootfs / "tmp").chmod(0o1777)
+        shutil.copy2(binary, rootfs / "bin/busybox")
+        applets = subprocess.run([str(binary), "--list"], capture_output=True, text=True, check=True).stdout.split()
+        for applet in applets:
+            if applet != "busybox":
+                (rootfs / "bin" / applet).symlink_to("busybox")
+        (rootfs / "etc/passwd").write_text(
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
+        )
+        (rootfs / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        _progress(f"importing busybox ({len(applets)} applets) as {ref}")
+        _import(rootfs, ref, "busybox-static", '["sh"]')
+
+
+def ensure_base_images(*, allow_pull: bool = True) -> dict[str, str]:
+    """Make sure every base image exists. Returns ``{name: "present"|"pulled"|"bootstrapped"}``.
+
+    Idempotent: images already present are left alone and the call returns at once.
+    """
+    status: dict[str, str] = {}
+    missing = [ref for ref in BASE_IMAGES if not exists(ref)]
+    for ref in BASE_IMAGES:
+        if ref not in missing:
+            status[ref] = "present"
+    online = bool(missing) and allow_pull and registry_reachable()
+    for ref in missing:
+        if online:
+            _progress(f"pulling {ref}")
+            if pull(ref):
+                status[ref] = "pulled"
+                continue
+        _progress(f"no registry answers: bootstrapping {ref} from Debian packages")
+        {"debootstrap": bootstrap_debian, "busybox-static": bootstrap_busybox}[BASE_IMAGES[ref]](ref)
+        status[ref] = "bootstrapped"
+    return status
+
+
+def origin(ref: str) -> str:
+    """How a base image came to be: its bootstrap label, or "registry"."""
+    labels = client().images.get(ref).labels or {}
+    return labels.get(course.BASE_LABEL, "registry")
+
+
+# ---------------------------------------------------------------- builds
+
+
+def context(name: str, files: dict[str, str | bytes]) -> Path:
+    """Write a fresh build context ``build/<ns>/contexts/<name>/`` from ``{relative path: content}``."""
+    folder = course.workdir("contexts", name)
+    for child in folder.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    for rel, content in files.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content.lstrip("\n") if rel.endswith("Dockerfile") else content)
+    return folder
+
+
+def ca_bundle() -> Path | None:
+    """The CA bundle the host trusts for HTTPS (set when a TLS-intercepting proxy is in the way)."""
+    for var in ("DMAC_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        value = os.environ.get(var)
+        if value and Path(value).is_file():
+            return Path(value)
+    default = Path("/etc/ssl/certs/ca-certificates.crt")
+    return default if default.is_file() else None
+
+
+def build(
+    tag: str,
+    path: Path | str,
+    *args: str,
+    show: bool | str = "progress",
+    ca_secret: bool = False,
+    timeout: float = 900,
+    **kwargs,
+) -> Result:
+    """``docker build -t <tag> [args] <path>`` with the course label; live log on stderr.
+
+    ``ca_secret``: hand the host's CA bundle to the build as BuildKit secret ``ca``
+    (``RUN --mount=type=secret,id=ca ...``), never copied into a layer.
+    """
+    extra: list[str] = []
+    if ca_secret:
+        bundle = ca_bundle()
+        if bundle is None or not cli().buildkit:
+            raise CommandFailed("Build secrets need BuildKit and a CA bundle; neither is available here.")
+        extra = ["--secret", f"id=ca,src={bundle}"]
+    rel = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+    result = docker("build", "-t", tag, *extra, *args, rel, show=show, timeout=timeout, **kwargs)
+    if show == "progress" and result.ok:
+        print(f"✔ built {tag}")
+    return result
+
+
+def size_mb(ref: str) -> float:
+    """An image's size in MB (10^6 bytes), as ``docker images`` shows it."""
+    return client().images.get(ref).attrs["Size"] / 1e6
+
+
+def image_id(ref: str) -> str:
+    """The short id of an image."""
+    return docker_out("image", "inspect", "--format", "{{.Id}}", ref).split(":")[-1][:12]

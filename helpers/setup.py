@@ -1,0 +1,161 @@
+"""Set-up for ``make lab`` / ``make test``: a daemon that answers, base images, the compose plugin.
+
+``python -m helpers.setup daemon|images|all``. When no daemon answers and we are root on
+Debian/Ubuntu, Debian's Docker Engine is installed and ``dockerd`` started in the background
+(log: ``/var/log/dmac-course/dockerd.log``); otherwise the message says exactly what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .daemon import DaemonUnavailable, find
+
+STATE_DIR = Path(os.environ.get("DMAC_STATE_DIR", "/var/lib/dmac-course"))
+LOG_DIR = Path("/var/log/dmac-course")
+START_TIMEOUT = 60.0
+PACKAGES = ["docker.io", "debootstrap", "busybox-static"]
+
+
+def _say(message: str) -> None:
+    print(f"[setup] {message}", flush=True)
+
+
+def _debian_like() -> bool:
+    try:
+        text = Path("/etc/os-release").read_text()
+    except OSError:
+        return False
+    return any(word in text for word in ("ID=debian", "ID=ubuntu", "ID_LIKE=debian", "ID_LIKE=ubuntu"))
+
+
+def _install_engine() -> None:
+    missing = [p for p in PACKAGES if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+    if not missing:
+        return
+    _say(f"installing {' '.join(missing)} from the distribution (a minute or two, once)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+        timeout=1200,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def daemon_config() -> Path:
+    """The daemon configuration file the course's own dockerd reads (notebook 04 edits it)."""
+    return STATE_DIR / "daemon.json"
+
+
+def managed() -> dict | None:
+    """How the course started dockerd (argv, pid, log), if it did; else None."""
+    state = STATE_DIR / "dockerd.json"
+    try:
+        return json.loads(state.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def start_dockerd(data_root: str | None = None) -> dict:
+    """Start ``dockerd`` in the background and wait (bounded) until it answers."""
+    dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    config = daemon_config()
+    if not config.exists():
+        config.write_text("{}\n")
+    data_root = data_root or os.environ.get("DMAC_DOCKER_DATA_ROOT") or "/var/lib/docker"
+    argv = [dockerd, "--data-root", data_root, "--config-file", str(config)]
+    log = LOG_DIR / "dockerd.log"
+    _say(f"starting dockerd (data root {data_root}; log {log})")
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    state = {"argv": argv, "pid": proc.pid, "log": str(log), "data_root": data_root}
+    (STATE_DIR / "dockerd.json").write_text(json.dumps(state, indent=2))
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace").splitlines()[-5:]
+            raise SystemExit("dockerd exited at once. Last lines of its log:\n  " + "\n  ".join(tail))
+        try:
+            find(timeout=1.0)
+            _say("dockerd answers")
+            return state
+        except DaemonUnavailable:
+            time.sleep(0.5)
+    raise SystemExit(f"dockerd did not answer within {START_TIMEOUT:.0f} s; see {log}.")
+
+
+def ensure_daemon() -> None:
+    """A daemon that answers: the user's own, or (root on Debian/Ubuntu) one we install and start."""
+    try:
+        host = find().host
+        _say(f"Docker daemon answers at {host}")
+        return
+    except DaemonUnavailable as exc:
+        problem = exc
+    can_install = (
+        platform.system() == "Linux"
+        and os.geteuid() == 0
+        and _debian_like()
+        and not os.environ.get("DOCKER_HOST")
+        and problem.reason in ("not-installed", "not-running")
+    )
+    if not can_install:
+        raise SystemExit(f"No usable Docker daemon.\n{problem}")
+    _install_engine()
+    start_dockerd()
+
+
+def ensure_compose_plugin() -> None:
+    """Make ``docker compose`` (the plugin form) use the Compose v2 binary from the environment."""
+    binary = shutil.which("docker-compose", path=os.path.dirname(sys.executable))
+    if not binary:
+        return
+    plugin_dir = Path.home() / ".docker" / "cli-plugins"
+    target = plugin_dir / "docker-compose"
+    if target.exists() and not target.is_symlink():
+        return  # the user's own plugin: leave it
+    plugin_dir.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() and os.readlink(target) == binary:
+        return
+    if target.is_symlink():
+        target.unlink()
+    target.symlink_to(binary)
+    _say(f"docker compose plugin -> {binary}")
+
+
+def ensure_images() -> None:
+    from .images import ensure_base_images
+
+    for ref, how in ensure_base_images().items():
+        _say(f"base image {ref}: {how}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Prepare this machine for the DMAC Containers course.")
+    parser.add_argument("what", choices=["daemon", "images", "all"], nargs="?", default="all")
+    what = parser.parse_args(argv).what
+    if what in ("daemon", "all"):
+        ensure_daemon()
+        ensure_compose_plugin()
+    if what in ("images", "all"):
+        ensure_images()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Run the real ``docker`` CLI from a cell, shown the way a terminal would show it.
+
+``docker("run", "--rm", "busybox", "echo", "hi")`` prints ``$ docker run ...`` (copyable into a
+terminal), streams the output, applies a timeout and raises a short error on failure, unless the
+cell demonstrates a failure (``expect_error=True``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import course
+
+# Subcommands that create a resource; the course labels are added right after them.
+_LABELLED = [
+    ("run",),
+    ("create",),
+    ("container", "run"),
+    ("container", "create"),
+    ("build",),
+    ("image", "build"),
+    ("volume", "create"),
+    ("network", "create"),
+    ("commit",),
+]
+
+
+class CommandFailed(RuntimeError):
+    """A shell command exited non-zero where success was expected."""
+
+
+class CommandTimeout(RuntimeError):
+    """A shell command ran past its timeout and was stopped."""
+
+
+@dataclass
+class Result:
+    """What a command did: exit code and its combined output."""
+
+    args: list[str]
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def _ipython_display_(self) -> None:
+        """Show nothing as a cell's last value: the output was already streamed."""
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    try:
+        out = subprocess.run(
+            [binary, "version", "--format", "{{.Client.Version}}"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return (0,)
+    digits = out.strip().split("+")[0].split("-")[0].split(".")
+    return tuple(int(d) for d in digits if d.isdigit()) or (0,)
+
+
+def _has_buildx(binary: str) -> bool:
+    try:
+        return subprocess.run([binary, "buildx", "version"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@dataclass(frozen=True)
+class Cli:
+    """The docker CLI binary the course uses and whether it builds with BuildKit."""
+
+    path: str
+    buildkit: bool
+
+
+@lru_cache(maxsize=1)
+def cli() -> Cli:
+    """Pick the ``docker`` CLI: ``DMAC_DOCKER_CLI``, else the first on PATH that offers BuildKit.
+
+    A CLI with the buildx plugin builds with BuildKit; a CLI older than 23 does so with
+    ``DOCKER_BUILDKIT=1``; otherwise the first ``docker`` on PATH with the legacy builder.
+    """
+    if os.environ.get("DMAC_DOCKER_CLI"):
+        path = os.environ["DMAC_DOCKER_CLI"]
+        return Cli(path, _has_buildx(path) or _version(path) < (23,))
+    found: list[str] = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(folder, "docker")
+        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in map(os.path.realpath, found):
+            found.append(candidate)
+    if not found:
+        raise CommandFailed("The docker command-line client is not installed (no `docker` on PATH).")
+    for path in found:
+        if _has_buildx(path) or _version(path) < (23,):
+            return Cli(path, True)
+    return Cli(found[0], False)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["DOCKER_BUILDKIT"] = "1" if cli().buildkit else "0"
+    env.setdefault("BUILDKIT_PROGRESS", "plain")
+    env["DOCKER_CLI_HINTS"] = "false"  # no "What's next" adverts in outputs
+    return env
+
+
+def label_args(args: list[str]) -> list[str]:
+    """The label options for ``args`` if it creates something (``--label k=v`` ...), else []."""
+    for prefix in _LABELLED:
+        if tuple(args[: len(prefix)]) == prefix:
+            if prefix == ("commit",):
+                return [x for k, v in course.labels().items() for x in ("--change", f'LABEL {k}="{v}"')]
+            return [x for k, v in course.labels().items() for x in ("--label", f"{k}={v}")]
+    return []
+
+
+def with_label(args: list[str]) -> list[str]:
+    """``args`` with the course labels inserted after a subcommand that creates something."""
+    extra = label_args(args)
+    if not extra:
+        return list(args)
+    n = 1 if args[0] in ("run", "create", "build", "commit") else 2
+    return [*args[:n], *extra, *args[n:]]
+
+
+def run(
+    argv: list[str],
+    *,
+    check: bool = True,
+    expect_error: bool = False,
+    timeout: float = 300,
+    echo: bool = True,
+    show: bool | str = True,
+    input: str | None = None,
+    shown_as: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """Run ``argv``; echo it as ``$ ...``, stream output (when ``show``), bounded by ``timeout``.
+
+    ``show="progress"`` streams to stderr instead: live progress that the stored outputs do not
+    compare (build logs with timings); the cell then prints a stable summary itself.
+
+    ``expect_error``: the cell demonstrates a failure; a non-zero exit prints one stable line,
+    and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
+    """
+    if echo:
+        print("$ " + (shown_as or shlex.join(argv)), flush=True)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            env=env or _env(),
+            errors="replace",
+        )
+    except FileNotFoundError:
+        raise CommandFailed(f"`{argv[0]}` is not installed or not on PATH.") from None
+    lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if show and not expect_error:
+                stream = sys.stderr if show == "progress" else sys.stdout
+                stream.write(line)
+                stream.flush()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    if input is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(input)
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise CommandTimeout(
+            f"`{shlex.join(argv[:3])} ...` did not finish within {timeout:.0f} s and was stopped."
+        ) from None
+    reader.join(timeout=5)
+    result = Result(list(argv), proc.returncode, "".join(lines), time.monotonic() - start)
+    if expect_error:
+        if result.ok:
+            raise CommandFailed("This command was expected to fail, but it succeeded.")
+        if show:
+            last = next((ln.strip() for ln in reversed(result.lines) if ln.strip()), "")
+            print(f"✗ failed as expected (exit code {result.returncode}): {last}")
+    elif check and not result.ok:
+        tail = "\n".join(result.lines[-5:])
+        raise CommandFailed(f"`{shlex.join(argv[:4])} ...` failed with exit code {result.returncode}:\n{tail}")
+    return result
+
+
+def docker(*args: str, label: bool = True, show_labels: bool = False, **kwargs) -> Result:
+    """Run ``docker <args>``; commands that create something get the course labels.
+
+    The echoed command leaves the labels out (``show_labels=True`` shows them) so it reads as
+    the learner would type it; typed without them it works the same, it is just not the course's.
+    """
+    plain = [str(a) for a in args]
+    argv = with_label(plain) if label else plain
+    shown = shlex.join(["docker", *(argv if show_labels else plain)])
+    return run([cli().path, *argv], shown_as=shown, **kwargs)
+
+
+def docker_out(*args: str, **kwargs) -> str:
+    """Run ``docker <args>`` quietly and return its output, stripped (for values a cell needs)."""
+    return docker(*args, echo=False, show=False, **kwargs).output.strip()
+
+
+def which(binary: str) -> str | None:
+    """Path of ``binary`` on PATH, including the course environment's own ``bin`` folder."""
+    return shutil.which(binary) or shutil.which(binary, path=os.path.dirname(sys.executable))
