@@ -46,7 +46,9 @@ def notebook_namespace() -> dict[str, Any]:
         shell = get_ipython()
     except ImportError:
         shell = None
-    return shell.user_ns if shell is not None else {}
+    if shell is not None:
+        return shell.user_ns
+    return {key: globals()[key] for key in __all__}  # outside Jupyter: the helpers' public names
 
 
 def start(notebook: str, namespace_: str | None = None, *, solutions: bool = False) -> None:

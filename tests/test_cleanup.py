@@ -1,0 +1,62 @@
+"""Clean-up removes the course's labelled resources of one namespace and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import cleanup, course
+from helpers.shell import docker
+
+
+@pytest.fixture
+def foreign(dc, unique: str):  # noqa: ANN001, ANN201
+    """Resources that are NOT the course's, named like the course's (same prefix), no label."""
+    prefix = course.name(unique)
+    made = {
+        "container": dc.containers.create("busybox", "true", name=f"{prefix}-mine"),
+        "running": dc.containers.run("busybox", "sleep 300", name=f"{prefix}-mine-running", detach=True),
+        "volume": dc.volumes.create(f"{prefix}-mine-vol"),
+        "network": dc.networks.create(f"{prefix}-mine-net"),
+    }
+    dc.images.get("busybox:latest").tag(f"{course.namespace()}/mine-{unique}", "1.0")
+    yield made
+    for key in ("container", "running"):
+        made[key].remove(force=True)
+    made["volume"].remove(force=True)
+    made["network"].remove()
+    dc.images.remove(f"{course.namespace()}/mine-{unique}:1.0")
+
+
+def test_remove_takes_only_labelled_resources_of_the_namespace(dc, foreign, unique: str) -> None:  # noqa: ANN001
+    ours = course.name("ours", unique)
+    docker("run", "-d", "--name", ours, "busybox", "sleep", "300", show=False)
+    docker("volume", "create", f"{ours}-vol", show=False)
+    docker("network", "create", f"{ours}-net", show=False)
+    # another learner's resource, same daemon
+    other_ns = course.namespace() + "-other"
+    other = dc.containers.create("busybox", "true", name=f"{other_ns}-{unique}", labels={course.LABEL: other_ns})
+    try:
+        removed = cleanup.remove(verbose=False)
+        names = {r.name for r in removed}
+        assert {ours, f"{ours}-vol", f"{ours}-net"} <= names
+        for resource in foreign.values():
+            resource.reload()  # raises NotFound if it was removed
+        assert dc.images.get(f"{course.namespace()}/mine-{unique}:1.0")
+        other.reload()
+        assert cleanup.resources() == []
+    finally:
+        other.remove(force=True)
+
+
+def test_tidy_takes_one_notebooks_leftovers(dc, unique: str) -> None:  # noqa: ANN001
+    course.set_notebook("t1")
+    try:
+        docker("create", "--name", course.name("nb-t1", unique), "busybox", "true", show=False)
+        course.set_notebook("t2")
+        docker("create", "--name", course.name("nb-t2", unique), "busybox", "true", show=False)
+        removed = cleanup.tidy("t1", verbose=False)
+        assert [r.name for r in removed] == [course.name("nb-t1", unique)]
+        assert dc.containers.get(course.name("nb-t2", unique))
+    finally:
+        course.set_notebook("")
+        cleanup.tidy("t2", verbose=False)

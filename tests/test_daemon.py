@@ -1,0 +1,101 @@
+"""Finding the daemon, and the messages a learner gets when it cannot be used."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import daemon, preflight
+
+
+def test_the_daemon_answers_and_preflight_is_ready() -> None:
+    assert daemon.available()
+    rows = preflight.checks()
+    assert preflight.verdict(rows).startswith("READY"), preflight.report(rows)
+    items = {r.item for r in rows}
+    assert {"Engine version", "Storage driver", "Daemon mode", "Live restore", "Free disk (daemon data)"} <= items
+
+
+def test_dead_docker_host_gives_a_clear_message_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nothing.sock")
+    start = time.monotonic()
+    with pytest.raises(daemon.DaemonUnavailable) as err:
+        daemon.find()
+    assert time.monotonic() - start < 5
+    assert err.value.reason == "not-running"
+    assert "DOCKER_HOST" in str(err.value)
+
+
+def test_unreachable_tcp_host_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 127.0.0.1:9 (discard) is closed here: refused at once, never a hang.
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    start = time.monotonic()
+    with pytest.raises(daemon.DaemonUnavailable) as err:
+        daemon.find(timeout=3)
+    assert time.monotonic() - start < 5
+    assert err.value.reason == "unreachable"
+
+
+def test_silent_socket_times_out_with_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "silent.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)  # accepts, never answers
+    try:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        start = time.monotonic()
+        with pytest.raises(daemon.DaemonUnavailable):
+            daemon.find(timeout=1)
+        assert time.monotonic() - start < 5
+    finally:
+        server.close()
+
+
+def test_permission_denied_names_the_docker_group(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A socket the user may not open (a non-root user against a root-owned 0600 socket)."""
+    path = tmp_path / "private.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    os.chmod(path, 0o600)
+    tmp_path.chmod(0o755)
+    code = (
+        "import os, sys; os.environ['DOCKER_HOST']=sys.argv[1]\n"
+        "from helpers import daemon\n"
+        "try:\n    daemon.find()\nexcept daemon.DaemonUnavailable as e:\n    print(e.reason); print(e)\n"
+    )
+    try:
+        if os.geteuid() == 0:  # drop to nobody for this one check
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code]
+        else:
+            cmd = [sys.executable, "-c", code]
+        env = dict(os.environ, PYTHONPATH=str(Path(daemon.__file__).parent.parent))
+        out = subprocess.run([*cmd, f"unix://{path}"], capture_output=True, text=True, timeout=30, env=env).stdout
+    finally:
+        server.close()
+    assert out.splitlines()[0] == "permission", out
+    assert "docker group" in out
+
+
+def test_no_daemon_message_in_the_notebook_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import helpers
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
+    helpers.start("00")
+    out = capsys.readouterr().out
+    assert "no Docker daemon (not-running)" in out
+    assert not helpers.available()
+
+
+def test_import_needs_no_daemon(tmp_path: Path) -> None:
+    env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/none.sock")
+    result = subprocess.run([sys.executable, "-c", "import helpers"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,56 @@
+"""Running the real docker CLI the way a cell shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import course
+from helpers.shell import CommandFailed, CommandTimeout, docker, docker_out, with_label
+
+
+def test_command_is_echoed_as_typed_and_output_streams(capsys: pytest.CaptureFixture[str]) -> None:
+    result = docker("run", "--rm", "busybox", "echo", "hello ocean")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "$ docker run --rm busybox echo 'hello ocean'"
+    assert "hello ocean" in out
+    assert result.ok and result.output.strip() == "hello ocean"
+
+
+def test_labels_are_added_to_commands_that_create_things() -> None:
+    args = with_label(["run", "--rm", "busybox", "true"])
+    assert args[:3] == ["run", "--label", f"{course.LABEL}={course.namespace()}"]
+    assert with_label(["volume", "create", "v"])[:4] == ["volume", "create", "--label", course.label_filter()]
+    assert with_label(["ps", "-a"]) == ["ps", "-a"]
+    commit = with_label(["commit", "c", "i"])
+    assert commit[1] == "--change" and commit[2].startswith(f"LABEL {course.LABEL}=")
+
+
+def test_a_created_container_really_carries_the_label(unique: str) -> None:
+    name = course.name("shell", unique)
+    docker("create", "--name", name, "busybox", "true", show=False)
+    try:
+        assert docker_out("inspect", "--format", "{{index .Config.Labels \"%s\"}}" % course.LABEL, name) == course.namespace()
+    finally:
+        docker("rm", name, show=False)
+
+
+def test_failure_raises_a_short_message() -> None:
+    with pytest.raises(CommandFailed, match="exit code 3"):
+        docker("run", "--rm", "busybox", "sh", "-c", "exit 3", show=False)
+
+
+def test_expected_failure_prints_one_stable_line(capsys: pytest.CaptureFixture[str]) -> None:
+    docker("run", "--rm", "busybox", "sh", "-c", "echo nope >&2; exit 2", expect_error=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "✗ failed as expected (exit code 2): nope"
+    with pytest.raises(CommandFailed, match="expected to fail"):
+        docker("run", "--rm", "busybox", "true", expect_error=True)
+
+
+def test_timeout_stops_the_command(unique: str) -> None:
+    name = course.name("timeout", unique)
+    try:
+        with pytest.raises(CommandTimeout, match="within 2 s"):
+            docker("run", "--rm", "--name", name, "busybox", "sleep", "30", timeout=2, show=False)
+    finally:
+        docker("rm", "-f", name, show=False, check=False)
