@@ -66,7 +66,10 @@ def start(notebook: str, namespace_: str | None = None, *, solutions: bool = Fal
     try:
         client()
     except DaemonUnavailable as exc:
-        print(f"Notebook {notebook} · namespace: {ns} · no Docker daemon ({exc.reason}):\n{exc}")
+        from . import offline
+
+        print(f"Notebook {notebook} · namespace: {ns} · no Docker daemon ({exc.reason})")
+        offline.activate()
         return
     leftovers = cleanup.tidy(verbose=False)
     print(f"Notebook {notebook} · namespace: {ns} · connected to the Docker daemon")

@@ -84,6 +84,14 @@ def verdict(rows: list[Check]) -> str:
     return "NOT READY: " + "; ".join(f"{r.item}: {r.value}" for r in bad)
 
 
+def require_ready(rows: list[Check]) -> None:
+    """Stop with words when the machine is not ready (a missing daemon raises DaemonUnavailable)."""
+    if any(r.item == "Docker daemon" and r.ok is False for r in rows):
+        find()  # raises DaemonUnavailable with the actionable message
+    if any(r.ok is False for r in rows):
+        raise RuntimeError(verdict(rows) + "\nFix the FAIL rows above, then run this cell again.")
+
+
 def report(rows: list[Check] | None = None) -> str:
     rows = rows if rows is not None else checks()
     width = max(len(r.item) for r in rows)

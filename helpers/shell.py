@@ -207,6 +207,10 @@ def run(
             last = next((ln.strip() for ln in reversed(result.lines) if ln.strip()), "")
             print(f"✗ failed as expected (exit code {result.returncode}): {last}")
     elif check and not result.ok:
+        if "Cannot connect to the Docker daemon" in result.output or "docker daemon is not running" in result.output:
+            from .daemon import find
+
+            find()  # raises DaemonUnavailable with the actionable message
         tail = "\n".join(result.lines[-5:])
         raise CommandFailed(f"`{shlex.join(argv[:4])} ...` failed with exit code {result.returncode}:\n{tail}")
     return result
@@ -221,7 +225,21 @@ def docker(*args: str, label: bool = True, show_labels: bool = False, **kwargs) 
     plain = [str(a) for a in args]
     argv = with_label(plain) if label else plain
     shown = shlex.join(["docker", *(argv if show_labels else plain)])
+    if not _daemonless(plain):
+        from . import offline
+
+        if offline.active():  # no daemon (Binder): say so at once instead of the CLI's error
+            if kwargs.get("echo", True):
+                print("$ " + shown)
+            from .daemon import find
+
+            find()
     return run([cli().path, *argv], shown_as=shown, **kwargs)
+
+
+def _daemonless(args: list[str]) -> bool:
+    """Commands that work without a daemon (compose file validation, help, client version)."""
+    return args[:2] == ["compose", "config"] or "--help" in args or args[:1] == ["--version"]
 
 
 def docker_out(*args: str, **kwargs) -> str:
