@@ -34,7 +34,7 @@ def note(exc: BaseException) -> None:
 class _Guard(ast.NodeTransformer):
     """Wrap a cell: ``try: <body>; _ = <last expr> except (...): note()`` then show ``_``."""
 
-    def visit_Module(self, node: ast.Module) -> ast.Module:  # noqa: N802 - ast API
+    def visit_Module(self, node: ast.Module) -> ast.Module:
         if not node.body:
             return node
         body = list(node.body)

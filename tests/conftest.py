@@ -21,7 +21,7 @@ def unique() -> str:
 
 
 @pytest.fixture
-def dc():  # noqa: ANN201 - docker.DockerClient
+def dc():
     from helpers.daemon import client
 
     return client()

@@ -9,7 +9,7 @@ from helpers.shell import docker
 
 
 @pytest.fixture
-def foreign(dc, unique: str):  # noqa: ANN001, ANN201
+def foreign(dc, unique: str):
     """Resources that are NOT the course's, named like the course's (same prefix), no label."""
     prefix = course.name(unique)
     made = {
@@ -27,7 +27,7 @@ def foreign(dc, unique: str):  # noqa: ANN001, ANN201
     dc.images.remove(f"{course.namespace()}/mine-{unique}:1.0")
 
 
-def test_remove_takes_only_labelled_resources_of_the_namespace(dc, foreign, unique: str) -> None:  # noqa: ANN001
+def test_remove_takes_only_labelled_resources_of_the_namespace(dc, foreign, unique: str) -> None:
     ours = course.name("ours", unique)
     docker("run", "-d", "--name", ours, "busybox", "sleep", "300", show=False)
     docker("volume", "create", f"{ours}-vol", show=False)
@@ -48,7 +48,7 @@ def test_remove_takes_only_labelled_resources_of_the_namespace(dc, foreign, uniq
         other.remove(force=True)
 
 
-def test_tidy_takes_one_notebooks_leftovers(dc, unique: str) -> None:  # noqa: ANN001
+def test_tidy_takes_one_notebooks_leftovers(dc, unique: str) -> None:
     course.set_notebook("t1")
     try:
         docker("create", "--name", course.name("nb-t1", unique), "busybox", "true", show=False)

@@ -27,7 +27,7 @@ def test_wrong_empty_or_malformed_answers_get_words(answer: object) -> None:
     assert verdict.message and len(verdict.message) < 500
 
 
-def test_right_answer_passes(dc) -> None:  # noqa: ANN001
+def test_right_answer_passes(dc) -> None:
     assert exercises.evaluate("00.2", dc.info()["Driver"]).ok
 
 

@@ -20,7 +20,7 @@ def test_bootstrapped_images_say_how_they_were_made() -> None:
         assert images.origin(ref) in ("debootstrap", "busybox-static", "registry")
 
 
-def test_busybox_bootstrap_makes_a_working_image(dc, unique: str) -> None:  # noqa: ANN001
+def test_busybox_bootstrap_makes_a_working_image(dc, unique: str) -> None:
     ref = f"{course.namespace()}/busybox-test-{unique}:1"
     images.bootstrap_busybox(ref)
     try:
@@ -31,8 +31,8 @@ def test_busybox_bootstrap_makes_a_working_image(dc, unique: str) -> None:  # no
         dc.images.remove(ref)
 
 
-def test_build_is_labelled_and_reports(dc, capsys) -> None:  # noqa: ANN001
-    ctx = images.context("test-build", {"Dockerfile": "FROM busybox\nRUN echo built > /built\nCMD [\"cat\", \"/built\"]\n"})
+def test_build_is_labelled_and_reports(dc, capsys) -> None:
+    ctx = images.context("test-build", {"Dockerfile": 'FROM busybox\nRUN echo built > /built\nCMD ["cat", "/built"]\n'})
     ref = course.image("test-build", "1")
     images.build(ref, ctx)
     assert f"✔ built {ref}" in capsys.readouterr().out

@@ -29,7 +29,10 @@ def test_a_created_container_really_carries_the_label(unique: str) -> None:
     name = course.name("shell", unique)
     docker("create", "--name", name, "busybox", "true", show=False)
     try:
-        assert docker_out("inspect", "--format", "{{index .Config.Labels \"%s\"}}" % course.LABEL, name) == course.namespace()
+        assert (
+            docker_out("inspect", "--format", f'{{{{index .Config.Labels "{course.LABEL}"}}}}', name)
+            == course.namespace()
+        )
     finally:
         docker("rm", name, show=False)
 

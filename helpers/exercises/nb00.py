@@ -33,7 +33,9 @@ def first_container() -> Verdict:
     logs = box.logs().decode(errors="replace")
     if "Hello, ocean!" not in logs:
         return failed(f"{wanted} printed {logs.strip()[:60]!r}, not 'Hello, ocean!'.", "Check the exact words.")
-    return passed(f"{wanted} ran busybox, printed 'Hello, ocean!' and exited with code {box.attrs['State']['ExitCode']}.")
+    return passed(
+        f"{wanted} ran busybox, printed 'Hello, ocean!' and exited with code {box.attrs['State']['ExitCode']}."
+    )
 
 
 @exercise(
@@ -51,4 +53,6 @@ def storage_driver(answer: object) -> Verdict:
     actual = client().info().get("Driver", "")
     if answer.strip().lower() == actual.lower():
         return passed(f"this daemon stores image layers with the {actual} driver.")
-    return failed(f"{answer.strip()[:40]!r} is not what the daemon reports.", 'Try docker("info", "--format", "{{.Driver}}").')
+    return failed(
+        f"{answer.strip()[:40]!r} is not what the daemon reports.", 'Try docker("info", "--format", "{{.Driver}}").'
+    )
