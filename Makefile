@@ -10,7 +10,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,8 +19,13 @@ lab: setup ## open the course in JupyterLab (sets everything up first)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser --ip=127.0.0.1 \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,) 00-setup-and-preflight.ipynb
 
-test: setup ## run the whole test suite: helpers' pytest + nbval over every notebook
-	$(VENV)/bin/pytest tests $(NBVAL) $(NOTEBOOKS)
+# Notebook 04 restarts the daemon (where the course started it): it runs alone, after the rest.
+EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
+SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
+
+test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook
+	$(VENV)/bin/pytest -n 2 --dist loadfile tests $(NBVAL) $(SHARED)
+	$(if $(EXCLUSIVE),$(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE))
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
@@ -37,6 +42,9 @@ daemon: env ## make sure a Docker daemon answers (installs and starts one as roo
 
 images: env ## make sure the base images exist (pull, or bootstrap offline)
 	$(PY) -m helpers.setup images
+
+test-deps: env ## what only the tests need (Chromium for the browser test)
+	$(PY) -m helpers.setup browser
 
 preflight: env ## print this machine's readiness report
 	$(PY) -m helpers.preflight

@@ -138,6 +138,20 @@ def ensure_compose_plugin() -> None:
     _say(f"docker compose plugin -> {binary}")
 
 
+def ensure_browser() -> None:
+    """Chromium for the real-browser test (Debian's package; root on Debian/Ubuntu only)."""
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    if os.geteuid() != 0 or not _debian_like():
+        _say("Chromium is missing: the browser test will be skipped (install Debian's chromium package)")
+        return
+    _say("installing chromium for the browser test (once)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji"],
+                   check=True, env=env, timeout=1200, stdout=subprocess.DEVNULL)
+
+
 def ensure_images() -> None:
     from .images import ensure_base_images
 
@@ -147,13 +161,15 @@ def ensure_images() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Prepare this machine for the DMAC Containers course.")
-    parser.add_argument("what", choices=["daemon", "images", "all"], nargs="?", default="all")
+    parser.add_argument("what", choices=["daemon", "images", "browser", "all"], nargs="?", default="all")
     what = parser.parse_args(argv).what
     if what in ("daemon", "all"):
         ensure_daemon()
         ensure_compose_plugin()
     if what in ("images", "all"):
         ensure_images()
+    if what == "browser":
+        ensure_browser()
     return 0
 
 

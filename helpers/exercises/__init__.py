@@ -137,3 +137,22 @@ def check(id: str, answer: Any = None) -> Verdict:
     if _settings["solutions"] and not verdict.ok:
         raise AssertionError(f"exercise {id}: the solution was not accepted: {verdict.message}")
     return verdict
+
+
+def check_widget(id: str):  # noqa: A002, ANN201 - an ipywidgets box
+    """A text box and a *Check* button for an exercise that takes an answer (ipywidgets)."""
+    import ipywidgets as widgets
+
+    ex = get(id)
+    box = widgets.Text(placeholder="your answer", description=f"Exercise {id}:",
+                       style={"description_width": "initial"})
+    button = widgets.Button(description="Check", button_style="primary", icon="check")
+    out = widgets.Output()
+
+    def on_click(_: object) -> None:
+        out.clear_output()
+        with out:
+            print(evaluate(id, box.value))
+
+    button.on_click(on_click)
+    return widgets.VBox([widgets.HTML(f"<b>{ex.title}</b>"), widgets.HBox([box, button]), out])
