@@ -10,7 +10,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,13 +19,17 @@ lab: setup ## open the course in JupyterLab (sets everything up first)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser --ip=127.0.0.1 \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,) 00-setup-and-preflight.ipynb
 
-# Notebook 04 restarts the daemon (where the course started it): it runs alone, after the rest.
+# Phase 1, two workers: helpers' tests, nbval over the notebooks (namespace dmac) while a second
+# learner (namespace dmac-b) runs every notebook with the solutions applied, no-daemon and re-run tests.
+# Phase 2, alone: what stops or restarts the daemon or reloads the base images (notebook 04, the
+# offline bundle round trip, the daemon stopping mid-notebook). Decoys of the learner's own are
+# checked around phase 1; phase 2 restarts the daemon, which by nature stops unprotected containers.
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook
-	$(VENV)/bin/pytest -n 2 --dist loadfile tests $(NBVAL) $(SHARED)
-	$(if $(EXCLUSIVE),$(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE))
+	$(VENV)/bin/pytest -n 2 --dist loadfile tests --ignore=tests/exclusive $(NBVAL) $(SHARED)
+	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
@@ -67,6 +71,16 @@ outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)
 	  echo "executing $$nb"; \
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; \
 	done
+
+BUNDLE ?= build/dmac-bundle.tar
+
+bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $(BUNDLE); run the course first
+	$(PY) -m helpers.bundle save $(BUNDLE)
+
+load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
+	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	PYTHONPATH=$(CURDIR) $(PYTHON) -m helpers.bundle load $(BUNDLE) --venv $(VENV)
 
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks

@@ -216,14 +216,19 @@ def run(
     return result
 
 
-def docker(*args: str, label: bool = True, show_labels: bool = False, **kwargs) -> Result:
+def docker(
+    *args: str, label: bool = True, show_labels: bool = False, hidden: tuple[str, ...] = (), **kwargs
+) -> Result:
     """Run ``docker <args>``; commands that create something get the course labels.
 
-    The echoed command leaves the labels out (``show_labels=True`` shows them) so it reads as
-    the learner would type it; typed without them it works the same, it is just not the course's.
+    The echoed command leaves the labels (and ``hidden`` options, inserted after the subcommand)
+    out, so it reads as the learner would type it; typed without them it works the same, it is
+    just not the course's. ``show_labels=True`` shows the labels.
     """
     plain = [str(a) for a in args]
     argv = with_label(plain) if label else plain
+    if hidden:
+        argv = [argv[0], *hidden, *argv[1:]]
     shown = shlex.join(["docker", *(argv if show_labels else plain)])
     if not _daemonless(plain):
         from . import offline

@@ -32,9 +32,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def lab(tmp_path: Path):  # noqa: ANN201 - yields (url, token)
+def lab(tmp_path: Path):
     port, token = _free_port(), secrets.token_hex(16)
-    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "lab.log", "w")
     jupyter = Path(sys.executable).parent / "jupyter"
     cmd = [str(jupyter), "lab", "--notebook-dir=notebooks", f"--port={port}", "--no-browser", "--ip=127.0.0.1",
            f"--IdentityProvider.token={token}", "--ServerApp.disable_check_xsrf=False"]
@@ -59,7 +59,7 @@ def lab(tmp_path: Path):  # noqa: ANN201 - yields (url, token)
         log.close()
 
 
-def test_notebook_00_runs_in_a_real_browser(lab) -> None:  # noqa: ANN001
+def test_notebook_00_runs_in_a_real_browser(lab) -> None:
     from playwright.sync_api import sync_playwright
 
     url, token = lab

@@ -8,7 +8,7 @@ from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, stdout_t
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids())
-def test_notebook_runs_without_a_daemon(notebook, tmp_path) -> None:  # noqa: ANN001
+def test_notebook_runs_without_a_daemon(notebook, tmp_path) -> None:
     env = {"DOCKER_HOST": f"unix://{tmp_path}/no-daemon.sock", "DMAC_NAMESPACE": "dmac-nodaemon"}
     out, seconds = execute(notebook, "no-daemon", {}, env=env, timeout=120)
     assert error_outputs(out) == []

@@ -15,7 +15,7 @@ SECOND_LEARNER = "dmac-b"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids())
-def test_solutions_are_accepted(notebook) -> None:  # noqa: ANN001
+def test_solutions_are_accepted(notebook) -> None:
     params = {"NAMESPACE": SECOND_LEARNER, "SOLUTIONS": True}
     if notebook.stem.startswith("04-"):
         params["ALLOW_DAEMON_RESTART"] = False  # restarting the shared daemon is tested alone
