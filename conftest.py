@@ -19,20 +19,23 @@ def _controller(session: pytest.Session) -> bool:
     return not hasattr(session.config, "workerinput")
 
 
+_decoys: list = []
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Resources that are not the course's, named like them: they must survive the whole suite.
     if _controller(session) and os.environ.get("DMAC_DECOYS", "1") == "1":
         from tests import isolation
 
-        isolation.create()
+        _decoys.append(isolation.create())
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _controller(session) and os.environ.get("DMAC_DECOYS", "1") == "1":
+    if _decoys:
         from tests import isolation
 
-        found = isolation.problems()
-        isolation.remove()
+        found = isolation.problems(_decoys[0])
+        isolation.remove(_decoys.pop())
         if found:
             print("\nISOLATION FAILURE: " + "; ".join(found))
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,83 +1,86 @@
 """Resources that are not the course's, made before the suite and checked after it.
 
 They are named like the course's (prefix ``dmac-``, image ``dmac/…``) but carry no course label:
-every notebook, clean-up and ``make clean`` must leave them exactly as they were.
+every notebook, clean-up and ``make clean`` must leave them exactly as they were. Each session's
+decoys have a random part in their names, so concurrent sessions do not mix them up.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-STATE = Path(__file__).resolve().parent.parent / "build" / "decoys.json"
+import uuid
+from dataclasses import dataclass, field
 
 
-def create() -> dict[str, str]:
+@dataclass
+class Decoys:
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> dict[str, str]:
+        base = f"dmac-decoy-{self.tag}"
+        return {"running": f"{base}-running", "stopped": f"{base}-stopped", "volume": f"{base}-volume",
+                "network": f"{base}-network", "image": f"dmac/decoy-{self.tag}:1.0"}
+
+
+def create() -> Decoys:
     from helpers.daemon import client
 
     dc = client()
-    remove()  # leftovers of an interrupted run
-    running = dc.containers.run("busybox", "sleep 86400", name="dmac-decoy-running", detach=True)
-    stopped = dc.containers.create("busybox", "true", name="dmac-decoy-stopped")
-    volume = dc.volumes.create("dmac-decoy-volume")
-    network = dc.networks.create("dmac-decoy-network")
-    dc.images.get("busybox:latest").tag("dmac/decoy-image", "1.0")
-    ids = {"running": running.id, "stopped": stopped.id, "volume": volume.name, "network": network.id,
-           "image": dc.images.get("dmac/decoy-image:1.0").id}
-    STATE.parent.mkdir(parents=True, exist_ok=True)
-    STATE.write_text(json.dumps(ids))
-    return ids
+    decoys = Decoys()
+    n = decoys.names
+    running = dc.containers.run("busybox", "sleep 86400", name=n["running"], detach=True)
+    stopped = dc.containers.create("busybox", "true", name=n["stopped"])
+    volume = dc.volumes.create(n["volume"])
+    network = dc.networks.create(n["network"])
+    repo, tag = n["image"].split(":")
+    dc.images.get("busybox:latest").tag(repo, tag)
+    decoys.ids = {"running": running.id, "stopped": stopped.id, "volume": volume.name, "network": network.id,
+                  "image": dc.images.get(n["image"]).id}
+    return decoys
 
 
-def problems() -> list[str]:
+def _getters(dc, n: dict[str, str]) -> dict:  # noqa: ANN001
+    return {"running": lambda: dc.containers.get(n["running"]), "stopped": lambda: dc.containers.get(n["stopped"]),
+            "volume": lambda: dc.volumes.get(n["volume"]), "network": lambda: dc.networks.get(n["network"]),
+            "image": lambda: dc.images.get(n["image"])}
+
+
+def problems(decoys: Decoys) -> list[str]:
     """What happened to the decoys (empty when every one is there, unchanged)."""
     import docker as sdk
 
     from helpers.daemon import client
 
     dc = client()
-    ids = json.loads(STATE.read_text())
     found: list[str] = []
-    checks = {
-        "running": lambda: dc.containers.get("dmac-decoy-running"),
-        "stopped": lambda: dc.containers.get("dmac-decoy-stopped"),
-        "volume": lambda: dc.volumes.get("dmac-decoy-volume"),
-        "network": lambda: dc.networks.get("dmac-decoy-network"),
-        "image": lambda: dc.images.get("dmac/decoy-image:1.0"),
-    }
-    for key, get in checks.items():
+    for key, get in _getters(dc, decoys.names).items():
         try:
             obj = get()
         except sdk.errors.NotFound:
             found.append(f"the learner's {key} decoy was removed")
             continue
-        if (obj.name if key == "volume" else obj.id) != ids[key]:
+        if (obj.name if key == "volume" else obj.id) != decoys.ids[key]:
             found.append(f"the learner's {key} decoy was replaced")
-    try:
-        if dc.containers.get("dmac-decoy-running").status != "running":
+        elif key == "running" and obj.status != "running":
             found.append("the learner's running container was stopped")
-    except sdk.errors.NotFound:
-        pass
     return found
 
 
-def remove() -> None:
+def remove(decoys: Decoys) -> None:
     import docker as sdk
 
     from helpers.daemon import client
 
     dc = client()
-    for name in ("dmac-decoy-running", "dmac-decoy-stopped"):
+    for key, get in _getters(dc, decoys.names).items():
         try:
-            dc.containers.get(name).remove(force=True)
+            obj = get()
         except sdk.errors.NotFound:
-            pass
-    for getter in (lambda: dc.volumes.get("dmac-decoy-volume"), lambda: dc.networks.get("dmac-decoy-network")):
-        try:
-            getter().remove()
-        except sdk.errors.NotFound:
-            pass
-    try:
-        dc.images.remove("dmac/decoy-image:1.0")
-    except sdk.errors.NotFound:
-        pass
+            continue
+        if key in ("running", "stopped"):
+            obj.remove(force=True)
+        elif key == "image":
+            dc.images.remove(decoys.names["image"])
+        else:
+            obj.remove()
