@@ -273,8 +273,8 @@ def build(
             raise CommandFailed("Build secrets need BuildKit and a CA bundle; neither is available here.")
         extra = ["--secret", f"id=ca,src={bundle}"]
     rel = os.path.relpath(path) if Path(path).is_absolute() else str(path)
-    hidden: tuple[str, ...] = ()
-    if cli().buildkit:  # cache metadata in the image: a loaded offline bundle rebuilds from it
+    hidden: tuple[str, ...] = ("--no-cache",) if os.environ.get("DMAC_NO_CACHE") == "1" else ()  # cold benchmark
+    if cli().buildkit and not hidden:  # cache metadata in the image: a loaded offline bundle rebuilds from it
         hidden = ("--build-arg", "BUILDKIT_INLINE_CACHE=1", *(("--cache-from", tag) if exists(tag) else ()))
     result = docker("build", "-t", tag, *extra, *args, rel, show=show, timeout=timeout, hidden=hidden, **kwargs)
     if show == "progress" and result.ok:
