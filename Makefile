@@ -10,7 +10,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: bench bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: slides bench bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ load-bundle: ## on a machine without network: install and load BUNDLE=… (then 
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	PYTHONPATH=$(CURDIR) $(PYTHON) -m helpers.bundle load $(BUNDLE) --venv $(VENV)
+
+slides: env ## give every notebook RISE slide metadata (Markdown headings open slides)
+	$(PY) scripts/slides.py
 
 bench: setup ## measure cold and warm run times per notebook into docs/benchmark.{md,csv}
 	$(PY) scripts/bench.py
