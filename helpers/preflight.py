@@ -35,6 +35,17 @@ def _free_disk_gb(root: str) -> float | None:
     return None  # Docker Desktop / remote daemon: the data lives in a VM or on another host
 
 
+def disk_check(free_gb: float | None) -> Check:
+    """The free-disk row: images and containers need room where the daemon keeps its data."""
+    if free_gb is None:
+        return Check("Free disk (daemon data)", "not visible from here (VM or remote daemon)", None)
+    if free_gb < MIN_FREE_GB:
+        return Check("Free disk (daemon data)",
+                     f"only {free_gb:.1f} GB free, the course needs {MIN_FREE_GB:.0f} GB: remove unused images "
+                     "(`docker image prune`) or containers, or give Docker Desktop a bigger disk", False)
+    return Check("Free disk (daemon data)", f"{free_gb:.0f} GB", True)
+
+
 def checks() -> list[Check]:
     """Every preflight row; raises nothing: a missing daemon is a failed row with its message."""
     rows = [
@@ -68,11 +79,7 @@ def checks() -> list[Check]:
         Check("Cgroup version", str(info.get("CgroupVersion", "?")), None),
         Check("Daemon mode", mode, None),
         Check("Live restore", "on" if info.get("LiveRestoreEnabled") else "off", None),
-        Check(
-            "Free disk (daemon data)",
-            "not visible from here (VM or remote daemon)" if free is None else f"{free:.0f} GB",
-            None if free is None else free >= MIN_FREE_GB,
-        ),
+        disk_check(free),
     ]
     return rows
 
