@@ -59,11 +59,12 @@ test-helpers: setup ## only the helpers' tests
 test-notebooks: setup ## only the notebooks (nbval); NB=notebooks/05-... for one
 	$(VENV)/bin/pytest $(NBVAL) $(or $(NB),$(NOTEBOOKS))
 
-run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=... to choose)
+run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=...; ALLOW_DAEMON_RESTART=True for 04)
 	@mkdir -p build/run
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "papermill $$nb"; \
-	  $(VENV)/bin/papermill --log-level WARNING $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) || exit 1; \
+	  $(VENV)/bin/papermill --log-level WARNING $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) \
+	    $$(case $$nb in *04-*) echo -p ALLOW_DAEMON_RESTART $(or $(ALLOW_DAEMON_RESTART),False);; esac) || exit 1; \
 	done
 
 outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)

@@ -150,6 +150,11 @@ def client():
     return _cached_client(found.host)
 
 
+def reset_client() -> None:
+    """Forget the cached client (after the daemon restarted: no pooled connection to the old one)."""
+    _cached_client.cache_clear()
+
+
 def available() -> bool:
     """True when a daemon answers (quietly; for notebooks that also run without Docker)."""
     try:

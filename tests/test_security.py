@@ -1,0 +1,62 @@
+"""helpers.security and helpers.upgrade against the real daemon (notebooks 01, 03, 04). No daemon restart here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import security, setup, upgrade
+
+
+def test_daemon_mode_matches_the_uid_map_inside_a_container(dc) -> None:
+    mode = security.daemon_mode()
+    assert mode in ("rootful", "rootless", "userns-remap")
+    raw = dc.containers.run("busybox", ["cat", "/proc/self/uid_map"], remove=True).decode()
+    identity = security.uid_map(raw) == "0 0 4294967295"
+    assert identity == (mode == "rootful")
+
+
+def test_uid_map_squeezes_padding() -> None:
+    assert security.uid_map("         0          0 4294967295\n") == "0 0 4294967295"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the canary demo reads as another user, which needs root")
+def test_canary_is_root_only_and_a_read_only_mount_leaves_it_unchanged(dc, tmp_path: Path) -> None:
+    canary = security.make_canary(tmp_path)
+    assert "mode 0600" in security.describe(canary) and "uid 0" in security.describe(canary)
+    assert "Permission denied" in security.read_as("nobody", canary)
+    before = security.fingerprint(canary)
+    out = dc.containers.run("busybox", ["cat", f"/host{canary}"], volumes={"/": {"bind": "/host", "mode": "ro"}},
+                            remove=True).decode()
+    assert out == security.CANARY_TEXT
+    assert security.fingerprint(canary) == before
+
+
+def test_hadolint_flags_a_bad_dockerfile_and_passes_a_good_one() -> None:
+    code, findings = security.hadolint("FROM debian\nUSER root\n")
+    assert code != 0
+    assert any("DL3006" in f for f in findings) and any("DL3002" in f for f in findings)
+    assert all(f.startswith("line ") for f in findings)
+    assert security.hadolint("FROM busybox:1.36\nUSER 10001\n") == (0, [])
+
+
+def test_daemon_owner_and_socket_are_reported() -> None:
+    assert security.process_user("dockerd") in ("root", None) or security.daemon_mode() == "rootless"
+    assert security.process_user("no-such-process-xyz") is None
+    assert security.host_is_vm() in (True, False, None)
+
+
+def test_upgrade_never_restarts_when_told_not_to() -> None:
+    allowed, why = upgrade.restart_allowed(False)
+    assert not allowed and "False" in why
+    auto, _ = upgrade.restart_allowed(None)
+    assert auto == (setup.managed() is not None and os.geteuid() == 0 and auto)
+
+
+def test_upgrade_reads_versions_and_config() -> None:
+    clis = upgrade.clis()
+    assert clis
+    assert upgrade.client_summary(clis[0]).startswith("client ")
+    assert isinstance(upgrade.read_config(), dict) or not setup.daemon_config().exists()
