@@ -1,0 +1,81 @@
+"""Exercises of notebook 06 (volumes and persistence)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import docker as sdk
+
+from .. import course, volumes
+from ..daemon import client
+from . import Verdict, exercise, failed, passed
+
+SURVEY_TEXT = "CTD cast 17"
+
+
+@exercise(
+    "06.1",
+    "make this data survive the container",
+    hint='Create the volume first: docker("volume", "create", name("ex-survey")); then a container that mounts it '
+    'at /data (-v NAME:/data) writes the file: sh -c "echo \'CTD cast 17\' > /data/survey.txt".',
+    solution="""
+    docker("volume", "create", name("ex-survey"))
+    docker("run", "--rm", "-v", f"{name('ex-survey')}:/data", "busybox",
+           "sh", "-c", "echo 'CTD cast 17' > /data/survey.txt")
+    """,
+)
+def survive() -> Verdict:
+    wanted = course.name("ex-survey")
+    try:
+        vol = client().volumes.get(wanted)
+    except sdk.errors.NotFound:
+        return failed(f"there is no volume called {wanted}.", "docker volume create makes one.")
+    if (vol.attrs.get("Labels") or {}).get(course.LABEL) != course.namespace():
+        return failed(f"{wanted} exists but has no course label: create it with the docker() helper.")
+    out = client().containers.run("busybox", ["sh", "-c", "cat /data/survey.txt 2>&1 || true"], remove=True,
+                                  labels=course.labels(), volumes={wanted: {"bind": "/data", "mode": "ro"}})
+    text = out.decode(errors="replace").strip()
+    if text != SURVEY_TEXT:
+        return failed(f"a fresh container reads {text[:60]!r} from /data/survey.txt in {wanted}, "
+                      f"not {SURVEY_TEXT!r}.")
+    return passed(f"a brand-new container reads {SURVEY_TEXT!r} from {wanted}: the data outlived its writer.")
+
+
+def exercise_folder() -> Path:
+    """The host folder of exercise 06.2 (fresh, empty, and yours: owned by the demo uid when run as root)."""
+    folder = volumes.scratch("06", "ex-owner")
+    if os.getuid() == 0:
+        os.chown(folder, volumes.demo_uid(), volumes.demo_gid())
+    return folder
+
+
+@exercise(
+    "06.2",
+    "write into a bind mount as your own user, not root",
+    hint='docker("run", "--name", name("ex-owner"), "--user", f"{volumes.demo_uid()}:{volumes.demo_gid()}", '
+    '"-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")',
+    solution="""
+    docker("run", "--name", name("ex-owner"), "--user", f"{volumes.demo_uid()}:{volumes.demo_gid()}",
+           "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
+    """,
+)
+def owner() -> Verdict:
+    wanted = course.name("ex-owner")
+    folder = course.workdir("06", "ex-owner")
+    try:
+        box = client().containers.get(wanted)
+    except sdk.errors.NotFound:
+        return failed(f"there is no container called {wanted} (run it without --rm).")
+    if not any(m["Type"] == "bind" and Path(m["Source"]) == folder for m in box.attrs["Mounts"]):
+        return failed(f"{wanted} does not bind-mount {folder}.")
+    result = folder / "result.txt"
+    if not result.exists():
+        return failed(f"{result.name} is not in the folder: did the container write it (exit code "
+                      f"{box.attrs['State']['ExitCode']})?")
+    uid = result.stat().st_uid
+    if uid == 0:
+        return failed("result.txt belongs to root on the host.", "Add --user UID:GID before the image name.")
+    if uid != volumes.demo_uid():
+        return failed(f"result.txt belongs to uid {uid}, not {volumes.demo_uid()}.")
+    return passed(f"result.txt belongs to uid {uid} on the host, not to root.")

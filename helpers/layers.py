@@ -1,0 +1,274 @@
+"""Layers and copy-on-write (notebook 05): layer tables, the writable layer, copy-up, diagrams.
+
+Everything goes through the daemon's API or a container, so it works where the daemon's files
+are not on this host (Docker Desktop, a remote ``DOCKER_HOST``). Host-side overlay2 paths are
+offered only as an extra, when the daemon reports them and they exist here.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from dataclasses import dataclass
+
+from .daemon import client
+
+MB = 1_000_000
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of ``docker history``: the instruction that made it and the bytes it added."""
+
+    instruction: str
+    size: int
+
+    @property
+    def empty(self) -> bool:
+        return self.size == 0
+
+
+def _short(created_by: str, width: int = 60) -> str:
+    text = created_by.removesuffix(" # buildkit").replace("RUN /bin/sh -c ", "RUN ")
+    text = text.replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
+    text = " ".join(text.split())
+    if text.startswith("|"):  # legacy builder's ARG prefix "|1 X=y RUN ..."
+        text = text.split(" ", 2)[-1]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def history(ref: str) -> list[Layer]:
+    """The image's history, oldest first (as built), from the API (``docker history``)."""
+    rows = client().api.history(ref)
+    return [Layer(_short(r.get("CreatedBy") or "(imported)"), int(r.get("Size") or 0)) for r in reversed(rows)]
+
+
+def rootfs_layers(ref: str) -> list[str]:
+    """The image's layer digests (``RootFS.Layers``), bottom first: the filesystem layers only."""
+    return list(client().api.inspect_image(ref)["RootFS"]["Layers"])
+
+
+def shared_layers(a: str, b: str) -> list[str]:
+    """The bottom layers two images have in common (stored once on disk)."""
+    common: list[str] = []
+    for x, y in zip(rootfs_layers(a), rootfs_layers(b), strict=False):
+        if x != y:
+            break
+        common.append(x)
+    return common
+
+
+def added_layers(ref: str, base: str) -> int:
+    """How many filesystem layers ``ref`` adds on top of ``base``."""
+    return len(rootfs_layers(ref)) - len(shared_layers(ref, base))
+
+
+def size_rw(container: str) -> int:
+    """Bytes in the container's writable layer (``SizeRw``, what ``docker ps -s`` shows)."""
+    cid = client().api.inspect_container(container)["Id"]
+    rows = client().api.containers(all=True, size=True, filters={"id": cid})
+    return int(rows[0].get("SizeRw") or 0) if rows else 0
+
+
+def diff(container: str) -> list[tuple[str, str]]:
+    """``docker diff`` as (kind, path) pairs, kind A (added), C (changed) or D (deleted), sorted by path."""
+    kinds = {0: "C", 1: "A", 2: "D"}
+    return sorted(((kinds[c["Kind"]], c["Path"]) for c in client().api.diff(container) or []), key=lambda x: x[1])
+
+
+def exec_seconds(container: str, command: str) -> float:
+    """Run ``command`` (bash) in ``container`` and return the seconds it took, timed inside the container."""
+    script = f"TIMEFORMAT=%R; {{ time ( {command} ) ; }} 2>&1 >/dev/null"
+    code, out = client().containers.get(container).exec_run(["bash", "-c", script])
+    text = out.decode().strip().splitlines()
+    if code != 0 or not text:
+        raise RuntimeError(f"{command!r} failed in {container}: {out.decode()[-200:]}")
+    return float(text[-1])
+
+
+@dataclass(frozen=True)
+class CopyUp:
+    """A copy-up measured: writable-layer size before/after and the times of two one-byte writes."""
+
+    file_size: int
+    rw_before: int
+    rw_after_first: int
+    rw_after_second: int
+    first_s: float
+    second_s: float
+
+    @property
+    def growth(self) -> int:
+        return self.rw_after_first - self.rw_before
+
+    @property
+    def ratio(self) -> float:
+        return self.first_s / max(self.second_s, 1e-4)
+
+    def raw(self) -> str:
+        """The raw figures (they vary from run to run: for stderr or a plot, not for stored output)."""
+        return (f"file {self.file_size / MB:.1f} MB; writable layer {self.rw_before} B -> {self.rw_after_first} B "
+                f"-> {self.rw_after_second} B; first write {self.first_s * 1000:.1f} ms, "
+                f"second {self.second_s * 1000:.1f} ms (×{self.ratio:.0f})")
+
+
+ONE_BYTE = "printf x | dd of={path} bs=1 count=1 conv=notrunc status=none"
+
+
+def copy_up(container: str, path: str) -> CopyUp:
+    """Write one byte into ``path`` (a file from an image layer) twice; measure size and time each time."""
+    size = int(client().containers.get(container).exec_run(["stat", "-c", "%s", path]).output.decode())
+    before = size_rw(container)
+    first = exec_seconds(container, ONE_BYTE.format(path=path))
+    after_first = size_rw(container)
+    second = exec_seconds(container, ONE_BYTE.format(path=path))
+    after_second = size_rw(container)
+    return CopyUp(size, before, after_first, after_second, first, second)
+
+
+def about_mb(n: int, step: int = 10) -> str:
+    """A size rounded to a stable figure: ``about 200 MB`` (to ``step`` MB), or ``less than 1 MB``."""
+    if abs(n) < MB:
+        return "less than 1 MB"
+    return f"about {round(n / MB / step) * step:.0f} MB" if abs(n) >= step * MB / 2 else f"about {n / MB:.0f} MB"
+
+
+def times_verdict(ratio: float, thresholds: tuple[int, ...] = (10, 5, 2)) -> str:
+    """``more than 10×`` style wording, using the largest threshold the ratio clears."""
+    for t in thresholds:
+        if ratio > t:
+            return f"more than {t}×"
+    return "not clearly"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# ---------------------------------------------------------------- the stack, as text and as a picture
+
+
+@dataclass(frozen=True)
+class StackRow:
+    kind: str  # "image" or "container"
+    label: str
+    size: int
+
+
+def stack(ref: str, container: str | None = None, base: str | None = None) -> list[StackRow]:
+    """The layer stack bottom-up: the image's filesystem layers (empty ones left out), then the container's."""
+    rows: list[StackRow] = []
+    hist = history(ref)
+    n_base = len(history(base)) if base else 0
+    for i, layer in enumerate(hist):
+        if layer.empty and i != 0:
+            continue
+        label = "base image " + base if base and i < n_base else layer.instruction
+        if rows and base and i < n_base and rows[-1].label == label:
+            rows[-1] = StackRow("image", label, rows[-1].size + layer.size)
+            continue
+        rows.append(StackRow("image", label, layer.size))
+    if container:
+        rows.append(StackRow("container", f"writable layer of {container}", size_rw(container)))
+    return rows
+
+
+def stack_text(rows: list[StackRow]) -> str:
+    """The stack as text, top first (the way the union filesystem looks down through it)."""
+    lines = []
+    for row in reversed(rows):
+        tag = "[container, read-write]" if row.kind == "container" else "[image, read-only]     "
+        lines.append(f"{tag} {about_mb(row.size, 1):>15}  {row.label}")
+    return "\n".join(lines)
+
+
+def diagram(rows: list[StackRow], title: str = "", highlight: int | None = None):  # a matplotlib Figure
+    """A matplotlib picture of the stack: one box per layer, height growing with its size, container on top."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.55 * len(rows)))
+    y = 0.0
+    for i, row in enumerate(rows):
+        h = 0.45 + min(0.9, row.size / (250 * MB))
+        writable = row.kind == "container"
+        color = "#f4a261" if writable else "#8ecae6"
+        alpha = 1.0 if highlight is None or i == highlight else 0.3
+        ax.add_patch(Rectangle((0, y), 10, h, facecolor=color, edgecolor="#023047", linestyle="--" if writable else "-",
+                               alpha=alpha))
+        ax.text(0.2, y + h / 2, row.label, va="center", fontsize=9, alpha=max(alpha, 0.5))
+        ax.text(9.8, y + h / 2, about_mb(row.size, 1), va="center", ha="right", fontsize=9, alpha=max(alpha, 0.5))
+        y += h + 0.08
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, y)
+    ax.axis("off")
+    ax.set_title(title or "layer stack (bottom: base image; top: the container's writable layer)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def stepper(rows: list[StackRow]):  # an ipywidgets box
+    """A slider that steps through the stack one layer at a time (highlighted in the diagram)."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    out = widgets.Output()
+    slider = widgets.IntSlider(value=0, min=0, max=len(rows) - 1, description="layer")
+
+    def show(change: object = None) -> None:
+        # set the Output's content directly (no clear_output messages): works live and in a batch run
+        row = rows[slider.value]
+        fig = diagram(rows, highlight=slider.value)
+        out.outputs = ()
+        out.append_stdout(f"layer {slider.value} ({row.kind}): {row.label} — {about_mb(row.size, 1)}\n")
+        out.append_display_data(fig)
+        plt.close(fig)
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, out])
+
+
+def graph_driver(container: str) -> dict[str, str] | None:
+    """overlay2's host folders of a container (UpperDir, …) when they exist on *this* host, else None."""
+    data = client().api.inspect_container(container).get("GraphDriver", {}).get("Data") or {}
+    upper = data.get("UpperDir")
+    if not upper or not os.path.isdir(upper):
+        return None
+    return {k: data[k] for k in ("UpperDir", "WorkDir", "MergedDir") if k in data} | {
+        "LowerDir": f"{len(data.get('LowerDir', '').split(':'))} folders"
+    }
+
+
+def whiteouts(ref: str) -> list[str]:
+    """Paths hidden by whiteout files (``.wh.<name>``) in the image's layers, read from ``docker save``.
+
+    Works with a remote daemon too: the image comes over the API as a tar of layer tars.
+    """
+    import io
+    import tarfile
+
+    found: list[str] = []
+    stream = io.BytesIO(b"".join(client().images.get(ref).save(named=False)))
+    with tarfile.open(fileobj=stream) as outer:
+        for member in outer.getmembers():
+            if not member.name.endswith("layer.tar"):
+                continue
+            layer = outer.extractfile(member)
+            if layer is None:
+                continue
+            with tarfile.open(fileobj=layer) as inner:
+                for entry in inner.getnames():
+                    base = os.path.basename(entry)
+                    if base.startswith(".wh.") and not base.startswith(".wh..wh."):
+                        found.append("/" + os.path.join(os.path.dirname(entry), base[4:]))
+    return sorted(found)
+
+
+def df_sizes(ref: str) -> tuple[int, int]:
+    """(size, shared size) of an image, as ``docker system df -v`` reports them."""
+    want = client().images.get(ref).id
+    for row in client().df().get("Images") or []:
+        if row["Id"] == want:
+            return int(row["Size"]), int(row.get("SharedSize") or 0)
+    raise LookupError(ref)

@@ -1,0 +1,61 @@
+"""helpers.layers against the real daemon: layers, writable layer, copy-up, whiteouts, the stack."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from helpers import course, docker, images, layers
+
+
+@pytest.fixture(scope="module")
+def small_image() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as mp:  # module scope: set the test namespace here too, without leaking it
+        mp.setenv("DMAC_NAMESPACE", os.environ.get("DMAC_TEST_NAMESPACE", "dmac-test"))
+        ref = course.image("t-layers", "1")
+        text = "FROM debian:bookworm-slim\nRUN head -c 3000000 /dev/zero > /big.bin\nRUN rm /big.bin\nENV A=1\n"
+        images.build(ref, images.context("t-layers", {"Dockerfile": text}), show=False, echo=False)
+    yield ref
+
+
+def test_history_and_rootfs(small_image: str) -> None:
+    hist = layers.history(small_image)
+    assert hist[-1].empty and "ENV" in hist[-1].instruction  # metadata only
+    assert any(layer.size == 3_000_000 for layer in hist)
+    assert layers.added_layers(small_image, "debian:bookworm-slim") == 2
+    assert layers.shared_layers(small_image, "debian:bookworm-slim") == layers.rootfs_layers("debian:bookworm-slim")
+
+
+def test_whiteouts_seen_through_save(small_image: str) -> None:
+    assert layers.whiteouts(small_image) == ["/big.bin"]
+
+
+def test_writable_layer_diff_and_copy_up(small_image: str, unique: str) -> None:
+    box = course.name("t-cow", unique)
+    ref = course.image("t-copyup", "1")
+    text = "FROM debian:bookworm-slim\nRUN head -c 20000000 /dev/zero > /data.bin\n"
+    images.build(ref, images.context("t-copyup", {"Dockerfile": text}), show=False, echo=False)
+    docker("run", "-d", "--name", box, ref, "sleep", "120", show=False, echo=False)
+    try:
+        assert layers.size_rw(box) < 1000
+        m = layers.copy_up(box, "/data.bin")
+        assert m.file_size == 20_000_000
+        assert m.growth >= 20_000_000  # the whole file was copied up for one byte
+        assert m.rw_after_second == m.rw_after_first
+        assert ("C", "/data.bin") in layers.diff(box)
+        rows = layers.stack(ref, box, base="debian:bookworm-slim")
+        assert rows[0].label == "base image debian:bookworm-slim" and rows[-1].kind == "container"
+        assert "[container, read-write]" in layers.stack_text(rows).splitlines()[0]
+        fig = layers.diagram(rows)
+        assert len(fig.axes[0].patches) == len(rows)
+    finally:
+        docker("rm", "-f", box, show=False, echo=False)
+
+
+def test_rounding_is_stable() -> None:
+    assert layers.about_mb(200_000_123) == "about 200 MB"
+    assert layers.about_mb(25) == "less than 1 MB"
+    assert layers.times_verdict(174) == "more than 10×"
+    assert layers.times_verdict(1.1) == "not clearly"
