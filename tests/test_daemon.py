@@ -83,8 +83,9 @@ def test_permission_denied_names_the_docker_group(monkeypatch: pytest.MonkeyPatc
     assert "docker group" in out
 
 
-def test_no_daemon_message_in_the_notebook_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_daemon_message_in_the_notebook_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import helpers
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
@@ -96,6 +97,7 @@ def test_no_daemon_message_in_the_notebook_start(monkeypatch: pytest.MonkeyPatch
 
 def test_import_needs_no_daemon(tmp_path: Path) -> None:
     env = dict(os.environ, DOCKER_HOST=f"unix://{tmp_path}/none.sock")
-    result = subprocess.run([sys.executable, "-c", "import helpers"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import helpers"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
