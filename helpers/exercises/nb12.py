@@ -1,0 +1,56 @@
+"""Exercises of notebook 12 (case study: the IOOS Catalog)."""
+
+from __future__ import annotations
+
+import docker as sdk
+
+from .. import course
+from ..daemon import client
+from . import Verdict, exercise, failed, passed
+
+
+@exercise(
+    "12.1",
+    "run a harvester with a volume and a log limit",
+    hint='docker("run", "-d", "--name", name("ex-harvester"), "-v", f"{name(\'ex-data\')}:/data", '
+    '"--log-opt", "max-size=100k", "busybox", "sleep", "600")',
+    solution="""
+    docker("run", "-d", "--name", name("ex-harvester"), "-v", f"{name('ex-data')}:/data",
+           "--log-opt", "max-size=100k", "--log-opt", "max-file=2", "busybox", "sleep", "600")
+    """,
+)
+def harvester() -> Verdict:
+    wanted = course.name("ex-harvester")
+    try:
+        box = client().containers.get(wanted)
+    except sdk.errors.NotFound:
+        return failed(f"there is no container called {wanted}.")
+    mounts = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
+    if not mounts or mounts[0].get("Type") != "volume":
+        return failed(f"{wanted} has no volume mounted at /data.", "Add -v NAME:/data.")
+    config = box.attrs["HostConfig"]["LogConfig"].get("Config") or {}
+    if "max-size" not in config:
+        return failed(f"{wanted}'s log is not limited (no max-size).", "Add --log-opt max-size=100k.")
+    return passed(f"{wanted} writes /data to volume {mounts[0]['Name']} and keeps logs under {config['max-size']}.")
+
+
+@exercise(
+    "12.2",
+    "give a running container a restart policy",
+    hint='docker("update", "--restart", "unless-stopped", name("ex-service"))',
+    solution="""
+    docker("update", "--restart", "unless-stopped", name("ex-service"))
+    """,
+)
+def update_policy() -> Verdict:
+    wanted = course.name("ex-service")
+    try:
+        box = client().containers.get(wanted)
+    except sdk.errors.NotFound:
+        return failed(f"there is no container called {wanted}: run the cell that creates it.")
+    policy = box.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
+    if policy != "unless-stopped":
+        return failed(f"{wanted}'s restart policy is {policy!r}.", "docker update can change it in place.")
+    if box.status != "running":
+        return failed(f"{wanted} has the policy but is {box.status}: it should keep running (update, not re-create).")
+    return passed(f"{wanted} now has restart policy unless-stopped, and kept running.")

@@ -1,0 +1,59 @@
+"""Exercises of notebook 14 (clean-up and next steps)."""
+
+from __future__ import annotations
+
+import docker as sdk
+
+from .. import course
+from ..daemon import client
+from . import Verdict, exercise, failed, passed
+
+
+@exercise(
+    "14.1",
+    "count the course's containers by label",
+    hint='docker_out("ps", "-aq", "--filter", f"label={label_filter()}") lists their ids.',
+    solution="""
+    answer = len(docker_out("ps", "-aq", "--filter", f"label={label_filter()}").split())
+    """,
+    takes_answer=True,
+)
+def count(answer: object) -> Verdict:
+    actual = len(client().containers.list(all=True, filters={"label": course.label_filter()}))
+    try:
+        given = int(str(answer).strip())
+    except ValueError:
+        return failed(f"{answer!r} is not a number.")
+    if given == actual:
+        return passed(f"{actual} container(s) carry the course label of namespace {course.namespace()}.")
+    return failed(f"{given} is not the number of labelled containers.", "Use --filter label=... with docker ps -a.")
+
+
+@exercise(
+    "14.2",
+    "remove the decoys yourself",
+    hint="decoys['container'].remove(), decoys['volume'].remove(), decoys['network'].remove(), "
+    "client().images.remove(f'{namespace()}/decoy:1')",
+    solution="""
+    for obj in (decoys["container"], decoys["volume"], decoys["network"]):
+        obj.remove()
+    client().images.remove(f"{namespace()}/decoy:1")
+    """,
+)
+def decoys_gone() -> Verdict:
+    dc = client()
+    left = []
+    for kind, get in (
+        ("container", lambda: dc.containers.get(course.name("decoy"))),
+        ("volume", lambda: dc.volumes.get(course.name("decoy-vol"))),
+        ("network", lambda: dc.networks.get(course.name("decoy-net"))),
+        ("image", lambda: dc.images.get(f"{course.namespace()}/decoy:1")),
+    ):
+        try:
+            get()
+            left.append(kind)
+        except sdk.errors.NotFound:
+            pass
+    if left:
+        return failed("still there: " + ", ".join(left) + ".")
+    return passed("all four decoys are gone, removed by you.")
