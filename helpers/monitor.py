@@ -1,0 +1,338 @@
+"""Monitoring containers (notebook 11): ``docker stats`` sampled into a DataFrame, cgroups, Prometheus.
+
+Small functions a cell calls: one stats sample per container (CPU % computed the way the docker CLI
+does), a short sampling run into a pandas DataFrame, a plot, the cgroup file behind the memory
+number, a live view with ipywidgets, and Prometheus's HTTP API with bounded waits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .daemon import client
+from .shell import docker
+
+MB = 1024 * 1024
+
+EXPORTER_PY = r'''
+"""A tiny Prometheus exporter: this container's own cgroup numbers, in the text format."""
+import http.server
+import os
+
+
+def read(*paths):
+    for path in paths:
+        if os.path.exists(path):
+            with open(path) as f:
+                return f.read().split()[0]
+    return "NaN"
+
+
+def metrics():
+    memory = read("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
+    limit = read("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max")
+    cpu_ns = read("/sys/fs/cgroup/cpuacct/cpuacct.usage", "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage")
+    cpu = str(int(cpu_ns) / 1e9) if cpu_ns.isdigit() else "NaN"
+    return (
+        "# HELP cgroup_memory_usage_bytes Memory used by this container's cgroup.\n"
+        "# TYPE cgroup_memory_usage_bytes gauge\n"
+        f"cgroup_memory_usage_bytes {memory}\n"
+        "# HELP cgroup_memory_limit_bytes Memory limit of this container's cgroup.\n"
+        "# TYPE cgroup_memory_limit_bytes gauge\n"
+        f"cgroup_memory_limit_bytes {limit if limit.isdigit() else '+Inf'}\n"
+        "# HELP cgroup_cpu_seconds_total CPU time used by this container's cgroup.\n"
+        "# TYPE cgroup_cpu_seconds_total counter\n"
+        f"cgroup_cpu_seconds_total {cpu}\n"
+    )
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = metrics().encode()
+        self.send_response(200 if self.path == "/metrics" else 404)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(("", 8000), Handler).serve_forever()
+'''
+"""The exporter: serves ``/metrics`` on port 8000 from its own ``/sys/fs/cgroup`` (v1, or v2)."""
+
+PYTHON_LINE = (
+    "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
+)
+
+EXPORTER_DOCKERFILE = f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+COPY exporter.py /exporter.py
+EXPOSE 8000
+CMD ["python3", "/exporter.py"]
+"""
+
+PROMETHEUS_YML = """
+global:
+  scrape_interval: 2s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+  - job_name: exporter
+    static_configs:
+      - targets: ["exporter:8000"]
+"""
+"""Prometheus scrapes itself and the container reachable as ``exporter`` on the user-defined network."""
+
+PROMETHEUS_DOCKERFILE = """
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends prometheus && rm -rf /var/lib/apt/lists/*
+COPY prometheus.yml /etc/prometheus/prometheus.yml
+EXPOSE 9090
+USER prometheus
+ENTRYPOINT ["prometheus", "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/tmp/prometheus"]
+"""
+
+
+def _progress(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- docker stats, the SDK way
+def cpu_percent(stats: dict[str, Any]) -> float:
+    """CPU % as the docker CLI computes it: container CPU time over host CPU time, times the CPUs.
+
+    ``cpu_stats`` and ``precpu_stats`` are two readings about a second apart; 100 % is one full CPU.
+    """
+    cpu, pre = stats.get("cpu_stats") or {}, stats.get("precpu_stats") or {}
+    cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get("total_usage", 0)
+    system_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+    cpus = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
+    if cpu_delta <= 0 or system_delta <= 0:
+        return 0.0
+    return cpu_delta / system_delta * cpus * 100.0
+
+
+def memory_bytes(stats: dict[str, Any]) -> int:
+    """Memory usage as ``docker stats`` shows it: usage minus the inactive page cache (cgroup v1 and v2)."""
+    mem = stats.get("memory_stats") or {}
+    usage = int(mem.get("usage", 0))
+    extra = mem.get("stats") or {}
+    for key in ("total_inactive_file", "inactive_file"):
+        if key in extra and extra[key] < usage:
+            return usage - int(extra[key])
+    return usage
+
+
+def network_bytes(stats: dict[str, Any]) -> tuple[int, int]:
+    """(received, sent) bytes over all of a container's interfaces."""
+    nets = (stats.get("networks") or {}).values()
+    return sum(n.get("rx_bytes", 0) for n in nets), sum(n.get("tx_bytes", 0) for n in nets)
+
+
+def block_bytes(stats: dict[str, Any]) -> tuple[int, int]:
+    """(read, written) bytes from the blkio counters (0 where the host does not attribute disk I/O)."""
+    rows = (stats.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
+    read = sum(r["value"] for r in rows if r.get("op", "").lower() == "read")
+    write = sum(r["value"] for r in rows if r.get("op", "").lower() == "write")
+    return read, write
+
+
+def snapshot(container: str) -> dict[str, Any]:
+    """One ``docker stats --no-stream`` row for ``container``, from the SDK (takes about a second)."""
+    stats = client().containers.get(container).stats(stream=False)
+    rx, tx = network_bytes(stats)
+    blk_read, blk_write = block_bytes(stats)
+    limit = int((stats.get("memory_stats") or {}).get("limit", 0))
+    return {
+        "container": container,
+        "cpu_percent": round(cpu_percent(stats), 2),
+        "memory_mb": round(memory_bytes(stats) / MB, 2),
+        "memory_limit_mb": round(limit / MB, 1),
+        "net_rx_kb": round(rx / 1024, 1),
+        "net_tx_kb": round(tx / 1024, 1),
+        "block_read_kb": round(blk_read / 1024, 1),
+        "block_write_kb": round(blk_write / 1024, 1),
+        "pids": int((stats.get("pids_stats") or {}).get("current", 0)),
+    }
+
+
+def sample(containers: list[str], samples: int = 6, interval: float = 1.0):  # -> pandas.DataFrame
+    """Sample ``containers`` ``samples`` times, about ``interval`` s apart, into a DataFrame (progress on stderr).
+
+    The containers are read in parallel; each row has ``t`` (seconds since the start) and ``sample``.
+    """
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, len(containers))) as pool:
+        for i in range(samples):
+            began = time.monotonic()
+            for row in pool.map(snapshot, containers):
+                rows.append({"sample": i + 1, "t": round(time.monotonic() - start, 1), **row})
+            _progress(f"sample {i + 1}/{samples} at {time.monotonic() - start:.1f} s")
+            time.sleep(max(0.0, interval - (time.monotonic() - began)))
+    return pd.DataFrame(rows)
+
+
+def cli_stats(containers: list[str]) -> list[dict[str, str]]:
+    """``docker stats --no-stream --format '{{json .}}'``: the CLI's own rows, parsed (quietly)."""
+    out = docker("stats", "--no-stream", "--format", "{{json .}}", *containers, echo=False, show=False).output
+    return [json.loads(line) for line in out.splitlines() if line.strip().startswith("{")]
+
+
+def parse_size(text: str) -> float:
+    """``'101.2MiB'`` -> bytes (the units the docker CLI prints: B, kB/KiB, MB/MiB, GB/GiB)."""
+    units = {"b": 1, "kb": 1e3, "kib": 1024, "mb": 1e6, "mib": MB, "gb": 1e9, "gib": 1024**3,
+             "tb": 1e12, "tib": 1024**4}
+    text = text.strip()
+    number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return float(number) * units[text[len(number):].strip().lower() or "b"]
+
+
+def plot(df, title: str = "docker stats, sampled"):  # -> matplotlib Figure
+    """CPU % and memory (MB) of each container over time, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg") if "ipykernel" not in sys.modules else None
+    import matplotlib.pyplot as plt
+
+    fig, (ax_cpu, ax_mem) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for container, rows in df.groupby("container"):
+        ax_cpu.plot(rows["t"], rows["cpu_percent"], marker="o", label=container)
+        ax_mem.plot(rows["t"], rows["memory_mb"], marker="o", label=container)
+    ax_cpu.set(xlabel="seconds", ylabel="CPU % (100 = one CPU)", title="CPU")
+    ax_mem.set(xlabel="seconds", ylabel="memory (MiB)", title="Memory")
+    ax_mem.legend(fontsize=8, loc="center right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def band(value: float, edges: list[float], unit: str = "") -> str:
+    """A stable wording of a number: which of the bands between ``edges`` it falls in."""
+    if value < edges[0]:
+        return f"less than {edges[0]:g}{unit}"
+    for low, high in itertools.pairwise(edges):
+        if low <= value < high:
+            return f"between {low:g} and {high:g}{unit}"
+    return f"more than {edges[-1]:g}{unit}"
+
+
+# ---------------------------------------------------------------- where the numbers come from
+CGROUP_MEMORY_FILES = ("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
+
+
+def cgroup_memory(container: str) -> tuple[str, int]:
+    """(file, bytes): the memory usage the kernel reports inside ``container`` (cgroup v1 or v2 file)."""
+    script = f"for f in {' '.join(CGROUP_MEMORY_FILES)}; do [ -r $f ] && echo $f $(cat $f) && break; done"
+    out = docker("exec", container, "sh", "-c", script, echo=False, show=False).output.split()
+    return out[0], int(out[1])
+
+
+# ---------------------------------------------------------------- a live view for learners
+def live(containers: list[str], seconds: float = 30, interval: float = 1.0, autostart: bool = False):
+    """A *Start* button and a table that refreshes CPU % and memory of ``containers`` for ``seconds``.
+
+    Returns the widget; ``autostart=True`` runs the loop at once (bounded by ``seconds``).
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    button = widgets.Button(description=f"Watch for {seconds:g} s", icon="play", button_style="primary")
+    out = widgets.Output()
+
+    def run(_: object = None) -> None:
+        button.disabled = True
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                rows = [snapshot(c) for c in containers]
+                text = "\n".join(
+                    f"{r['container']:24} CPU {r['cpu_percent']:6.1f} %   memory {r['memory_mb']:8.1f} MiB"
+                    for r in rows
+                )
+                out.clear_output(wait=True)
+                with out:
+                    print(time.strftime("%H:%M:%S"), f"(refreshing for {deadline - time.monotonic():.0f} s more)")
+                    print(text)
+                time.sleep(max(0.0, interval - 1.0))
+        finally:
+            button.disabled = False
+
+    button.on_click(run)
+    box = widgets.VBox([button, out])
+    display(box)
+    if autostart:
+        run()
+    return box
+
+
+# ---------------------------------------------------------------- Prometheus's HTTP API
+def http_get(url: str, timeout: float = 5) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read().decode()
+
+
+def wait_http(url: str, timeout: float = 30, interval: float = 0.5) -> bool:
+    """Poll ``url`` until it answers 200, at most ``timeout`` seconds (progress on stderr)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            http_get(url, timeout=2)
+            return True
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(interval)
+    return False
+
+
+def query(port: int, promql: str, host: str = "localhost") -> list[dict[str, Any]]:
+    """Run a PromQL instant query through Prometheus's HTTP API; the ``result`` list."""
+    url = f"http://{host}:{port}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    try:
+        reply = json.loads(http_get(url))
+    except urllib.error.HTTPError as exc:  # 400/422: the query itself is wrong; the body says why
+        reply = json.loads(exc.read().decode() or "{}")
+    if reply.get("status") != "success":
+        raise RuntimeError(f"Prometheus rejected {promql!r}: {reply.get('error')}")
+    return reply["data"]["result"]
+
+
+def targets(port: int, host: str = "localhost") -> dict[str, str]:
+    """``{job: health}`` of Prometheus's active scrape targets (``up``, ``down`` or ``unknown``)."""
+    reply = json.loads(http_get(f"http://{host}:{port}/api/v1/targets?state=active"))
+    return {t["labels"]["job"]: t["health"] for t in reply["data"]["activeTargets"]}
+
+
+def wait_for_data(port: int, promql: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
+    """Repeat ``promql`` until it returns at least ``count`` series (bounded; progress on stderr)."""
+    deadline = time.monotonic() + timeout
+    result: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        try:
+            result = query(port, promql)
+        except (urllib.error.URLError, ConnectionError, OSError):
+            result = []
+        if len(result) >= count:
+            return result
+        _progress(f"waiting for the first scrape ({time.monotonic() - deadline + timeout:.0f} s)")
+        time.sleep(1)
+    return result
+
+
+def metric_names(port: int, prefix: str = "", host: str = "localhost") -> list[str]:
+    """Metric names Prometheus holds (``/api/v1/label/__name__/values``), optionally by prefix, sorted."""
+    reply = json.loads(http_get(f"http://{host}:{port}/api/v1/label/__name__/values"))
+    return sorted(n for n in reply["data"] if n.startswith(prefix))
