@@ -7,7 +7,7 @@ import os
 import pytest
 
 
-def pytest_collectstart(collector):  # noqa: ANN001, ANN201 - pytest hook
+def pytest_collectstart(collector):
     # nbval compares every output except what is listed here. stderr carries live progress only
     # (build logs, debootstrap phases, timings); every result a cell proves is printed to stdout.
     if collector.fspath and collector.fspath.ext == ".ipynb":

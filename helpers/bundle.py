@@ -48,16 +48,29 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
         (root / "images.txt").write_text("\n".join(refs) + "\n")
         if wheels:
             _say("downloading the Python wheels of the environment")
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "-d", str(root / "wheels"),
-                            f"{course.ROOT}[test]"], check=True, timeout=1800)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "-d",
+                    str(root / "wheels"),
+                    f"{course.ROOT}[test]",
+                ],
+                check=True,
+                timeout=1800,
+            )
             # the course itself is installed from the checkout, not from a wheel
             for own in (root / "wheels").glob("dmac_containers-*"):
                 own.unlink()
         if debs and shutil.which("apt-get"):
             _say("downloading Debian's Docker Engine packages")
             (root / "debs").mkdir()
-            result = subprocess.run(["apt-get", "download", *DEBS], cwd=root / "debs", capture_output=True,
-                                    text=True, timeout=900)
+            result = subprocess.run(
+                ["apt-get", "download", *DEBS], cwd=root / "debs", capture_output=True, text=True, timeout=900
+            )
             if result.returncode != 0:
                 _say("could not download the Debian packages (the bundle has images and wheels only)")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +95,21 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
             _say(f"installing the Python environment into {venv} from the bundled wheels")
             if not (venv / "bin" / "python").exists():
                 subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-index",
-                            "--find-links", str(root / "wheels"), "-e", f"{course.ROOT}[test]"], check=True)
+            subprocess.run(
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-index",
+                    "--find-links",
+                    str(root / "wheels"),
+                    "-e",
+                    f"{course.ROOT}[test]",
+                ],
+                check=True,
+            )
             (venv / ".installed").touch()
         if (root / "images.tar").exists():
             from .setup import ensure_daemon

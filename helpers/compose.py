@@ -22,9 +22,7 @@ import yaml
 from . import course
 from .shell import Result, docker, run
 
-PYTHON_LINE = (
-    "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
-)
+PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
 DB_DOCKERFILE = """
 FROM debian:bookworm-slim
@@ -145,9 +143,7 @@ def contexts() -> dict[str, Path]:
 
     return {
         "db": context("catalog-db", {"Dockerfile": DB_DOCKERFILE, "db-entrypoint.sh": DB_ENTRYPOINT}),
-        "app": context(
-            "catalog-app", {"Dockerfile": APP_DOCKERFILE, "app.py": APP_PY, "wait-for-db.sh": WAIT_FOR_DB}
-        ),
+        "app": context("catalog-app", {"Dockerfile": APP_DOCKERFILE, "app.py": APP_PY, "wait-for-db.sh": WAIT_FOR_DB}),
     }
 
 

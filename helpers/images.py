@@ -37,6 +37,15 @@ _TRIM = [
 ]
 
 
+_DOCKER_CLEAN = (
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+    '/var/cache/apt/*.bin || true"; };\n'
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+    '/var/cache/apt/*.bin || true"; };\n'
+    'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n'
+)
+
+
 def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 
@@ -152,6 +161,8 @@ def bootstrap_debian(ref: str = "debian:bookworm-slim") -> None:
                         shutil.rmtree(child)
                     elif child.name != "lock":
                         child.unlink()
+        # as in the official image: apt deletes what it downloaded and its caches after each run
+        (rootfs / "etc/apt/apt.conf.d/docker-clean").write_text(_DOCKER_CLEAN)
         _progress(f"debootstrap done in {time.monotonic() - start:.0f} s; importing as {ref}")
         _import(rootfs, ref, "debootstrap", '["bash"]')
 

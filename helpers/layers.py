@@ -107,9 +107,11 @@ class CopyUp:
 
     def raw(self) -> str:
         """The raw figures (they vary from run to run: for stderr or a plot, not for stored output)."""
-        return (f"file {self.file_size / MB:.1f} MB; writable layer {self.rw_before} B -> {self.rw_after_first} B "
-                f"-> {self.rw_after_second} B; first write {self.first_s * 1000:.1f} ms, "
-                f"second {self.second_s * 1000:.1f} ms (×{self.ratio:.0f})")
+        return (
+            f"file {self.file_size / MB:.1f} MB; writable layer {self.rw_before} B -> {self.rw_after_first} B "
+            f"-> {self.rw_after_second} B; first write {self.first_s * 1000:.1f} ms, "
+            f"second {self.second_s * 1000:.1f} ms (×{self.ratio:.0f})"
+        )
 
 
 ONE_BYTE = "printf x | dd of={path} bs=1 count=1 conv=notrunc status=none"
@@ -194,8 +196,11 @@ def diagram(rows: list[StackRow], title: str = "", highlight: int | None = None)
         writable = row.kind == "container"
         color = "#f4a261" if writable else "#8ecae6"
         alpha = 1.0 if highlight is None or i == highlight else 0.3
-        ax.add_patch(Rectangle((0, y), 10, h, facecolor=color, edgecolor="#023047", linestyle="--" if writable else "-",
-                               alpha=alpha))
+        ax.add_patch(
+            Rectangle(
+                (0, y), 10, h, facecolor=color, edgecolor="#023047", linestyle="--" if writable else "-", alpha=alpha
+            )
+        )
         ax.text(0.2, y + h / 2, row.label, va="center", fontsize=9, alpha=max(alpha, 0.5))
         ax.text(9.8, y + h / 2, about_mb(row.size, 1), va="center", ha="right", fontsize=9, alpha=max(alpha, 0.5))
         y += h + 0.08

@@ -70,9 +70,7 @@ http.server.ThreadingHTTPServer(("", 8000), Handler).serve_forever()
 '''
 """The exporter: serves ``/metrics`` on port 8000 from its own ``/sys/fs/cgroup`` (v1, or v2)."""
 
-PYTHON_LINE = (
-    "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
-)
+PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
 EXPORTER_DOCKERFILE = f"""
 FROM debian:bookworm-slim
@@ -195,11 +193,20 @@ def cli_stats(containers: list[str]) -> list[dict[str, str]]:
 
 def parse_size(text: str) -> float:
     """``'101.2MiB'`` -> bytes (the units the docker CLI prints: B, kB/KiB, MB/MiB, GB/GiB)."""
-    units = {"b": 1, "kb": 1e3, "kib": 1024, "mb": 1e6, "mib": MB, "gb": 1e9, "gib": 1024**3,
-             "tb": 1e12, "tib": 1024**4}
+    units = {
+        "b": 1,
+        "kb": 1e3,
+        "kib": 1024,
+        "mb": 1e6,
+        "mib": MB,
+        "gb": 1e9,
+        "gib": 1024**3,
+        "tb": 1e12,
+        "tib": 1024**4,
+    }
     text = text.strip()
     number = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    return float(number) * units[text[len(number):].strip().lower() or "b"]
+    return float(number) * units[text[len(number) :].strip().lower() or "b"]
 
 
 def plot(df, title: str = "docker stats, sampled"):  # -> matplotlib Figure

@@ -40,9 +40,12 @@ def disk_check(free_gb: float | None) -> Check:
     if free_gb is None:
         return Check("Free disk (daemon data)", "not visible from here (VM or remote daemon)", None)
     if free_gb < MIN_FREE_GB:
-        return Check("Free disk (daemon data)",
-                     f"only {free_gb:.1f} GB free, the course needs {MIN_FREE_GB:.0f} GB: remove unused images "
-                     "(`docker image prune`) or containers, or give Docker Desktop a bigger disk", False)
+        return Check(
+            "Free disk (daemon data)",
+            f"only {free_gb:.1f} GB free, the course needs {MIN_FREE_GB:.0f} GB: remove unused images "
+            "(`docker image prune`) or containers, or give Docker Desktop a bigger disk",
+            False,
+        )
     return Check("Free disk (daemon data)", f"{free_gb:.0f} GB", True)
 
 

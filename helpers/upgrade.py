@@ -181,6 +181,4 @@ def running_elsewhere() -> list[str]:
     A restart without live-restore would stop them: the notebook then only explains that step.
     """
     mine = course.labels()
-    return sorted(
-        c.name for c in client().containers.list() if any(c.labels.get(k) != v for k, v in mine.items())
-    )
+    return sorted(c.name for c in client().containers.list() if any(c.labels.get(k) != v for k, v in mine.items()))

@@ -58,8 +58,11 @@ def mounts(container: str) -> list[Mount]:
 
 def anonymous_volumes(container: str) -> list[str]:
     """Names of the container's anonymous volumes (to check later whether they still exist)."""
-    return [m["Name"] for m in client().api.inspect_container(container)["Mounts"]
-            if m["Type"] == "volume" and is_anonymous(m["Name"])]
+    return [
+        m["Name"]
+        for m in client().api.inspect_container(container)["Mounts"]
+        if m["Type"] == "volume" and is_anonymous(m["Name"])
+    ]
 
 
 # ---------------------------------------------------------------- I/O: writable layer vs volume
@@ -120,8 +123,11 @@ class IoResult:
 
     def table(self) -> str:
         """Raw totals (these vary from run to run)."""
-        return "\n".join(f"{w:7} layer {self.total(w, 'layer'):8.0f} ms   volume {self.total(w, 'volume'):8.0f} ms"
-                         f"   ratio {self.ratio(w):.2f}" for w in self.workloads())
+        return "\n".join(
+            f"{w:7} layer {self.total(w, 'layer'):8.0f} ms   volume {self.total(w, 'volume'):8.0f} ms"
+            f"   ratio {self.ratio(w):.2f}"
+            for w in self.workloads()
+        )
 
 
 def verdict(ratio: float, clear: float = 5.0, same: float = 5.0) -> str:
@@ -144,15 +150,21 @@ def _parse(out: str, result: IoResult) -> None:
                 print(f"  … {line} ms", file=sys.stderr, flush=True)
 
 
-def benchmark(image: str, volume: str, *, files: int = 200, rounds: int = 10, stream_mb: int = 64,
-              reps: int = 3) -> IoResult:
+def benchmark(
+    image: str, volume: str, *, files: int = 200, rounds: int = 10, stream_mb: int = 64, reps: int = 3
+) -> IoResult:
     """Time new small files (``rounds`` × ``files``) and a large stream (``reps`` × ``stream_mb``) on the
     writable layer (``/work``) vs ``volume`` (``/vol``), alternating between the two."""
     script = BENCH_SCRIPT.replace("{files}", str(files)).replace("{stream_mb}", str(stream_mb))
     script = script.replace("{reps}", str(reps)).replace("{rounds}", str(rounds))
     result = IoResult()
-    out = client().containers.run(image, ["bash", "-c", script], remove=True, labels=course.labels(),
-                                  volumes={volume: {"bind": "/vol", "mode": "rw"}})
+    out = client().containers.run(
+        image,
+        ["bash", "-c", script],
+        remove=True,
+        labels=course.labels(),
+        volumes={volume: {"bind": "/vol", "mode": "rw"}},
+    )
     _parse(out.decode(), result)
     return result
 
@@ -163,11 +175,21 @@ def benchmark_modify(image: str, volume: str, result: IoResult, *, reps: int = 3
     The volume is mounted empty-or-not at ``/vol``; the image's ``/seed`` is copied into it first (not timed).
     """
     prep = "cp -a /seed/. /vol/ && sync"
-    client().containers.run(image, ["bash", "-c", prep], remove=True, labels=course.labels(),
-                            volumes={volume: {"bind": "/vol", "mode": "rw"}})
+    client().containers.run(
+        image,
+        ["bash", "-c", prep],
+        remove=True,
+        labels=course.labels(),
+        volumes={volume: {"bind": "/vol", "mode": "rw"}},
+    )
     script = MODIFY_SCRIPT.replace("{reps}", str(reps))
-    out = client().containers.run(image, ["bash", "-c", script], remove=True, labels=course.labels(),
-                                  volumes={volume: {"bind": "/vol", "mode": "rw"}})
+    out = client().containers.run(
+        image,
+        ["bash", "-c", script],
+        remove=True,
+        labels=course.labels(),
+        volumes={volume: {"bind": "/vol", "mode": "rw"}},
+    )
     _parse(out.decode(), result)
     return result
 
@@ -211,8 +233,13 @@ def scratch(*parts: str) -> Path:
     try:
         shutil.rmtree(folder)
     except PermissionError:
-        client().containers.run("busybox", ["sh", "-c", "rm -rf /x/* /x/.[!.]*"], remove=True,
-                                labels=course.labels(), volumes={str(folder): {"bind": "/x", "mode": "rw"}})
+        client().containers.run(
+            "busybox",
+            ["sh", "-c", "rm -rf /x/* /x/.[!.]*"],
+            remove=True,
+            labels=course.labels(),
+            volumes={str(folder): {"bind": "/x", "mode": "rw"}},
+        )
         folder.chmod(0o755)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

@@ -19,8 +19,13 @@ class Decoys:
     @property
     def names(self) -> dict[str, str]:
         base = f"dmac-decoy-{self.tag}"
-        return {"running": f"{base}-running", "stopped": f"{base}-stopped", "volume": f"{base}-volume",
-                "network": f"{base}-network", "image": f"dmac/decoy-{self.tag}:1.0"}
+        return {
+            "running": f"{base}-running",
+            "stopped": f"{base}-stopped",
+            "volume": f"{base}-volume",
+            "network": f"{base}-network",
+            "image": f"dmac/decoy-{self.tag}:1.0",
+        }
 
 
 def create() -> Decoys:
@@ -35,15 +40,24 @@ def create() -> Decoys:
     network = dc.networks.create(n["network"])
     repo, tag = n["image"].split(":")
     dc.images.get("busybox:latest").tag(repo, tag)
-    decoys.ids = {"running": running.id, "stopped": stopped.id, "volume": volume.name, "network": network.id,
-                  "image": dc.images.get(n["image"]).id}
+    decoys.ids = {
+        "running": running.id,
+        "stopped": stopped.id,
+        "volume": volume.name,
+        "network": network.id,
+        "image": dc.images.get(n["image"]).id,
+    }
     return decoys
 
 
-def _getters(dc, n: dict[str, str]) -> dict:  # noqa: ANN001
-    return {"running": lambda: dc.containers.get(n["running"]), "stopped": lambda: dc.containers.get(n["stopped"]),
-            "volume": lambda: dc.volumes.get(n["volume"]), "network": lambda: dc.networks.get(n["network"]),
-            "image": lambda: dc.images.get(n["image"])}
+def _getters(dc, n: dict[str, str]) -> dict:
+    return {
+        "running": lambda: dc.containers.get(n["running"]),
+        "stopped": lambda: dc.containers.get(n["stopped"]),
+        "volume": lambda: dc.volumes.get(n["volume"]),
+        "network": lambda: dc.networks.get(n["network"]),
+        "image": lambda: dc.images.get(n["image"]),
+    }
 
 
 def problems(decoys: Decoys) -> list[str]:

@@ -16,8 +16,9 @@ def ids() -> list[str]:
     return [nb.stem for nb in NOTEBOOKS]
 
 
-def execute(notebook: Path, kind: str, parameters: dict, env: dict[str, str] | None = None,
-            timeout: int = 900) -> tuple[Path, float]:
+def execute(
+    notebook: Path, kind: str, parameters: dict, env: dict[str, str] | None = None, timeout: int = 900
+) -> tuple[Path, float]:
     """Run ``notebook`` with papermill into ``build/test-runs/<kind>/``; returns (output, seconds).
 
     Raises papermill's error (with the failing cell) if a cell fails.
@@ -30,9 +31,16 @@ def execute(notebook: Path, kind: str, parameters: dict, env: dict[str, str] | N
     os.environ.update(env or {})
     start = time.monotonic()
     try:
-        papermill.execute_notebook(str(notebook), str(out), parameters=parameters, cwd=str(notebook.parent),
-                                   execution_timeout=timeout, progress_bar=False, log_output=False,
-                                   kernel_name="python3")
+        papermill.execute_notebook(
+            str(notebook),
+            str(out),
+            parameters=parameters,
+            cwd=str(notebook.parent),
+            execution_timeout=timeout,
+            progress_bar=False,
+            log_output=False,
+            kernel_name="python3",
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -60,6 +68,16 @@ def error_outputs(path: Path) -> list[str]:
 
 
 def stdout_text(path: Path) -> str:
+    """All stdout of an executed notebook (stream text may be stored as a list of lines)."""
     nb = json.loads(path.read_text())
-    return "".join(out.get("text", "") for cell in nb["cells"] for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
+
+    def text(out: dict) -> str:
+        value = out.get("text", "")
+        return "".join(value) if isinstance(value, list) else value
+
+    return "".join(
+        text(out)
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stdout"
+    )

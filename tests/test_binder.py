@@ -25,11 +25,20 @@ def test_postbuild_installs_an_environment_that_imports_the_helpers(tmp_path: Pa
     python = venv / "bin" / "python"
     script = (ROOT / "binder" / "postBuild").read_text()
     assert 'pip install --no-cache-dir -e ".[test]"' in script
-    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-e", ".[test]"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    probe = subprocess.run([str(python), "-c", "import helpers, helpers.offline; print(helpers.available())"],
-                           capture_output=True, text=True, timeout=60,
-                           env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock", "PATH": "/usr/bin:/bin"})
+    probe = subprocess.run(
+        [str(python), "-c", "import helpers, helpers.offline; print(helpers.available())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock", "PATH": "/usr/bin:/bin"},
+    )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "False"

@@ -36,12 +36,21 @@ def lab(tmp_path: Path):
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path / "lab.log", "w")
     jupyter = Path(sys.executable).parent / "jupyter"
-    cmd = [str(jupyter), "lab", "--notebook-dir=notebooks", f"--port={port}", "--no-browser", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", "--ServerApp.disable_check_xsrf=False"]
+    cmd = [
+        str(jupyter),
+        "lab",
+        "--notebook-dir=notebooks",
+        f"--port={port}",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.disable_check_xsrf=False",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, DMAC_NAMESPACE="dmac-browser"))
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, DMAC_NAMESPACE="dmac-browser")
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -64,8 +73,14 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
 
     url, token = lab
     SHOTS.mkdir(parents=True, exist_ok=True)
-    args = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-quic"]
+    args = [
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
     if os.geteuid() == 0:
         args.append("--no-sandbox")
     with sync_playwright() as pw:
@@ -74,16 +89,18 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
         try:
             page.goto(f"{url}/lab/tree/00-setup-and-preflight.ipynb?token={token}", timeout=60_000)
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
-                                   "#jp-main-statusbar :text('Idle')", timeout=60_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle'], #jp-main-statusbar :text('Idle')", timeout=60_000
+            )
             # clear the stored outputs, then run every cell for real
             page.click("text=Edit")
             page.click("text=Clear Outputs of All Cells")
             assert page.locator(".jp-OutputArea-output:has-text('READY: this machine')").count() == 0
             page.click("text=Run")
             page.click("text=Run All Cells")
-            ready = page.wait_for_selector(".jp-OutputArea-output:has-text('READY: this machine can run the course.')",
-                                           timeout=120_000)
+            ready = page.wait_for_selector(
+                ".jp-OutputArea-output:has-text('READY: this machine can run the course.')", timeout=120_000
+            )
             assert re.search(r"Storage driver\s+overlay2", ready.text_content() or "")
             page.wait_for_selector(".widget-button:has-text('Check')", timeout=120_000)
             button = page.locator(".widget-button:has-text('Check')").first

@@ -12,12 +12,26 @@ def _rm(*names: str) -> None:
 def test_writable_layer_and_log_sizes(unique: str) -> None:
     box = course.name("t-cs-writer", unique)
     try:
-        docker("run", "-d", "--name", box, "--log-opt", "max-size=50k", "--log-opt", "max-file=2", "busybox", "sh",
-               "-c", "head -c 3000000 /dev/zero > /big; i=0; while [ $i -lt 3000 ]; do i=$((i+1));"
-               " echo line $i of the harvester log padded to be long enough; done; echo done; sleep 60",
-               show=False, echo=False)
-        assert casestudy.wait_for(lambda: "done" in docker("logs", "--tail", "1", box, echo=False, show=False).output,
-                                  timeout=30)
+        docker(
+            "run",
+            "-d",
+            "--name",
+            box,
+            "--log-opt",
+            "max-size=50k",
+            "--log-opt",
+            "max-file=2",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 3000000 /dev/zero > /big; i=0; while [ $i -lt 3000 ]; do i=$((i+1));"
+            " echo line $i of the harvester log padded to be long enough; done; echo done; sleep 60",
+            show=False,
+            echo=False,
+        )
+        assert casestudy.wait_for(
+            lambda: "done" in docker("logs", "--tail", "1", box, echo=False, show=False).output, timeout=30
+        )
         assert 2.9 < casestudy.writable_mb(box) < 4
         assert 0 < casestudy.log_mb(box) <= 0.11  # rotated: at most two files of 50 kB
         assert casestudy.log_files(box) == 2
@@ -29,12 +43,40 @@ def test_writable_layer_and_log_sizes(unique: str) -> None:
 def test_restart_count_and_health_status(unique: str) -> None:
     crash, sick = course.name("t-cs-crash", unique), course.name("t-cs-sick", unique)
     try:
-        docker("run", "-d", "--name", crash, "--restart", "on-failure:1", "busybox", "sh", "-c", "exit 3",
-               show=False, echo=False)
-        docker("run", "-d", "--name", sick, "--health-cmd", "false", "--health-interval", "1s", "--health-retries",
-               "1", "busybox", "sleep", "60", show=False, echo=False)
-        assert casestudy.wait_for(lambda: casestudy.restart_count(crash) == 1 and casestudy.status(crash) == "exited",
-                                  timeout=20)
+        docker(
+            "run",
+            "-d",
+            "--name",
+            crash,
+            "--restart",
+            "on-failure:1",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 3",
+            show=False,
+            echo=False,
+        )
+        docker(
+            "run",
+            "-d",
+            "--name",
+            sick,
+            "--health-cmd",
+            "false",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            "busybox",
+            "sleep",
+            "60",
+            show=False,
+            echo=False,
+        )
+        assert casestudy.wait_for(
+            lambda: casestudy.restart_count(crash) == 1 and casestudy.status(crash) == "exited", timeout=20
+        )
         assert casestudy.wait_for(lambda: casestudy.status(sick) == "running (unhealthy)", timeout=20)
     finally:
         _rm(crash, sick)

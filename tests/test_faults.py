@@ -27,7 +27,7 @@ def test_no_registry_is_found_out_quickly_and_pull_is_bounded() -> None:
     assert time.monotonic() - start < 7
 
 
-def test_not_root_without_registry_gets_a_way_forward(monkeypatch) -> None:  # noqa: ANN001
+def test_not_root_without_registry_gets_a_way_forward(monkeypatch) -> None:
     monkeypatch.setattr(images.os, "geteuid", lambda: 1000)
     try:
         images._need_root("debootstrap")

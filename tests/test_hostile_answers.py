@@ -41,6 +41,6 @@ def test_wrong_types_get_words(answer: object) -> None:
         assert "Traceback" not in verdict.message
 
 
-def test_the_host_shadow_file_was_never_read(dc) -> None:  # noqa: ANN001
+def test_the_host_shadow_file_was_never_read(dc) -> None:
     verdict = exercises.evaluate("03.2", HOSTILE_DOCKERFILES["bind-mount the host"])
     assert not verdict.ok or "root:" not in verdict.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests import isolation
 
 
-def test_the_decoy_check_notices_harm(dc) -> None:  # noqa: ANN001
+def test_the_decoy_check_notices_harm(dc) -> None:
     decoys = isolation.create()
     try:
         assert isolation.problems(decoys) == []

@@ -23,8 +23,9 @@ def exporter_image() -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:  # module scope: the test namespace here too, without leaking it
         mp.setenv("DMAC_NAMESPACE", os.environ.get("DMAC_TEST_NAMESPACE", "dmac-test"))
         ref = course.image("t-mon-exporter", "1")
-        ctx = images.context("t-mon-exporter", {"Dockerfile": monitor.EXPORTER_DOCKERFILE,
-                                                "exporter.py": monitor.EXPORTER_PY})
+        ctx = images.context(
+            "t-mon-exporter", {"Dockerfile": monitor.EXPORTER_DOCKERFILE, "exporter.py": monitor.EXPORTER_PY}
+        )
         images.build(ref, ctx, show=False, echo=False)
     yield ref
 
@@ -33,8 +34,16 @@ def test_sample_sees_busy_cpu_and_held_memory(exporter_image: str, unique: str) 
     busy, hog = course.name("t-busy", unique), course.name("t-hog", unique)
     try:
         _run("--name", busy, "busybox", "sh", "-c", "while :; do :; done")
-        _run("--name", hog, "-m", "200m", exporter_image, "python3", "-c",
-             "import time; hog = b'x' * (60 * 1024 * 1024); time.sleep(120)")
+        _run(
+            "--name",
+            hog,
+            "-m",
+            "200m",
+            exporter_image,
+            "python3",
+            "-c",
+            "import time; hog = b'x' * (60 * 1024 * 1024); time.sleep(120)",
+        )
         df = monitor.sample([busy, hog], samples=2, interval=0)
         assert len(df) == 4 and set(df["container"]) == {busy, hog}
         means = df.groupby("container").mean(numeric_only=True)
@@ -53,8 +62,9 @@ def test_sample_sees_busy_cpu_and_held_memory(exporter_image: str, unique: str) 
 
 def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> None:
     prom_ref = course.image("t-mon-prometheus", "1")
-    ctx = images.context("t-mon-prometheus", {"Dockerfile": monitor.PROMETHEUS_DOCKERFILE,
-                                              "prometheus.yml": monitor.PROMETHEUS_YML})
+    ctx = images.context(
+        "t-mon-prometheus", {"Dockerfile": monitor.PROMETHEUS_DOCKERFILE, "prometheus.yml": monitor.PROMETHEUS_YML}
+    )
     images.build(prom_ref, ctx, show=False, echo=False)
     net, exp, prom = (course.name(x, unique) for x in ("t-mon-net", "t-exp", "t-prom"))
     port = course.port(69)
@@ -67,7 +77,10 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
         assert sorted(s["metric"]["job"] for s in up) == ["exporter", "prometheus"]
         assert monitor.targets(port) == {"exporter": "up", "prometheus": "up"}
         assert monitor.metric_names(port, "cgroup_") == [
-            "cgroup_cpu_seconds_total", "cgroup_memory_limit_bytes", "cgroup_memory_usage_bytes"]
+            "cgroup_cpu_seconds_total",
+            "cgroup_memory_limit_bytes",
+            "cgroup_memory_usage_bytes",
+        ]
         mem = monitor.query(port, 'cgroup_memory_usage_bytes{job="exporter"}')
         assert 1 * monitor.MB < float(mem[0]["value"][1]) < 200 * monitor.MB
         with pytest.raises(RuntimeError):
@@ -79,8 +92,7 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
 
 def test_pure_functions() -> None:
     stats = {
-        "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000}, "system_cpu_usage": 8_000_000_000,
-                      "online_cpus": 2},
+        "cpu_stats": {"cpu_usage": {"total_usage": 3_000_000_000}, "system_cpu_usage": 8_000_000_000, "online_cpus": 2},
         "precpu_stats": {"cpu_usage": {"total_usage": 2_000_000_000}, "system_cpu_usage": 6_000_000_000},
         "memory_stats": {"usage": 110, "stats": {"total_inactive_file": 10}},
         "networks": {"eth0": {"rx_bytes": 5, "tx_bytes": 7}, "eth1": {"rx_bytes": 1, "tx_bytes": 1}},

@@ -9,8 +9,15 @@ import pytest
 
 from tests.notebook_runs import NOTEBOOKS, ids
 
-SECTIONS = ["## Overview", "## Prerequisites", "**Time to learn:**", "## Exercises", "## Key points",
-            "## Clean-up", "## What's next"]
+SECTIONS = [
+    "## Overview",
+    "## Prerequisites",
+    "**Time to learn:**",
+    "## Exercises",
+    "## Key points",
+    "## Clean-up",
+    "## What's next",
+]
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=ids())
@@ -40,10 +47,17 @@ def test_at_least_two_checked_exercises_and_a_tidy_end(nb: nbformat.NotebookNode
 
 
 def test_every_code_cell_has_a_stored_output_run(nb: nbformat.NotebookNode) -> None:
-    unrun = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip() and c.execution_count is None]
+    unrun = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip() and c.execution_count is None
+    ]
     assert not unrun, f"cells without a stored run: {unrun} (make outputs)"
-    errors = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, f"stored error outputs in cells {errors}"
 
 

@@ -28,8 +28,9 @@ def test_canary_is_root_only_and_a_read_only_mount_leaves_it_unchanged(dc, tmp_p
     assert "mode 0600" in security.describe(canary) and "uid 0" in security.describe(canary)
     assert "Permission denied" in security.read_as("nobody", canary)
     before = security.fingerprint(canary)
-    out = dc.containers.run("busybox", ["cat", f"/host{canary}"], volumes={"/": {"bind": "/host", "mode": "ro"}},
-                            remove=True).decode()
+    out = dc.containers.run(
+        "busybox", ["cat", f"/host{canary}"], volumes={"/": {"bind": "/host", "mode": "ro"}}, remove=True
+    ).decode()
     assert out == security.CANARY_TEXT
     assert security.fingerprint(canary) == before
 

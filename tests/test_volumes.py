@@ -14,8 +14,22 @@ def test_mounts_and_anonymous_volume_removed_with_rm_v(unique: str) -> None:
     folder = volumes.scratch("t-vol", unique)
     docker("volume", "create", vol, show=False, echo=False)
     try:
-        docker("run", "--name", box, "-v", "/anon", "-v", f"{vol}:/named", "-v", f"{folder}:/bind", "busybox",
-               "touch", "/bind/x", show=False, echo=False)
+        docker(
+            "run",
+            "--name",
+            box,
+            "-v",
+            "/anon",
+            "-v",
+            f"{vol}:/named",
+            "-v",
+            f"{folder}:/bind",
+            "busybox",
+            "touch",
+            "/bind/x",
+            show=False,
+            echo=False,
+        )
         kinds = {(m.kind, m.destination, m.name) for m in volumes.mounts(box)}
         assert ("volume", "/named", vol) in kinds and ("bind", "/bind", str(folder)) in kinds
         anon = volumes.anonymous_volumes(box)
@@ -30,8 +44,18 @@ def test_mounts_and_anonymous_volume_removed_with_rm_v(unique: str) -> None:
 
 def test_scratch_removes_root_owned_files(unique: str) -> None:
     folder = volumes.scratch("t-scratch", unique)
-    docker("run", "--rm", "-v", f"{folder}:/x", "busybox", "sh", "-c", "mkdir /x/d && touch /x/d/f /x/.hidden",
-           show=False, echo=False)
+    docker(
+        "run",
+        "--rm",
+        "-v",
+        f"{folder}:/x",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /x/d && touch /x/d/f /x/.hidden",
+        show=False,
+        echo=False,
+    )
     again = volumes.scratch("t-scratch", unique)
     assert again == folder and list(again.iterdir()) == []
 
@@ -40,8 +64,10 @@ def test_benchmark_measures_both_targets_and_copy_up(unique: str) -> None:
     from helpers import images
 
     ref = course.image("t-io", "1")
-    text = ("FROM debian:bookworm-slim\nRUN mkdir /work && for s in 1; do mkdir -p /seed/set$s; "
-            "for i in 1 2; do head -c 2000000 /dev/zero > /seed/set$s/file$i; done; done\n")
+    text = (
+        "FROM debian:bookworm-slim\nRUN mkdir /work && for s in 1; do mkdir -p /seed/set$s; "
+        "for i in 1 2; do head -c 2000000 /dev/zero > /seed/set$s/file$i; done; done\n"
+    )
     images.build(ref, images.context("t-io", {"Dockerfile": text}), show=False, echo=False)
     vol = course.name("t-iovol", unique)
     docker("volume", "create", vol, show=False, echo=False)

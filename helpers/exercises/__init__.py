@@ -139,13 +139,12 @@ def check(id: str, answer: Any = None) -> Verdict:
     return verdict
 
 
-def check_widget(id: str):  # noqa: A002, ANN201 - an ipywidgets box
+def check_widget(id: str):
     """A text box and a *Check* button for an exercise that takes an answer (ipywidgets)."""
     import ipywidgets as widgets
 
     ex = get(id)
-    box = widgets.Text(placeholder="your answer", description=f"Exercise {id}:",
-                       style={"description_width": "initial"})
+    box = widgets.Text(placeholder="your answer", description=f"Exercise {id}:", style={"description_width": "initial"})
     button = widgets.Button(description="Check", button_style="primary", icon="check")
     out = widgets.Output()
 

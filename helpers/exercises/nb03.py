@@ -41,8 +41,11 @@ def non_root_dockerfile(answer: object) -> Verdict:
     if not isinstance(answer, str):
         return failed(f"answer should be the Dockerfile's text (a string), not a {type(answer).__name__}.")
     first = next((ln.split() for ln in answer.splitlines() if ln.strip() and not ln.startswith("#")), [])
-    if len(first) < 2 or first[0].upper() != "FROM" or first[1] not in ("busybox", "busybox:latest",
-                                                                          "debian:bookworm-slim"):
+    if (
+        len(first) < 2
+        or first[0].upper() != "FROM"
+        or first[1] not in ("busybox", "busybox:latest", "debian:bookworm-slim")
+    ):
         return failed("the Dockerfile should start FROM busybox or FROM debian:bookworm-slim.")
     ref = course.image("ex-user", "1")
     ctx = images.context("ex-user", {"Dockerfile": answer})

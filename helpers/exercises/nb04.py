@@ -21,8 +21,9 @@ def api_version(answer: object) -> Verdict:
     actual = client().version().get("ApiVersion", "")
     if str(answer).strip() == actual:
         return passed(f"this daemon speaks API {actual}; newer clients negotiate down to it.")
-    return failed(f"{str(answer).strip()[:20]!r} is not the daemon's API version.",
-                  "Look at the Server part of docker version.")
+    return failed(
+        f"{str(answer).strip()[:20]!r} is not the daemon's API version.", "Look at the Server part of docker version."
+    )
 
 
 @exercise(
@@ -42,6 +43,7 @@ def live_restore(answer: object) -> Verdict:
     actual = bool(client().info().get("LiveRestoreEnabled"))
     if answer == actual:
         state = "keeps" if actual else "does not keep"
-        return passed(f"live-restore is {'on' if actual else 'off'}: this daemon {state} containers running "
-                      "while it restarts.")
+        return passed(
+            f"live-restore is {'on' if actual else 'off'}: this daemon {state} containers running while it restarts."
+        )
     return failed("that is not what the daemon reports.", "Ask docker info.")

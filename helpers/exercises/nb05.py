@@ -9,9 +9,7 @@ from ..daemon import client
 from . import Verdict, exercise, failed, passed
 
 MYSTERY_FILE = "/var/lib/ocean/qc/flags.csv"
-MYSTERY_SCRIPT = (
-    "mkdir -p /var/lib/ocean/qc && echo 'time,flag' > " + MYSTERY_FILE + " && rm /etc/debian_version"
-)
+MYSTERY_SCRIPT = "mkdir -p /var/lib/ocean/qc && echo 'time,flag' > " + MYSTERY_FILE + " && rm /etc/debian_version"
 
 
 def make_mystery() -> str:
@@ -21,8 +19,9 @@ def make_mystery() -> str:
         client().containers.get(wanted).remove(force=True)
     except sdk.errors.NotFound:
         pass
-    box = client().containers.run("debian:bookworm-slim", ["sh", "-c", MYSTERY_SCRIPT], name=wanted,
-                                  labels=course.labels(), detach=True)
+    box = client().containers.run(
+        "debian:bookworm-slim", ["sh", "-c", MYSTERY_SCRIPT], name=wanted, labels=course.labels(), detach=True
+    )
     box.wait(timeout=60)
     print(f"container {wanted} ran a script you cannot see and exited")
     return wanted

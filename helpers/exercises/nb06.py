@@ -18,7 +18,7 @@ SURVEY_TEXT = "CTD cast 17"
     "06.1",
     "make this data survive the container",
     hint='Create the volume first: docker("volume", "create", name("ex-survey")); then a container that mounts it '
-    'at /data (-v NAME:/data) writes the file: sh -c "echo \'CTD cast 17\' > /data/survey.txt".',
+    "at /data (-v NAME:/data) writes the file: sh -c \"echo 'CTD cast 17' > /data/survey.txt\".",
     solution="""
     docker("volume", "create", name("ex-survey"))
     docker("run", "--rm", "-v", f"{name('ex-survey')}:/data", "busybox",
@@ -33,12 +33,16 @@ def survive() -> Verdict:
         return failed(f"there is no volume called {wanted}.", "docker volume create makes one.")
     if (vol.attrs.get("Labels") or {}).get(course.LABEL) != course.namespace():
         return failed(f"{wanted} exists but has no course label: create it with the docker() helper.")
-    out = client().containers.run("busybox", ["sh", "-c", "cat /data/survey.txt 2>&1 || true"], remove=True,
-                                  labels=course.labels(), volumes={wanted: {"bind": "/data", "mode": "ro"}})
+    out = client().containers.run(
+        "busybox",
+        ["sh", "-c", "cat /data/survey.txt 2>&1 || true"],
+        remove=True,
+        labels=course.labels(),
+        volumes={wanted: {"bind": "/data", "mode": "ro"}},
+    )
     text = out.decode(errors="replace").strip()
     if text != SURVEY_TEXT:
-        return failed(f"a fresh container reads {text[:60]!r} from /data/survey.txt in {wanted}, "
-                      f"not {SURVEY_TEXT!r}.")
+        return failed(f"a fresh container reads {text[:60]!r} from /data/survey.txt in {wanted}, not {SURVEY_TEXT!r}.")
     return passed(f"a brand-new container reads {SURVEY_TEXT!r} from {wanted}: the data outlived its writer.")
 
 
@@ -71,8 +75,10 @@ def owner() -> Verdict:
         return failed(f"{wanted} does not bind-mount {folder}.")
     result = folder / "result.txt"
     if not result.exists():
-        return failed(f"{result.name} is not in the folder: did the container write it (exit code "
-                      f"{box.attrs['State']['ExitCode']})?")
+        return failed(
+            f"{result.name} is not in the folder: did the container write it (exit code "
+            f"{box.attrs['State']['ExitCode']})?"
+        )
     uid = result.stat().st_uid
     if uid == 0:
         return failed("result.txt belongs to root on the host.", "Add --user UID:GID before the image name.")

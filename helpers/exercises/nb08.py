@@ -1,0 +1,95 @@
+"""Exercises of notebook 08 (anatomy of a Dockerfile)."""
+
+from __future__ import annotations
+
+import time
+
+import docker as sdk
+
+from .. import course, dockerfiles
+from ..daemon import client
+from ..shell import docker
+from . import Verdict, exercise, failed, passed
+
+EXERCISE_IMAGES = [("ex-env", "1")]
+
+
+def reset() -> None:
+    """Remove the images an earlier attempt built, so each check looks at this run's work only."""
+    for repo, tag in EXERCISE_IMAGES:
+        try:
+            client().images.remove(course.image(repo, tag), force=True)
+        except sdk.errors.ImageNotFound:
+            pass
+    names = ", ".join(course.image(repo, tag) for repo, tag in EXERCISE_IMAGES)
+    print(f"Starting the exercises afresh: no earlier {names} is kept.")
+
+
+@exercise(
+    "08.1",
+    "a default environment variable",
+    hint='ENV UNITS=degC sets the default; CMD ["sh", "-c", "echo $UNITS"] prints it.',
+    solution='''
+    images.build(image("ex-env", "1"), images.context("ex-env", {"Dockerfile": """
+    FROM busybox
+    ENV UNITS=degC
+    CMD ["sh", "-c", "echo $UNITS"]
+    """}))
+    ''',
+)
+def default_env() -> Verdict:
+    ref = course.image("ex-env", "1")
+    try:
+        img = client().images.get(ref)
+    except sdk.errors.ImageNotFound:
+        return failed(f"no image {ref} yet: build it first.")
+    env = dict(item.split("=", 1) for item in img.attrs["Config"].get("Env") or [])
+    if env.get("UNITS") != "degC":
+        return failed(f"the image's environment has UNITS={env.get('UNITS')!r}, not 'degC'.", "ENV UNITS=degC")
+    out = client().containers.run(ref, remove=True).decode().strip()
+    if out != "degC":
+        return failed(f"docker run --rm {ref} printed {out!r}, not 'degC'.", 'CMD ["sh", "-c", "echo $UNITS"]')
+    override = client().containers.run(ref, remove=True, environment={"UNITS": "K"}).decode().strip()
+    if override != "K":
+        return failed("with -e UNITS=K the container should print K: print the variable, not a fixed text.")
+    return passed(f"{ref} defaults to UNITS=degC, and -e UNITS=K overrides it.")
+
+
+@exercise(
+    "08.2",
+    "which instruction form lets docker stop work at once",
+    hint="Which form makes the app process 1, so that it receives docker stop's SIGTERM itself?",
+    solution='answer = "exec"',
+    takes_answer=True,
+)
+def stop_form(answer: object) -> Verdict:
+    word = str(answer).strip().lower().removesuffix(" form")
+    if word not in ("exec", "shell"):
+        return failed(f"answer with 'exec' or 'shell', not {answer!r}.")
+    timings = {}
+    for form, _key, ref in (
+        ("exec", "08-web", course.image("anatomy-web", "1")),
+        ("shell", "08-web-shell", course.image("anatomy-web-shell", "1")),
+    ):
+        box = course.name(f"ex-stop-{form}")
+        docker("rm", "-f", box, check=False, show=False, echo=False)
+        try:
+            client().images.get(ref)
+        except sdk.errors.ImageNotFound:
+            return failed(f"{ref} is missing: run section 5 of the notebook first.")
+        docker("run", "-d", "--name", box, ref, show=False, echo=False)
+        deadline = time.monotonic() + 20  # the server has set its SIGTERM handler once it says "serving"
+        while b"serving" not in client().containers.get(box).logs() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        timings[form] = docker("stop", "-t", "3", box, show=False, echo=False).seconds
+        docker("rm", "-f", box, check=False, show=False, echo=False)
+    fast = "exec" if timings["exec"] < timings["shell"] else "shell"
+    if word != fast:
+        return failed(
+            f"measured now: exec form stopped in {timings['exec']:.1f} s, shell form in {timings['shell']:.1f} s.",
+            "Process 1 must be the app itself.",
+        )
+    return passed(
+        f"exec form: {dockerfiles.stop_verdict(timings['exec'], 3)}; "
+        f"shell form: {dockerfiles.stop_verdict(timings['shell'], 3)}."
+    )
