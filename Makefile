@@ -19,16 +19,21 @@ lab: setup ## open the course in JupyterLab (sets everything up first)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser --ip=127.0.0.1 \
 	  $(if $(filter 0,$(shell id -u)),--allow-root,) 00-setup-and-preflight.ipynb
 
-# Phase 1, two workers: helpers' tests, nbval over the notebooks (namespace dmac) while a second
-# learner (namespace dmac-b) runs every notebook with the solutions applied, no-daemon and re-run tests.
-# Phase 2, alone: what stops or restarts the daemon or reloads the base images (notebook 04, the
-# offline bundle round trip, the daemon stopping mid-notebook). Decoys of the learner's own are
-# checked around phase 1; phase 2 restarts the daemon, which by nature stops unprotected containers.
+# Phase 1: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
+#   (namespace dmac; stored outputs come from the same cold, sequential run: `make outputs`).
+# Phase 2: two more learners at once on the same daemon (pytest-xdist, one worker each), each running
+#   the complete course: dmac-b with every solution applied, dmac-rerun after a kernel restart halfway.
+# Phase 3, alone: what restarts or stops the daemon or reloads the base images (notebook 04, the offline
+#   bundle round trip, the daemon stopping mid-notebook).
+# Decoys (resources of "the learner's own") are checked around phases 1 and 2; phase 3 restarts the
+# daemon, which by nature stops every container that is not protected by live-restore.
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
+LEARNERS := tests/test_solutions.py tests/test_rerun.py
 
-test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook
-	$(VENV)/bin/pytest -n 2 --dist loadfile tests --ignore=tests/exclusive $(NBVAL) $(SHARED)
+test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
+	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNERS))
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(LEARNERS)
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)

@@ -153,3 +153,31 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def remove_named(
+    *, container: str | None = None, volume: str | None = None, network: str | None = None, image: str | None = None
+) -> int:
+    """Remove these exact names if they exist, labelled or not; returns how many went.
+
+    Only for things a notebook made itself without the label on purpose (notebook 14's decoys).
+    """
+    import docker as sdk
+
+    dc = client()
+    steps = [
+        (container, lambda n: dc.containers.get(n).remove(force=True)),
+        (volume, lambda n: dc.volumes.get(n).remove(force=True)),
+        (network, lambda n: dc.networks.get(n).remove()),
+        (image, lambda n: dc.images.remove(n)),
+    ]
+    count = 0
+    for target, remove_it in steps:
+        if target is None:
+            continue
+        try:
+            remove_it(target)
+            count += 1
+        except sdk.errors.NotFound:
+            pass
+    return count

@@ -27,7 +27,12 @@ def active() -> bool:
 
 def note(exc: BaseException) -> None:
     """What a guarded cell prints when it needed the daemon."""
-    reason = exc.reason if isinstance(exc, DaemonUnavailable) else "needs an earlier Docker cell"
+    if isinstance(exc, DaemonUnavailable):
+        reason = exc.reason
+    elif isinstance(exc, NameError):
+        reason = "needs an earlier Docker cell"
+    else:
+        reason = "its service runs in a container"
     print(f"⏭ This cell needs a Docker daemon ({reason}); its recorded output is in the stored notebook.")
 
 
@@ -46,7 +51,8 @@ class _Guard(ast.NodeTransformer):
         guarded = ast.parse(
             "_dmac_last = None\n"
             "try:\n    pass\n"
-            "except (__import__('helpers.daemon').daemon.DaemonUnavailable, NameError) as _dmac_exc:\n"
+            "except (__import__('helpers.daemon').daemon.DaemonUnavailable, NameError, ConnectionError,\n"
+            "        __import__('urllib.error').error.URLError) as _dmac_exc:\n"
             "    __import__('helpers.offline').offline.note(_dmac_exc)\n"
         ).body
         guarded[1].body = body  # type: ignore[attr-defined]

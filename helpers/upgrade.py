@@ -56,6 +56,12 @@ def restart_allowed(parameter: bool | None) -> tuple[bool, str]:
     state = setup.managed()
     if state is None:
         return False, "this daemon was not started by the course (systemd, Docker Desktop or another host runs it)"
+    try:
+        host = find().host
+    except DaemonUnavailable:
+        return False, "no Docker daemon answers"
+    if host != "unix:///var/run/docker.sock":
+        return False, f"the daemon in use ({host}) is not the one the course started"
     if os.geteuid() != 0:
         return False, "restarting the daemon needs root"
     if not (_alive(state["pid"]) and _is_dockerd(state["pid"])):

@@ -93,11 +93,12 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
                 ".jp-Notebook-ExecutionIndicator[data-status='idle'], #jp-main-statusbar :text('Idle')", timeout=60_000
             )
             # clear the stored outputs, then run every cell for real
-            page.click("text=Edit")
-            page.click("text=Clear Outputs of All Cells")
+            menu = page.locator(".lm-MenuBar-itemLabel")
+            menu.filter(has_text=re.compile(r"^Edit$")).click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Clear Outputs of All Cells$")).click()
             assert page.locator(".jp-OutputArea-output:has-text('READY: this machine')").count() == 0
-            page.click("text=Run")
-            page.click("text=Run All Cells")
+            menu.filter(has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
             ready = page.wait_for_selector(
                 ".jp-OutputArea-output:has-text('READY: this machine can run the course.')", timeout=120_000
             )
