@@ -146,12 +146,15 @@ def run(
     timeout: float = 300,
     echo: bool = True,
     show: bool | str = True,
+    sort: bool = False,
     input: str | None = None,
     shown_as: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Result:
     """Run ``argv``; echo it as ``$ ...``, stream output (when ``show``), bounded by ``timeout``.
 
+    ``sort=True`` prints the output sorted once the command ends (shown as ``| sort``), for
+    listings whose order the daemon does not fix (``docker diff``).
     ``show="progress"`` streams to stderr instead: live progress that the stored outputs do not
     compare (build logs with timings); the cell then prints a stable summary itself.
 
@@ -159,7 +162,7 @@ def run(
     and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
     """
     if echo:
-        print("$ " + (shown_as or shlex.join(argv)), flush=True)
+        print("$ " + (shown_as or shlex.join(argv)) + (" | sort" if sort else ""), flush=True)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -179,7 +182,7 @@ def run(
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if show and not expect_error:
+            if show and not expect_error and not sort:
                 stream = sys.stderr if show == "progress" else sys.stdout
                 stream.write(line)
                 stream.flush()
@@ -200,6 +203,8 @@ def run(
         ) from None
     reader.join(timeout=5)
     result = Result(list(argv), proc.returncode, "".join(lines), time.monotonic() - start)
+    if sort and show and not expect_error:
+        print("".join(sorted(lines)), end="", flush=True)
     if expect_error:
         if result.ok:
             raise CommandFailed("This command was expected to fail, but it succeeded.")

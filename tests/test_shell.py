@@ -57,3 +57,9 @@ def test_timeout_stops_the_command(unique: str) -> None:
             docker("run", "--rm", "--name", name, "busybox", "sleep", "30", timeout=2, show=False)
     finally:
         docker("rm", "-f", name, show=False, check=False)
+
+
+def test_sorted_output_for_listings_in_no_fixed_order(capsys: pytest.CaptureFixture[str]) -> None:
+    docker("run", "--rm", "busybox", "sh", "-c", "echo b; echo c; echo a", sort=True)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["$ docker run --rm busybox sh -c 'echo b; echo c; echo a' | sort", "a", "b", "c"]
