@@ -47,22 +47,11 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
         subprocess.run(["docker", "save", "-o", str(root / "images.tar"), *refs], check=True, timeout=1800)
         (root / "images.txt").write_text("\n".join(refs) + "\n")
         if wheels:
-            _say("downloading the Python wheels of the environment")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--quiet",
-                    "-d",
-                    str(root / "wheels"),
-                    f"{course.ROOT}[test]",
-                ],
-                check=True,
-                timeout=1800,
-            )
-            # the course itself is installed from the checkout, not from a wheel
+            _say("collecting the Python wheels of the environment (sdists are built into wheels)")
+            # `pip wheel`, not `pip download`: a package published only as an sdist is built here, where
+            # its build tools can be fetched; the course's own build backend comes along too
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(root / "wheels"),
+                            f"{course.ROOT}[test]", "setuptools>=64", "wheel"], check=True, timeout=1800)
             for own in (root / "wheels").glob("dmac_containers-*"):
                 own.unlink()
         if debs and shutil.which("apt-get"):
@@ -82,7 +71,7 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
 
 
 def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
-    """Load a bundle: Debian packages (root, no daemon yet), wheels into ``venv``, then the images."""
+    """Load a bundle: Debian packages (root, no daemon yet), the images, then wheels into ``venv``."""
     with tempfile.TemporaryDirectory(prefix="dmac-bundle-") as tmp:
         root = Path(tmp)
         with tarfile.open(bundle) as tar:
@@ -91,6 +80,12 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
         if debs and os.geteuid() == 0 and not shutil.which("dockerd"):
             _say(f"installing {len(debs)} Debian package(s)")
             subprocess.run(["dpkg", "-i", *map(str, debs)], check=True, timeout=900)
+        if (root / "images.tar").exists():
+            from .setup import ensure_daemon
+
+            ensure_daemon()
+            _say("loading the images")
+            subprocess.run(["docker", "load", "-q", "-i", str(root / "images.tar")], check=True, timeout=1800)
         if venv is not None and (root / "wheels").is_dir():
             _say(f"installing the Python environment into {venv} from the bundled wheels")
             if not (venv / "bin" / "python").exists():
@@ -111,12 +106,6 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
                 check=True,
             )
             (venv / ".installed").touch()
-        if (root / "images.tar").exists():
-            from .setup import ensure_daemon
-
-            ensure_daemon()
-            _say("loading the images")
-            subprocess.run(["docker", "load", "-q", "-i", str(root / "images.tar")], check=True, timeout=1800)
         refs = (root / "images.txt").read_text().split() if (root / "images.txt").exists() else []
     _say(f"loaded {len(refs)} image(s)")
     return refs

@@ -76,6 +76,14 @@ def start_dockerd(data_root: str | None = None) -> dict:
     if not config.exists():
         config.write_text("{}\n")
     data_root = data_root or os.environ.get("DMAC_DOCKER_DATA_ROOT") or "/var/lib/docker"
+    pidfile = Path("/var/run/docker.pid")
+    if pidfile.exists():  # a daemon that was killed leaves its pid file behind
+        try:
+            stale = not Path(f"/proc/{int(pidfile.read_text().strip())}/status").exists()
+        except ValueError:
+            stale = True
+        if stale:
+            pidfile.unlink()
     argv = [dockerd, "--data-root", data_root, "--config-file", str(config)]
     log = LOG_DIR / "dockerd.log"
     _say(f"starting dockerd (data root {data_root}; log {log})")

@@ -209,8 +209,9 @@ def run(
         if result.ok:
             raise CommandFailed("This command was expected to fail, but it succeeded.")
         if show:
-            last = next((ln.strip() for ln in reversed(result.lines)
-                         if ln.strip() and not ln.startswith("See 'docker")), "")
+            last = next(
+                (ln.strip() for ln in reversed(result.lines) if ln.strip() and not ln.startswith("See 'docker")), ""
+            )
             print(f"✗ failed as expected (exit code {result.returncode}): {last}")
     elif check and not result.ok:
         if "Cannot connect to the Docker daemon" in result.output or "docker daemon is not running" in result.output:
