@@ -71,6 +71,9 @@ def start(notebook: str, namespace_: str | None = None, *, solutions: bool = Fal
         print(f"Notebook {notebook} · namespace: {ns} · no Docker daemon ({exc.reason})")
         offline.activate()
         return
+    from . import offline
+
+    offline.deactivate()  # a daemon answers (again): cells run for real
     leftovers = cleanup.tidy(verbose=False)
     print(f"Notebook {notebook} · namespace: {ns} · connected to the Docker daemon")
     if leftovers:

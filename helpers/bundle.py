@@ -50,8 +50,22 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
             _say("collecting the Python wheels of the environment (sdists are built into wheels)")
             # `pip wheel`, not `pip download`: a package published only as an sdist is built here, where
             # its build tools can be fetched; the course's own build backend comes along too
-            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "-w", str(root / "wheels"),
-                            f"{course.ROOT}[test]", "setuptools>=64", "wheel"], check=True, timeout=1800)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "--quiet",
+                    "-w",
+                    str(root / "wheels"),
+                    f"{course.ROOT}[test]",
+                    "setuptools>=64",
+                    "wheel",
+                ],
+                check=True,
+                timeout=1800,
+            )
             for own in (root / "wheels").glob("dmac_containers-*"):
                 own.unlink()
         if debs and shutil.which("apt-get"):

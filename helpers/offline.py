@@ -53,11 +53,18 @@ class _Guard(ast.NodeTransformer):
             "try:\n    pass\n"
             "except (__import__('helpers.daemon').daemon.DaemonUnavailable, NameError, ConnectionError,\n"
             "        __import__('urllib.error').error.URLError) as _dmac_exc:\n"
+            "    if not __import__('helpers.offline').offline.active():\n"
+            "        raise\n"
             "    __import__('helpers.offline').offline.note(_dmac_exc)\n"
         ).body
         guarded[1].body = body  # type: ignore[attr-defined]
         node.body = [*guarded, *tail]
         return ast.fix_missing_locations(node)
+
+
+def deactivate() -> None:
+    """A daemon answers again (or after all): the guard stays installed but lets every error through."""
+    _state["active"] = False
 
 
 def activate() -> None:

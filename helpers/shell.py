@@ -239,11 +239,14 @@ def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tu
         from . import offline
 
         if offline.active():  # no daemon (Binder): say so at once instead of the CLI's error
-            if kwargs.get("echo", True):
-                print("$ " + shown)
-            from .daemon import find
+            from .daemon import DaemonUnavailable, find
 
-            find()
+            try:
+                find()
+            except DaemonUnavailable:
+                if kwargs.get("echo", True):
+                    print("$ " + shown)
+                raise
     return run([cli().path, *argv], shown_as=shown, **kwargs)
 
 
