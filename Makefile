@@ -10,7 +10,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: slides bench bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -91,8 +91,11 @@ load-bundle: ## on a machine without network: install and load BUNDLE=… (then 
 slides: env ## give every notebook RISE slide metadata (Markdown headings open slides)
 	$(PY) scripts/slides.py
 
-bench: setup ## measure cold and warm run times per notebook into docs/benchmark.{md,csv}
-	$(PY) scripts/bench.py
+bench: setup ## measure cold and warm run times per notebook into docs/benchmark.{md,csv} (~15 min)
+	$(PY) scripts/bench.py notebooks
+
+bench-suite: env ## time make setup + make test in a fresh clone on a fresh daemon, then warm (~50 min)
+	$(PY) scripts/bench.py suite
 
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks

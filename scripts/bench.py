@@ -1,9 +1,16 @@
-"""`make bench`: how long the course takes, measured on the current daemon.
+"""`make bench`: how long the course takes, measured on this machine (a benchmark, not a test).
 
-Writes docs/benchmark.md and docs/benchmark.csv: per notebook a cold run (no course images, builds
-without cache: DMAC_NO_CACHE=1) and a warm run (images and cache there), their ratio, the slowest
-cells, the totals, the disk the course uses after a full run, and the time from a fresh clone's
-`make setup` to the first container output of notebook 00. Runs in namespace dmac-bench.
+    scripts/bench.py notebooks   every notebook cold, then warm, in namespace dmac-bench (~15 min)
+    scripts/bench.py suite       `make setup` + `make test` in a fresh clone on a fresh daemon (cold),
+                                 then `make test` again (warm) (~50 min; `make bench-suite`)
+    scripts/bench.py render      rewrite docs/benchmark.md and .csv from docs/benchmark.json
+
+Each measuring step stores its figures in docs/benchmark.json (with the machine and the date) and
+re-renders the Markdown and CSV, so the two halves can be measured at different times.
+
+Cold notebooks: no course images, every build without cache (DMAC_NO_CACHE=1); base images present.
+Warm: the same notebooks again right after. The suite's cold run is what CI does on a new machine:
+new Python environment, a daemon started on an empty data root, base images bootstrapped offline.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,16 +34,39 @@ sys.path.insert(0, str(ROOT))
 NS = "dmac-bench"
 OUT = ROOT / "build" / "bench"
 DOCS = ROOT / "docs"
+STORE = DOCS / "benchmark.json"
+SLOW_CELL_S = 20.0  # a cell slower than this must show progress
+PHASE = re.compile(r"^=+ (?P<summary>.*?) in (?P<seconds>[0-9.]+)s(?: \([0-9:]+\))? =+$", re.M)
 
 
-DISK: dict[str, float] = {}
+def machine() -> dict[str, str]:
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1e6:.1f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "when": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "machine": f"{os.cpu_count()} CPUs · {mem} · {platform.machine()} · {platform.platform()}",
+    }
 
 
-def run_all(kind: str, env: dict[str, str]) -> tuple[dict[str, float], list[tuple[float, str, int, str]]]:
+# ---- notebooks --------------------------------------------------------------------------------------
+
+
+def _first_line(cell: dict) -> str:
+    src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    lines = [x for x in src.strip().splitlines() if not x.startswith("#")] or [""]
+    return lines[0][:60]
+
+
+def run_all(kind: str, env: dict[str, str], disk: dict[str, float]) -> tuple[dict[str, float], list[dict]]:
+    """Run every notebook with papermill; returns seconds per notebook and every cell's duration."""
     import papermill
 
     times: dict[str, float] = {}
-    cells: list[tuple[float, str, int, str]] = []
+    cells: list[dict] = []
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -42,8 +74,8 @@ def run_all(kind: str, env: dict[str, str]) -> tuple[dict[str, float], list[tupl
             out = OUT / kind / nb.name
             out.parent.mkdir(parents=True, exist_ok=True)
             if nb.stem.startswith("14-"):  # notebook 14 removes it all: measure just before
-                DISK.update(course_disk())
-            params = {"NAMESPACE": NS}
+                disk.update(course_disk())
+            params: dict[str, object] = {"NAMESPACE": NS}
             if nb.stem.startswith("04-"):
                 params["ALLOW_DAEMON_RESTART"] = False
             start = time.monotonic()
@@ -56,14 +88,20 @@ def run_all(kind: str, env: dict[str, str]) -> tuple[dict[str, float], list[tupl
                 kernel_name="python3",
                 execution_timeout=1200,
             )
-            times[nb.stem] = time.monotonic() - start
+            times[nb.stem] = round(time.monotonic() - start, 1)
             print(f"{kind:5} {nb.stem:40} {times[nb.stem]:6.1f} s", flush=True)
             for i, cell in enumerate(json.loads(out.read_text())["cells"]):
-                meta = cell.get("metadata", {}).get("papermill", {})
-                if meta.get("duration") is not None:
-                    first = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+                if duration is not None and cell["cell_type"] == "code":
                     cells.append(
-                        (meta["duration"], nb.stem, i, first.strip().splitlines()[0][:60] if first.strip() else "")
+                        {
+                            "kind": kind,
+                            "notebook": nb.stem,
+                            "cell": i,
+                            "seconds": round(duration, 1),
+                            "first_line": _first_line(cell),
+                            "outputs": len(cell.get("outputs", [])),
+                        }
                     )
     finally:
         os.environ.clear()
@@ -72,18 +110,20 @@ def run_all(kind: str, env: dict[str, str]) -> tuple[dict[str, float], list[tupl
 
 
 def course_disk() -> dict[str, float]:
+    """MB of course-labelled images and volumes, and of the BuildKit cache (shared by namespaces)."""
     from helpers import course
     from helpers.daemon import client
 
-    dc = client()
-    df = dc.df()
-    flt = course.LABEL
-    images = sum(i.get("Size", 0) for i in df.get("Images", []) if flt in (i.get("Labels") or {}))
-    volumes = sum(
-        v.get("UsageData", {}).get("Size", 0) for v in df.get("Volumes", []) if flt in (v.get("Labels") or {})
-    )
-    cache = sum(b.get("Size", 0) for b in df.get("BuildCache", []) or [])
-    return {"images_mb": images / 1e6, "volumes_mb": volumes / 1e6, "build_cache_mb": cache / 1e6}
+    df = client().df()
+
+    def labelled(items: list[dict], size) -> float:
+        return sum(size(x) for x in items or [] if course.LABEL in (x.get("Labels") or {})) / 1e6
+
+    return {
+        "images_mb": round(labelled(df.get("Images", []), lambda i: i.get("Size", 0)), 1),
+        "volumes_mb": round(labelled(df.get("Volumes", []), lambda v: v.get("UsageData", {}).get("Size", 0)), 1),
+        "build_cache_mb": round(sum(b.get("Size", 0) for b in df.get("BuildCache", []) or []) / 1e6, 1),
+    }
 
 
 def first_output_from_fresh_clone() -> float:
@@ -94,7 +134,7 @@ def first_output_from_fresh_clone() -> float:
         start = time.monotonic()
         subprocess.run(["make", "-s", "setup"], cwd=clone, check=True, stdout=subprocess.DEVNULL)
         code = (
-            "import os; os.environ['DMAC_NAMESPACE']='dmac-bench'\n"
+            f"import os; os.environ['DMAC_NAMESPACE']={NS!r}\n"
             "from helpers import start, docker\nstart('00')\n"
             "docker('run', '--rm', 'busybox', 'echo', 'Hello from a container')\n"
         )
@@ -104,71 +144,239 @@ def first_output_from_fresh_clone() -> float:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        return time.monotonic() - start
+        return round(time.monotonic() - start, 1)
 
 
-def main() -> int:
+def bench_notebooks(skip_clone: bool) -> dict:
     from helpers import cleanup
 
     os.environ["DMAC_NAMESPACE"] = NS
     if OUT.exists():
         shutil.rmtree(OUT)
     cleanup.remove(NS, verbose=False)
-    cold, cold_cells = run_all("cold", {"DMAC_NO_CACHE": "1"})
-    warm, warm_cells = run_all("warm", {})
-    disk = DISK or course_disk()
-    clone_s = first_output_from_fresh_clone() if "--skip-clone" not in sys.argv else float("nan")
-    DOCS.mkdir(exist_ok=True)
-    rows = [(nb, cold[nb], warm[nb], warm[nb] / cold[nb] if cold[nb] else float("nan")) for nb in cold]
-    with open(DOCS / "benchmark.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["notebook", "cold_s", "warm_s", "warm_over_cold"])
-        for nb, c, w, r in rows:
-            writer.writerow([nb, f"{c:.1f}", f"{w:.1f}", f"{r:.2f}"])
-        writer.writerow(
-            [
-                "TOTAL",
-                f"{sum(cold.values()):.1f}",
-                f"{sum(warm.values()):.1f}",
-                f"{sum(warm.values()) / sum(cold.values()):.2f}",
-            ]
+    disk: dict[str, float] = {}
+    try:
+        cold, cold_cells = run_all("cold", {"DMAC_NO_CACHE": "1"}, disk)
+        warm, warm_cells = run_all("warm", {}, disk)
+    finally:
+        cleanup.remove(NS, verbose=False)
+    return {
+        **machine(),
+        "cold": cold,
+        "warm": warm,
+        "cells": sorted(cold_cells + warm_cells, key=lambda c: -c["seconds"]),
+        "disk": disk,
+        "fresh_clone_to_first_output_s": None if skip_clone else first_output_from_fresh_clone(),
+    }
+
+
+# ---- the whole suite --------------------------------------------------------------------------------
+
+
+def _stop_course_daemon() -> dict | None:
+    """Stop the daemon the course started (returns its state to restart it later); refuse any other."""
+    from helpers import daemon, setup
+
+    state = setup.managed()
+    if not daemon.available():
+        return None
+    if not state or not Path(f"/proc/{state['pid']}").exists():
+        raise SystemExit(
+            "bench suite measures a cold start, so it stops the daemon and starts a fresh one. "
+            "A daemon the course did not start answers here; run it where CI runs (no daemon of yours)."
         )
-    slow = sorted(cold_cells + [(d, nb, i, s) for d, nb, i, s in warm_cells], reverse=True)[:10]
-    machine = f"{platform.node()} · {os.cpu_count()} CPUs · {platform.machine()} · {platform.platform()}"
-    lines = [
-        "# Benchmark",
-        "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine}.",
-        "",
-        "Cold: no course images, every build without cache (`DMAC_NO_CACHE=1`); base images present. "
-        "Warm: the same notebooks again right after, images and build cache in place.",
-        "",
-        "| notebook | cold (s) | warm (s) | warm/cold |",
-        "|---|---:|---:|---:|",
-        *[f"| {nb} | {c:.1f} | {w:.1f} | {r:.2f} |" for nb, c, w, r in rows],
-        f"| **total** | **{sum(cold.values()):.1f}** | **{sum(warm.values()):.1f}** | "
-        f"**{sum(warm.values()) / sum(cold.values()):.2f}** |",
-        "",
-        "## Slowest cells",
-        "",
-        "| seconds | notebook | cell | first line |",
-        "|---:|---|---:|---|",
-        *[f"| {d:.1f} | {nb} | {i} | `{s}` |" for d, nb, i, s in slow],
-        "",
-        "## Other figures",
-        "",
-        "- Fresh clone: `make setup` (new Python environment) to notebook 00's first container output: "
-        f"{clone_s:.0f} s.",
-        f"- Disk after a full run (course-labelled images {disk['images_mb']:.0f} MB, "
-        f"volumes {disk['volumes_mb']:.0f} MB; BuildKit cache, shared by all namespaces, "
-        f"{disk['build_cache_mb']:.0f} MB).",
-        "",
-    ]
-    (DOCS / "benchmark.md").write_text("\n".join(lines))
-    print("\n".join(lines))
-    cleanup.remove(NS, verbose=False)
+    os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{state['pid']}").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return state
+
+
+def _timed_make(clone: Path, target: str, env: dict[str, str], log: Path) -> tuple[float, list[str]]:
+    print(f"[bench] make {target} in {clone} (log {log})", flush=True)
+    start = time.monotonic()
+    with open(log, "w") as fh:
+        proc = subprocess.run(["make", target], cwd=clone, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    seconds = round(time.monotonic() - start, 1)
+    if proc.returncode:
+        raise SystemExit(f"make {target} failed after {seconds:.0f} s; see {log}")
+    phases = [f"{m['summary']} in {float(m['seconds']):.0f} s" for m in PHASE.finditer(log.read_text(errors="replace"))]
+    print(f"[bench] make {target}: {seconds:.0f} s", flush=True)
+    return seconds, phases
+
+
+def bench_suite() -> dict:
+    from helpers import setup
+
+    before = _stop_course_daemon()
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="dmac-bench-suite-", dir="/var/tmp"))
+    clone, data_root = work / "course", work / "docker"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env = {**os.environ, "DMAC_DOCKER_DATA_ROOT": str(data_root)}
+    for var in ("DMAC_NAMESPACE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(var, None)
+    result: dict = machine()
+    try:
+        result["cold_setup_s"], _ = _timed_make(clone, "setup", env, OUT / "suite-cold-setup.log")
+        result["cold_test_s"], result["cold_phases"] = _timed_make(clone, "test", env, OUT / "suite-cold-test.log")
+        result["warm_test_s"], result["warm_phases"] = _timed_make(clone, "test", env, OUT / "suite-warm-test.log")
+    finally:
+        ours = setup.managed()
+        if ours and Path(f"/proc/{ours['pid']}").exists():
+            os.kill(ours["pid"], signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while Path(f"/proc/{ours['pid']}").exists() and time.monotonic() < deadline:
+                time.sleep(0.5)
+        subprocess.run(["umount", "-l", str(data_root)], stderr=subprocess.DEVNULL, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+        if before:  # put the daemon back as it was, and the compose plugin back to this checkout
+            setup.start_dockerd(before["data_root"])
+            setup.ensure_compose_plugin()
+    return result
+
+
+# ---- the report -------------------------------------------------------------------------------------
+
+
+def _mins(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def render(data: dict) -> str:
+    lines = ["# Benchmark", "", "Made by `make bench` (notebooks) and `make bench-suite` (the whole suite).", ""]
+    nbs, suite = data.get("notebooks"), data.get("suite")
+    targets: list[tuple[str, str, str]] = []
+    if suite:
+        cold_total = suite["cold_setup_s"] + suite["cold_test_s"]
+        lines += [
+            "## The whole suite",
+            "",
+            f"Measured {suite['when']} on {suite['machine']}.",
+            "",
+            "Cold = a fresh clone on a machine with no daemon running, as in CI: `make setup` (new Python "
+            "environment, dockerd started on an empty data root, base images bootstrapped offline), then "
+            "`make test`. Warm = `make test` again straight after.",
+            "",
+            "| run | time | pytest phases (their own timers) |",
+            "|---|---:|---|",
+            f"| cold `make setup` | {_mins(suite['cold_setup_s'])} | |",
+            f"| cold `make test` | {_mins(suite['cold_test_s'])} | " + "; ".join(suite["cold_phases"]) + " |",
+            f"| **cold total** | **{_mins(cold_total)}** | |",
+            f"| warm `make test` | {_mins(suite['warm_test_s'])} | " + "; ".join(suite["warm_phases"]) + " |",
+            "",
+        ]
+        targets += [
+            ("cold suite (daemon + images included) under 8 min", _mins(cold_total), _met(cold_total < 480)),
+            ("warm full suite under 4 min", _mins(suite["warm_test_s"]), _met(suite["warm_test_s"] < 240)),
+        ]
+    if nbs:
+        cold, warm = nbs["cold"], nbs["warm"]
+        rows = [(nb, cold[nb], warm[nb], warm[nb] / cold[nb]) for nb in cold]
+        over = [nb[:2] for nb, _, _, r in rows if r > 0.5]
+        slow = [c for c in nbs["cells"] if c["seconds"] > SLOW_CELL_S]
+        silent = [c for c in slow if c["outputs"] == 0]
+        lines += [
+            "## Per notebook",
+            "",
+            f"Measured {nbs['when']} on {nbs['machine']}. Namespace `{NS}`, one notebook after another.",
+            "",
+            "Cold: no course images and every build without cache (`DMAC_NO_CACHE=1`); the base images are "
+            "there. Warm: the same notebooks again right after, images and build cache in place.",
+            "",
+            "| notebook | cold (s) | warm (s) | warm/cold |",
+            "|---|---:|---:|---:|",
+            *[f"| {nb} | {c:.1f} | {w:.1f} | {r:.2f} |" for nb, c, w, r in rows],
+            f"| **total** | **{sum(cold.values()):.1f}** | **{sum(warm.values()):.1f}** | "
+            f"**{sum(warm.values()) / sum(cold.values()):.2f}** |",
+            "",
+            "### Slowest cells",
+            "",
+            "| seconds | run | notebook | cell | first line | outputs |",
+            "|---:|---|---|---:|---|---:|",
+            *[
+                f"| {c['seconds']:.1f} | {c['kind']} | {c['notebook'][:2]} | {c['cell']} | `{c['first_line']}` | "
+                f"{c['outputs']} |"
+                for c in nbs["cells"][:12]
+            ],
+            "",
+            "### Other figures",
+            "",
+        ]
+        if nbs.get("fresh_clone_to_first_output_s") is not None:
+            lines.append(
+                "- Fresh clone to notebook 00's first container output (new Python environment; the daemon "
+                f"and base images already on the machine): {nbs['fresh_clone_to_first_output_s']:.0f} s."
+            )
+        d = nbs["disk"]
+        lines += [
+            f"- Disk after a full run, before notebook 14 cleans up: course-labelled images "
+            f"{d['images_mb']:.0f} MB, volumes {d['volumes_mb']:.0f} MB; BuildKit cache (shared by all "
+            f"namespaces) {d['build_cache_mb']:.0f} MB.",
+            "",
+        ]
+        targets += [
+            (
+                "warm/cold ≤ 0.5 per notebook",
+                f"{len(rows) - len(over)} of {len(rows)} notebooks",
+                _met(not over) + (f": not {', '.join(over)}" if over else ""),
+            ),
+            (
+                f"no cell over {SLOW_CELL_S:.0f} s without visible progress",
+                f"{len(slow)} cells over {SLOW_CELL_S:.0f} s, {len(silent)} of them with no output",
+                _met(not silent),
+            ),
+            ("warm nbval-comparable pass (every notebook once)", _mins(sum(warm.values())), "for comparison"),
+        ]
+    if targets:
+        lines += [
+            "## Targets",
+            "",
+            "| target | measured | met |",
+            "|---|---|---|",
+            *[f"| {t} | {m} | {ok} |" for t, m, ok in targets],
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def write(data: dict) -> None:
+    DOCS.mkdir(exist_ok=True)
+    STORE.write_text(json.dumps(data, indent=1) + "\n")
+    (DOCS / "benchmark.md").write_text(render(data))
+    with open(DOCS / "benchmark.csv", "w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["item", "cold_s", "warm_s", "warm_over_cold"])
+        nbs, suite = data.get("notebooks"), data.get("suite")
+        if nbs:
+            for nb, c in nbs["cold"].items():
+                w = nbs["warm"][nb]
+                out.writerow([nb, f"{c:.1f}", f"{w:.1f}", f"{w / c:.2f}"])
+            c, w = sum(nbs["cold"].values()), sum(nbs["warm"].values())
+            out.writerow(["notebooks total", f"{c:.1f}", f"{w:.1f}", f"{w / c:.2f}"])
+        if suite:
+            c, w = suite["cold_setup_s"] + suite["cold_test_s"], suite["warm_test_s"]
+            out.writerow(["make setup + make test", f"{c:.1f}", f"{w:.1f}", f"{w / c:.2f}"])
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else "notebooks"
+    data = json.loads(STORE.read_text()) if STORE.exists() else {}
+    if what == "notebooks":
+        data["notebooks"] = bench_notebooks(skip_clone="--skip-clone" in argv)
+    elif what == "suite":
+        data["suite"] = bench_suite()
+    elif what != "render":
+        print(__doc__)
+        return 2
+    write(data)
+    print((DOCS / "benchmark.md").read_text())
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,5 +1,11 @@
-"""A kernel restart halfway: the first half of a notebook runs, the kernel dies without cleaning up,
-then the whole notebook runs again from the top and passes (leftovers do not break it)."""
+"""Interruptions: a kernel restart halfway, then the same notebook twice in a row with no clean-up.
+
+For each notebook, in namespace ``dmac-rerun``:
+1. the first half runs, then the kernel dies without cleaning up;
+2. the whole notebook runs from the top, except its final clean-up cell (leftovers of step 1 must
+   not break it, and this run leaves its own containers, volumes and networks behind);
+3. the whole notebook runs again and passes on top of everything step 2 left.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,14 @@ from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids
 NS = "dmac-rerun"
 
 
-def _run_first_half(notebook: Path) -> None:
+def _run_without_cleanup(notebook: Path, upto: str) -> int:
+    """Run the notebook's first half (``upto="half"``) or all but its clean-up cell (``"all"``) in
+    one kernel that then dies; returns how many cells ran. A failing cell raises CellExecutionError."""
     nb = nbformat.read(notebook, as_version=4)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    half = code[len(code) // 2]
-    nb.cells = nb.cells[:half]
+    stop = code[len(code) // 2] if upto == "half" else code[-1]
+    assert "cleanup.tidy()" in nb.cells[code[-1]].source, "the last code cell should be the clean-up"
+    nb.cells = nb.cells[:stop]
     for cell in nb.cells:  # the parameters cell: this run's namespace
         if "parameters" in cell.metadata.get("tags", []):
             cell.source += f"\nNAMESPACE = {NS!r}\n"
@@ -33,14 +42,25 @@ def _run_first_half(notebook: Path) -> None:
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
         # leaving the block kills the kernel: no clean-up cell has run
+    return len(nb.cells)
+
+
+def _leftovers() -> int:
+    """How many of this namespace's containers, volumes and networks exist right now."""
+    from helpers import cleanup
+
+    return sum(1 for r in cleanup.resources(NS) if r.kind != "image")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids())
-def test_rerun_after_a_kernel_restart_halfway(notebook: Path) -> None:
-    _run_first_half(notebook)
+def test_restart_halfway_then_twice_in_a_row(notebook: Path) -> None:
+    assert _run_without_cleanup(notebook, "half") > 0
+    assert _run_without_cleanup(notebook, "all") > 0
+    left = _leftovers()
     params = {"NAMESPACE": NS}
     if notebook.stem.startswith("04-"):
         params["ALLOW_DAEMON_RESTART"] = False
     out, _ = execute(notebook, "rerun", params)
     assert error_outputs(out) == []
     assert json.loads(out.read_text())["cells"], os.fspath(out)
+    print(f"{notebook.stem}: second run passed on top of {left} leftover containers/volumes/networks")
