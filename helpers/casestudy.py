@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
+from . import course
 from .daemon import client
 from .shell import docker
 
@@ -28,6 +30,13 @@ echo "harvest done: $i records"
 sleep 600
 """
 """A harvester: 400 fake ISO 19115 XML records (about 60 KB each) and ten DEBUG log lines per record."""
+
+
+def harvester_script() -> Path:
+    """The harvester saved as ``harvest.sh`` in this namespace's folder, to bind-mount read-only."""
+    path = course.workdir("12") / "harvest.sh"
+    path.write_text("mkdir -p /data/records" + HARVESTER)
+    return path
 
 
 def writable_mb(name: str) -> float:

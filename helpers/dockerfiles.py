@@ -20,6 +20,19 @@ from pathlib import Path
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
+
+def _web_server(cmd: str) -> str:
+    """Notebook 08's small web server image; only its CMD line differs between the two forms."""
+    return f"""
+FROM debian:bookworm-slim
+{PYTHON_LINE}
+RUN mkdir -p /srv/www && echo "sea surface temperature: 14.2 C" > /srv/www/index.html
+COPY serve.py /srv/serve.py
+EXPOSE 8080
+{cmd}
+"""
+
+
 # ----------------------------------------------------------------- files the contexts carry
 
 
@@ -140,22 +153,8 @@ LABEL org.opencontainers.image.title="buoy-qc" \\
       org.opencontainers.image.version="1.0"
 CMD ["echo", "labels live in the image's configuration"]
 """,
-    "08-web": f"""
-FROM debian:bookworm-slim
-{PYTHON_LINE}
-RUN mkdir -p /srv/www && echo "sea surface temperature: 14.2 C" > /srv/www/index.html
-COPY serve.py /srv/serve.py
-EXPOSE 8080
-CMD ["python3", "/srv/serve.py"]
-""",
-    "08-web-shell": f"""
-FROM debian:bookworm-slim
-{PYTHON_LINE}
-RUN mkdir -p /srv/www && echo "sea surface temperature: 14.2 C" > /srv/www/index.html
-COPY serve.py /srv/serve.py
-EXPOSE 8080
-CMD echo "starting the server" && python3 /srv/serve.py
-""",
+    "08-web": _web_server('CMD ["python3", "/srv/serve.py"]'),  # exec form: python3 is process 1
+    "08-web-shell": _web_server('CMD echo "starting the server" && python3 /srv/serve.py'),  # shell form
     "08-volume": """
 FROM busybox
 RUN mkdir -p /data && echo "made at build time" > /data/README

@@ -158,14 +158,7 @@ def benchmark(
     script = BENCH_SCRIPT.replace("{files}", str(files)).replace("{stream_mb}", str(stream_mb))
     script = script.replace("{reps}", str(reps)).replace("{rounds}", str(rounds))
     result = IoResult()
-    out = client().containers.run(
-        image,
-        ["bash", "-c", script],
-        remove=True,
-        labels=course.labels(),
-        volumes={volume: {"bind": "/vol", "mode": "rw"}},
-    )
-    _parse(out.decode(), result)
+    _parse(_bash(image, volume, script), result)
     return result
 
 
@@ -174,15 +167,13 @@ def benchmark_modify(image: str, volume: str, result: IoResult, *, reps: int = 3
 
     The volume is mounted empty-or-not at ``/vol``; the image's ``/seed`` is copied into it first (not timed).
     """
-    prep = "cp -a /seed/. /vol/ && sync"
-    client().containers.run(
-        image,
-        ["bash", "-c", prep],
-        remove=True,
-        labels=course.labels(),
-        volumes={volume: {"bind": "/vol", "mode": "rw"}},
-    )
-    script = MODIFY_SCRIPT.replace("{reps}", str(reps))
+    _bash(image, volume, "cp -a /seed/. /vol/ && sync")
+    _parse(_bash(image, volume, MODIFY_SCRIPT.replace("{reps}", str(reps))), result)
+    return result
+
+
+def _bash(image: str, volume: str, script: str) -> str:
+    """Run ``script`` with bash in a throwaway course container with ``volume`` at ``/vol``; its stdout."""
     out = client().containers.run(
         image,
         ["bash", "-c", script],
@@ -190,8 +181,7 @@ def benchmark_modify(image: str, volume: str, result: IoResult, *, reps: int = 3
         labels=course.labels(),
         volumes={volume: {"bind": "/vol", "mode": "rw"}},
     )
-    _parse(out.decode(), result)
-    return result
+    return out.decode()
 
 
 def plot(result: IoResult):  # a matplotlib Figure

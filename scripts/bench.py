@@ -63,49 +63,32 @@ def _first_line(cell: dict) -> str:
 
 def run_all(kind: str, env: dict[str, str], disk: dict[str, float]) -> tuple[dict[str, float], list[dict]]:
     """Run every notebook with papermill; returns seconds per notebook and every cell's duration."""
-    import papermill
+    from tests.notebook_runs import NOTEBOOKS, execute
 
     times: dict[str, float] = {}
     cells: list[dict] = []
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
-            out = OUT / kind / nb.name
-            out.parent.mkdir(parents=True, exist_ok=True)
-            if nb.stem.startswith("14-"):  # notebook 14 removes it all: measure just before
-                disk.update(course_disk())
-            params: dict[str, object] = {"NAMESPACE": NS}
-            if nb.stem.startswith("04-"):
-                params["ALLOW_DAEMON_RESTART"] = False
-            start = time.monotonic()
-            papermill.execute_notebook(
-                str(nb),
-                str(out),
-                parameters=params,
-                cwd=str(nb.parent),
-                progress_bar=False,
-                kernel_name="python3",
-                execution_timeout=1200,
-            )
-            times[nb.stem] = round(time.monotonic() - start, 1)
-            print(f"{kind:5} {nb.stem:40} {times[nb.stem]:6.1f} s", flush=True)
-            for i, cell in enumerate(json.loads(out.read_text())["cells"]):
-                duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
-                if duration is not None and cell["cell_type"] == "code":
-                    cells.append(
-                        {
-                            "kind": kind,
-                            "notebook": nb.stem,
-                            "cell": i,
-                            "seconds": round(duration, 1),
-                            "first_line": _first_line(cell),
-                            "outputs": len(cell.get("outputs", [])),
-                        }
-                    )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    for nb in NOTEBOOKS:
+        if nb.stem.startswith("14-"):  # notebook 14 removes it all: measure just before
+            disk.update(course_disk())
+        params: dict[str, object] = {"NAMESPACE": NS}
+        if nb.stem.startswith("04-"):
+            params["ALLOW_DAEMON_RESTART"] = False
+        out, seconds = execute(nb, f"bench-{kind}", params, env, timeout=1200)
+        times[nb.stem] = round(seconds, 1)
+        print(f"{kind:5} {nb.stem:40} {times[nb.stem]:6.1f} s", flush=True)
+        for i, cell in enumerate(json.loads(out.read_text())["cells"]):
+            duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+            if duration is not None and cell["cell_type"] == "code":
+                cells.append(
+                    {
+                        "kind": kind,
+                        "notebook": nb.stem,
+                        "cell": i,
+                        "seconds": round(duration, 1),
+                        "first_line": _first_line(cell),
+                        "outputs": len(cell.get("outputs", [])),
+                    }
+                )
     return times, cells
 
 
@@ -151,8 +134,6 @@ def bench_notebooks(skip_clone: bool) -> dict:
     from helpers import cleanup
 
     os.environ["DMAC_NAMESPACE"] = NS
-    if OUT.exists():
-        shutil.rmtree(OUT)
     cleanup.remove(NS, verbose=False)
     disk: dict[str, float] = {}
     try:

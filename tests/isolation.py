@@ -1,20 +1,47 @@
 """Resources that are not the course's, made before the suite and checked after it.
 
 They are named like the course's (prefix ``dmac-``, image ``dmac/…``) but carry no course label:
-every notebook, clean-up and ``make clean`` must leave them exactly as they were. Each session's
-decoys have a random part in their names, so concurrent sessions do not mix them up.
+every notebook, clean-up and ``make clean`` must leave them exactly as they were (the volume keeps
+its file). Each session's decoys have a random part in their names, so concurrent sessions do not
+mix them up. The host files a security demonstration could touch are fingerprinted too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 from dataclasses import dataclass, field
+
+# Host files the security demonstrations (a root container with the host's / mounted) could change.
+HOST_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/sudoers", "/etc/crontab", "/var/run/docker.sock")
+VOLUME_NOTE = "learner's data: keep\n"
+
+
+def host_fingerprint() -> dict[str, str]:
+    """Content hash (regular files), mode, owner and mtime of each of HOST_FILES; 'absent' if missing."""
+    found = {}
+    for path in HOST_FILES:
+        try:
+            st = os.stat(path)
+        except OSError:
+            found[path] = "absent"
+            continue
+        digest = ""
+        if os.path.isfile(path):
+            try:
+                digest = hashlib.sha256(open(path, "rb").read()).hexdigest()[:16]
+            except OSError:
+                digest = "unreadable"
+        found[path] = f"{digest} mode={st.st_mode:o} owner={st.st_uid}:{st.st_gid} mtime={st.st_mtime_ns}"
+    return found
 
 
 @dataclass
 class Decoys:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     ids: dict[str, str] = field(default_factory=dict)
+    host: dict[str, str] = field(default_factory=host_fingerprint)
 
     @property
     def names(self) -> dict[str, str]:
@@ -37,6 +64,12 @@ def create() -> Decoys:
     running = dc.containers.run("busybox", "sleep 86400", name=n["running"], detach=True)
     stopped = dc.containers.create("busybox", "true", name=n["stopped"])
     volume = dc.volumes.create(n["volume"])
+    dc.containers.run(
+        "busybox",
+        ["sh", "-c", f"printf {VOLUME_NOTE!r} > /v/notes.txt"],
+        volumes={volume.name: {"bind": "/v"}},
+        remove=True,
+    )
     network = dc.networks.create(n["network"])
     repo, tag = n["image"].split(":")
     dc.images.get("busybox:latest").tag(repo, tag)
@@ -78,6 +111,13 @@ def problems(decoys: Decoys) -> list[str]:
             found.append(f"the learner's {key} decoy was replaced")
         elif key == "running" and obj.status != "running":
             found.append("the learner's running container was stopped")
+        elif key == "volume":
+            read = ["sh", "-c", "cat /v/notes.txt 2>/dev/null; true"]
+            note = dc.containers.run("busybox", read, volumes={obj.name: {"bind": "/v"}}, remove=True)
+            if note.decode() != VOLUME_NOTE:
+                found.append("the learner's volume decoy lost its file")
+    now = host_fingerprint()
+    found += [f"host file {path} changed" for path in HOST_FILES if now[path] != decoys.host[path]]
     return found
 
 

@@ -60,3 +60,40 @@ def test_a_checker_that_crashes_answers_in_words() -> None:
         assert not verdict.ok and "could not inspect your answer" in verdict.message
     finally:
         exercises.REGISTRY.pop("zz.1")
+
+
+@pytest.mark.parametrize("answer", ["7", " 7 ", 7])
+def test_whole_number_reads_numbers(answer: object) -> None:
+    assert exercises.whole_number(answer) == 7
+
+
+@pytest.mark.parametrize("answer", ["seven", "7.5", "", "x" * 10_000, [7]])
+def test_whole_number_answers_anything_else_in_short_words(answer: object) -> None:
+    verdict = exercises.whole_number(answer)
+    assert isinstance(verdict, exercises.Verdict) and not verdict.ok
+    assert "whole number" in verdict.message and len(verdict.message) < 120
+
+
+def test_course_container_and_image_or_a_verdict() -> None:
+    missing = exercises.course_container("ex-not-there", "a hint", missing="gone")
+    assert isinstance(missing, exercises.Verdict) and (missing.message, missing.hint) == ("gone", "a hint")
+    assert "no image" in exercises.course_image(course.image("ex-not-there", "1")).message
+    box = course.name("ex-lookup")
+    docker("run", "--name", box, "busybox", "true", show=False, echo=False)
+    try:
+        found = exercises.course_container("ex-lookup")
+        assert not isinstance(found, exercises.Verdict) and found.name == box
+        assert exercises.course_image("busybox").tags
+    finally:
+        docker("rm", "-f", box, show=False, echo=False)
+
+
+def test_reset_images_removes_only_the_named_course_images(capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers import images
+
+    ref = course.image("ex-reset", "1")
+    images.build(ref, images.context("ex-reset", {"Dockerfile": "FROM busybox\nLABEL purpose=reset-test\n"}))
+    exercises.reset_images([("ex-reset", "1"), ("ex-never-built", "1")])
+    assert "no earlier" in capsys.readouterr().out
+    assert isinstance(exercises.course_image(ref), exercises.Verdict)
+    assert exercises.course_image("busybox").tags

@@ -16,3 +16,24 @@ def test_the_decoy_check_notices_harm(dc) -> None:
         assert "the learner's volume decoy was removed" in found
     finally:
         isolation.remove(decoys)
+
+
+def test_the_decoy_check_notices_a_lost_volume_file(dc) -> None:
+    decoys = isolation.create()
+    try:
+        volume = decoys.names["volume"]
+        dc.containers.run("busybox", "rm /v/notes.txt", volumes={volume: {"bind": "/v"}}, remove=True)
+        assert isolation.problems(decoys) == ["the learner's volume decoy lost its file"]
+    finally:
+        isolation.remove(decoys)
+
+
+def test_the_host_fingerprint_notices_a_changed_file(tmp_path, monkeypatch) -> None:
+    canary = tmp_path / "passwd"
+    canary.write_text("root:x:0:0::/root:/bin/sh\n")
+    monkeypatch.setattr(isolation, "HOST_FILES", (str(canary), str(tmp_path / "missing")))
+    before = isolation.host_fingerprint()
+    assert before[str(tmp_path / "missing")] == "absent"
+    assert isolation.host_fingerprint() == before
+    canary.write_text("root:x:0:0::/root:/bin/sh\nintruder:x:0:0::/:/bin/sh\n")
+    assert isolation.host_fingerprint() != before

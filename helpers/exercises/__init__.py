@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..daemon import DaemonUnavailable
+from .. import course
+from ..daemon import DaemonUnavailable, client
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,48 @@ def passed(message: str) -> Verdict:
 
 def failed(message: str, hint: str = "") -> Verdict:
     return Verdict(False, message, hint)
+
+
+def course_container(suffix: str, hint: str = "", missing: str = "") -> Any:
+    """The course's container ``name(suffix)``, or a failed Verdict saying it is not there."""
+    import docker as sdk
+
+    wanted = course.name(suffix)
+    try:
+        return client().containers.get(wanted)
+    except sdk.errors.NotFound:
+        return failed(missing or f"there is no container called {wanted}.", hint)
+
+
+def course_image(ref: str, missing: str = "") -> Any:
+    """The image ``ref``, or a failed Verdict saying it has not been built yet."""
+    import docker as sdk
+
+    try:
+        return client().images.get(ref)
+    except sdk.errors.ImageNotFound:
+        return failed(missing or f"no image {ref} yet: build it first.")
+
+
+def whole_number(answer: object) -> int | Verdict:
+    """``answer`` as an int, or a failed Verdict for anything that is not a whole number."""
+    try:
+        return int(str(answer).strip())
+    except ValueError:
+        return failed(f"answer with a whole number, not {str(answer)[:40]!r}.")
+
+
+def reset_images(pairs: list[tuple[str, str]]) -> None:
+    """Remove the images (``(repo, tag)`` pairs) an earlier attempt built, so a check sees this run's work."""
+    import docker as sdk
+
+    for repo, tag in pairs:
+        try:
+            client().images.remove(course.image(repo, tag), force=True)
+        except sdk.errors.ImageNotFound:
+            pass
+    names = ", ".join(course.image(repo, tag) for repo, tag in pairs)
+    print(f"Starting the exercises afresh: no earlier {names} is kept.")
 
 
 @dataclass

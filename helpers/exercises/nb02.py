@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import docker as sdk
-
 from .. import course
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -37,10 +35,9 @@ def kernel_release(answer: object) -> Verdict:
 )
 def small_container() -> Verdict:
     wanted = course.name("ex-small")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted}.")
+    box = course_container("ex-small")
+    if isinstance(box, Verdict):
+        return box
     memory = box.attrs["HostConfig"].get("Memory") or 0
     if memory == 0:
         return failed(f"{wanted} has no memory limit.", "Add -m 64m.")

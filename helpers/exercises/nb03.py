@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import docker as sdk
-
 from .. import course, images
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -19,10 +17,9 @@ from . import Verdict, exercise, failed, passed
 )
 def read_only() -> Verdict:
     wanted = course.name("ex-readonly")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted}.")
+    box = course_container("ex-readonly")
+    if isinstance(box, Verdict):
+        return box
     if not box.attrs["HostConfig"].get("ReadonlyRootfs"):
         return failed(f"{wanted} can write to its root filesystem.", "Add --read-only.")
     return passed(f"{wanted} has a read-only root filesystem (HostConfig.ReadonlyRootfs is true).")

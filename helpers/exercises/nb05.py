@@ -6,7 +6,7 @@ import docker as sdk
 
 from .. import course, layers
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, exercise, failed, passed, whole_number
 
 MYSTERY_FILE = "/var/lib/ocean/qc/flags.csv"
 MYSTERY_SCRIPT = "mkdir -p /var/lib/ocean/qc && echo 'time,flag' > " + MYSTERY_FILE + " && rm /etc/debian_version"
@@ -70,10 +70,9 @@ def mystery_file(answer: object) -> Verdict:
     takes_answer=True,
 )
 def added_layers(answer: object) -> Verdict:
-    try:
-        n = int(str(answer).strip())
-    except ValueError:
-        return failed(f"answer should be a whole number, not {answer!r}.")
+    n = whole_number(answer)
+    if isinstance(n, Verdict):
+        return n
     ref = course.image("layers-demo", "1")
     actual = layers.added_layers(ref, "debian:bookworm-slim")
     if n == actual:

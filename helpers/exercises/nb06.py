@@ -9,7 +9,7 @@ import docker as sdk
 
 from .. import course, volumes
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 SURVEY_TEXT = "CTD cast 17"
 
@@ -67,10 +67,9 @@ def exercise_folder() -> Path:
 def owner() -> Verdict:
     wanted = course.name("ex-owner")
     folder = course.workdir("06", "ex-owner")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted} (run it without --rm).")
+    box = course_container("ex-owner", missing=f"there is no container called {wanted} (run it without --rm).")
+    if isinstance(box, Verdict):
+        return box
     if not any(m["Type"] == "bind" and Path(m["Source"]) == folder for m in box.attrs["Mounts"]):
         return failed(f"{wanted} does not bind-mount {folder}.")
     result = folder / "result.txt"

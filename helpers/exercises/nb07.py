@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 
-import docker as sdk
-
 from .. import course, dockerfiles, images
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -70,10 +68,11 @@ def fast_rebuild(answer: object) -> Verdict:
 )
 def worker() -> Verdict:
     wanted = course.name("ex-worker")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"no container named {wanted} yet.", 'Use --name with name("ex-worker").')
+    box = course_container(
+        "ex-worker", 'Use --name with name("ex-worker").', missing=f"no container named {wanted} yet."
+    )
+    if isinstance(box, Verdict):
+        return box
     host = box.attrs["HostConfig"]
     policy = host.get("RestartPolicy", {}).get("Name", "")
     if box.status != "running":

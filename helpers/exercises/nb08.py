@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import time
 
-import docker as sdk
-
 from .. import course, dockerfiles
 from ..daemon import client
 from ..shell import docker
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_image, exercise, failed, passed, reset_images
 
 EXERCISE_IMAGES = [("ex-env", "1")]
 
 
 def reset() -> None:
     """Remove the images an earlier attempt built, so each check looks at this run's work only."""
-    for repo, tag in EXERCISE_IMAGES:
-        try:
-            client().images.remove(course.image(repo, tag), force=True)
-        except sdk.errors.ImageNotFound:
-            pass
-    names = ", ".join(course.image(repo, tag) for repo, tag in EXERCISE_IMAGES)
-    print(f"Starting the exercises afresh: no earlier {names} is kept.")
+    reset_images(EXERCISE_IMAGES)
 
 
 @exercise(
@@ -39,10 +31,9 @@ def reset() -> None:
 )
 def default_env() -> Verdict:
     ref = course.image("ex-env", "1")
-    try:
-        img = client().images.get(ref)
-    except sdk.errors.ImageNotFound:
-        return failed(f"no image {ref} yet: build it first.")
+    img = course_image(ref)
+    if isinstance(img, Verdict):
+        return img
     env = dict(item.split("=", 1) for item in img.attrs["Config"].get("Env") or [])
     if env.get("UNITS") != "degC":
         return failed(f"the image's environment has UNITS={env.get('UNITS')!r}, not 'degC'.", "ENV UNITS=degC")
@@ -73,10 +64,9 @@ def stop_form(answer: object) -> Verdict:
     ):
         box = course.name(f"ex-stop-{form}")
         docker("rm", "-f", box, check=False, show=False, echo=False)
-        try:
-            client().images.get(ref)
-        except sdk.errors.ImageNotFound:
-            return failed(f"{ref} is missing: run section 5 of the notebook first.")
+        found = course_image(ref, f"{ref} is missing: run section 5 of the notebook first.")
+        if isinstance(found, Verdict):
+            return found
         docker("run", "-d", "--name", box, ref, show=False, echo=False)
         deadline = time.monotonic() + 20  # the server has set its SIGTERM handler once it says "serving"
         while b"serving" not in client().containers.get(box).logs() and time.monotonic() < deadline:

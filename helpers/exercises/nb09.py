@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import docker as sdk
-
 from .. import course
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_image, exercise, failed, passed
 
 NEWEST = (
     "from packaging import tags; p = [t.platform for t in tags.sys_tags() if t.platform.startswith('manylinux_')]; "
@@ -26,10 +24,9 @@ NEWEST = (
 )
 def newest_tag(answer: object) -> Verdict:
     ref = course.image("base-python", "1")
-    try:
-        client().images.get(ref)
-    except sdk.errors.ImageNotFound:
-        return failed(f"{ref} is missing: run section 2 of the notebook first.")
+    found = course_image(ref, f"{ref} is missing: run section 2 of the notebook first.")
+    if isinstance(found, Verdict):
+        return found
     out = client().containers.run(ref, ["python3", "-c", NEWEST], remove=True).decode().strip()
     given = str(answer).strip()
     if given == out:

@@ -6,20 +6,14 @@ import docker as sdk
 
 from .. import course, dockerfiles
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_image, exercise, failed, passed, reset_images
 
 EXERCISE_IMAGES = [("ex-sst-small", "1"), ("ex-sst", "builder")]
 
 
 def reset() -> None:
     """Remove the images an earlier attempt built, so each check looks at this run's work only."""
-    for repo, tag in EXERCISE_IMAGES:
-        try:
-            client().images.remove(course.image(repo, tag), force=True)
-        except sdk.errors.ImageNotFound:
-            pass
-    names = ", ".join(course.image(repo, tag) for repo, tag in EXERCISE_IMAGES)
-    print(f"Starting the exercises afresh: no earlier {names} is kept.")
+    reset_images(EXERCISE_IMAGES)
 
 
 LIMIT = 10_000_000
@@ -44,10 +38,9 @@ def expected_summary() -> str:
 )
 def small_image() -> Verdict:
     ref = course.image("ex-sst-small", "1")
-    try:
-        img = client().images.get(ref)
-    except sdk.errors.ImageNotFound:
-        return failed(f"no image {ref} yet: build it first.")
+    img = course_image(ref)
+    if isinstance(img, Verdict):
+        return img
     size = img.attrs["Size"]
     out = client().containers.run(ref, remove=True).decode().strip()
     if out != expected_summary():
@@ -73,10 +66,9 @@ def small_image() -> Verdict:
 )
 def builder_stage() -> Verdict:
     ref = course.image("ex-sst", "builder")
-    try:
-        client().images.get(ref)
-    except sdk.errors.ImageNotFound:
-        return failed(f"no image {ref} yet: build it with --target builder.")
+    found = course_image(ref, f"no image {ref} yet: build it with --target builder.")
+    if isinstance(found, Verdict):
+        return found
     try:
         out = (
             client()

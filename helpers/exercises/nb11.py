@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import docker as sdk
-
 from .. import course, monitor
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -22,10 +20,9 @@ from . import Verdict, exercise, failed, passed
 )
 def memory_limit() -> Verdict:
     wanted = course.name("ex-limited")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted}.", "docker run -d --name ... -m 50m busybox sleep 600")
+    box = course_container("ex-limited", "docker run -d --name ... -m 50m busybox sleep 600")
+    if isinstance(box, Verdict):
+        return box
     if box.status != "running":
         return failed(f"{wanted} is {box.status}: docker stats reports a limit only for a running container.")
     limit = monitor.snapshot(wanted)["memory_limit_mb"]

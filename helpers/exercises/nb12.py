@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import docker as sdk
-
 from .. import course
-from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -21,10 +18,9 @@ from . import Verdict, exercise, failed, passed
 )
 def harvester() -> Verdict:
     wanted = course.name("ex-harvester")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted}.")
+    box = course_container("ex-harvester")
+    if isinstance(box, Verdict):
+        return box
     mounts = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
     if not mounts or mounts[0].get("Type") != "volume":
         return failed(f"{wanted} has no volume mounted at /data.", "Add -v NAME:/data.")
@@ -44,10 +40,11 @@ def harvester() -> Verdict:
 )
 def update_policy() -> Verdict:
     wanted = course.name("ex-service")
-    try:
-        box = client().containers.get(wanted)
-    except sdk.errors.NotFound:
-        return failed(f"there is no container called {wanted}: run the cell that creates it.")
+    box = course_container(
+        "ex-service", missing=f"there is no container called {wanted}: run the cell that creates it."
+    )
+    if isinstance(box, Verdict):
+        return box
     policy = box.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
     if policy != "unless-stopped":
         return failed(f"{wanted}'s restart policy is {policy!r}.", "docker update can change it in place.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import compose
 from ..shell import docker
-from . import Verdict, exercise, failed, passed
+from . import Verdict, exercise, failed, passed, whole_number
 
 
 def _sql(query: str) -> str:
@@ -25,10 +25,9 @@ def _sql(query: str) -> str:
 )
 def count(answer: object) -> Verdict:
     actual = int(_sql("SELECT count(*) FROM catalog"))
-    try:
-        given = int(str(answer).strip())
-    except ValueError:
-        return failed(f"{answer!r} is not a number.")
+    given = whole_number(answer)
+    if isinstance(given, Verdict):
+        return given
     if given == actual:
         return passed(f"the catalog table holds {actual} datasets.")
     return failed(f"{given} is not what the database says.", "Ask the database (exec) or the app (/catalog).")

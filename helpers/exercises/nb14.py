@@ -6,7 +6,7 @@ import docker as sdk
 
 from .. import course
 from ..daemon import client
-from . import Verdict, exercise, failed, passed
+from . import Verdict, exercise, failed, passed, whole_number
 
 
 @exercise(
@@ -20,10 +20,9 @@ from . import Verdict, exercise, failed, passed
 )
 def count(answer: object) -> Verdict:
     actual = len(client().containers.list(all=True, filters={"label": course.label_filter()}))
-    try:
-        given = int(str(answer).strip())
-    except ValueError:
-        return failed(f"{answer!r} is not a number.")
+    given = whole_number(answer)
+    if isinstance(given, Verdict):
+        return given
     if given == actual:
         return passed(f"{actual} container(s) carry the course label of namespace {course.namespace()}.")
     return failed(f"{given} is not the number of labelled containers.", "Use --filter label=... with docker ps -a.")
