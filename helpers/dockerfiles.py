@@ -16,6 +16,7 @@ import tarfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
@@ -186,7 +187,8 @@ FROM busybox
 RUN echo "this step does not use the argument" > /early.txt
 ARG VERSION=1.0
 ARG TOKEN=none
-RUN echo "built version $VERSION (token ${#TOKEN} characters long)" > /version.txt
+ARG BUILD_DATE=unknown
+RUN echo "built version $VERSION on $BUILD_DATE (token ${#TOKEN} characters long)" > /version.txt
 CMD ["cat", "/version.txt"]
 """,
     "08-ep-none-cmd-exec": 'FROM busybox\nCMD ["echo", "C"]\n',
@@ -412,6 +414,12 @@ class Step:
     def __str__(self) -> str:
         return f"{'CACHED ' if self.cached else 'ran    '} {self.label:16} {self.instruction}"
 
+    @property
+    def stage(self) -> str:
+        """The stage's name (``builder`` in ``[builder 2/4]``); empty for an unnamed single stage."""
+        parts = self.label.strip("[]").split()
+        return parts[0] if len(parts) == 2 else ""
+
 
 _BK_HEAD = re.compile(r"^#(\d+) (\[[^\]]+\]) (.*)$")
 _LEGACY_HEAD = re.compile(r"^Step (\d+/\d+) : (.*)$")
@@ -454,12 +462,23 @@ class Steps(list):
         pass
 
 
-def show_steps(log: str, *, skip_from: bool = True) -> Steps:
-    """Print the steps of a build log, stable: CACHED or ran, per instruction (FROM left out)."""
-    found = Steps(s for s in steps(log) if not (skip_from and s.instruction.upper().startswith("FROM")))
+def show_steps(log: str, *, skip_from: bool = True, stages: tuple[str, ...] = ()) -> Steps:
+    """Print the steps of a build log: CACHED or ran, per instruction (FROM left out).
+
+    With ``stages``, print only those stages' steps, then the names of every stage the build ran.
+    """
+    every = [s for s in steps(log) if not (skip_from and s.instruction.upper().startswith("FROM"))]
+    found = Steps(s for s in every if not stages or s.stage in stages)
     for step in found:
         print(step)
+    if stages:
+        print("stages in this build:", ", ".join(dict.fromkeys(s.stage for s in every)))
     return found
+
+
+def build_date() -> str:
+    """Now, in UTC, as the ISO 8601 value images carry (``--build-arg BUILD_DATE=…``)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ----------------------------------------------------------------- small waits and verdicts

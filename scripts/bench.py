@@ -8,9 +8,11 @@
 Each measuring step stores its figures in docs/benchmark.json (with the machine and the date) and
 re-renders the Markdown and CSV, so the two halves can be measured at different times.
 
-Cold notebooks: no course images, every build without cache (DMAC_NO_CACHE=1); base images present.
-Warm: the same notebooks again right after. The suite's cold run is what CI does on a new machine:
-new Python environment, a daemon started on an empty data root, base images bootstrapped offline.
+Cold means what a new machine sees. Where the course started the daemon itself, both steps stop it,
+start a throwaway one on an empty data root (base images bootstrapped offline, nothing cached), measure,
+then remove it and start the original again: the learner's cache is neither used nor changed. On a
+daemon the course did not start, `notebooks` approximates cold with builds without cache
+(DMAC_NO_CACHE=1; the base images stay) and `suite` refuses.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -127,50 +131,94 @@ def first_output_from_fresh_clone() -> float:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        return round(time.monotonic() - start, 1)
+        seconds = round(time.monotonic() - start, 1)
+    from helpers import setup
+
+    setup.ensure_compose_plugin()  # the clone's `make setup` pointed the plugin into its own environment
+    return seconds
 
 
 def bench_notebooks(skip_clone: bool) -> dict:
-    from helpers import cleanup
+    from helpers import cleanup, setup
+    from helpers.daemon import reset_client
+    from helpers.images import ensure_base_images
 
     os.environ["DMAC_NAMESPACE"] = NS
-    cleanup.remove(NS, verbose=False)
     disk: dict[str, float] = {}
-    try:
-        cold, cold_cells = run_all("cold", {"DMAC_NO_CACHE": "1"}, disk)
-        warm, warm_cells = run_all("warm", {}, disk)
-    finally:
+    result: dict = machine()
+    if setup.managed() and _course_daemon_running():
+        with fresh_daemon() as data_root:
+            setup.start_dockerd(str(data_root))
+            reset_client()
+            if not skip_clone:  # a new machine: new Python environment, base images bootstrapped offline
+                result["fresh_clone_to_first_output_s"] = first_output_from_fresh_clone()
+                result["fresh_clone_means"] = "daemon running, no image at all: base images bootstrapped"
+            ensure_base_images()
+            result["cold_means"] = "a fresh daemon on an empty data root (nothing cached)"
+            result["cold"], cold_cells = run_all("cold", {}, disk)
+            result["warm"], warm_cells = run_all("warm", {}, disk)
+        reset_client()
+    else:
+        print("[bench] not the course's own daemon: cold = builds without cache (DMAC_NO_CACHE=1)", flush=True)
         cleanup.remove(NS, verbose=False)
-    return {
-        **machine(),
-        "cold": cold,
-        "warm": warm,
-        "cells": sorted(cold_cells + warm_cells, key=lambda c: -c["seconds"]),
-        "disk": disk,
-        "fresh_clone_to_first_output_s": None if skip_clone else first_output_from_fresh_clone(),
-    }
+        try:
+            result["cold_means"] = "builds without cache (DMAC_NO_CACHE=1) on the current daemon"
+            result["cold"], cold_cells = run_all("cold", {"DMAC_NO_CACHE": "1"}, disk)
+            result["warm"], warm_cells = run_all("warm", {}, disk)
+        finally:
+            cleanup.remove(NS, verbose=False)
+        if not skip_clone:
+            result["fresh_clone_to_first_output_s"] = first_output_from_fresh_clone()
+            result["fresh_clone_means"] = "daemon running, base images present"
+    result["cells"] = sorted(cold_cells + warm_cells, key=lambda c: -c["seconds"])
+    result["disk"] = disk
+    return result
 
 
 # ---- the whole suite --------------------------------------------------------------------------------
 
 
-def _stop_course_daemon() -> dict | None:
-    """Stop the daemon the course started (returns its state to restart it later); refuse any other."""
-    from helpers import daemon, setup
+def _course_daemon_running() -> bool:
+    from helpers import setup
 
     state = setup.managed()
-    if not daemon.available():
-        return None
-    if not state or not Path(f"/proc/{state['pid']}").exists():
-        raise SystemExit(
-            "bench suite measures a cold start, so it stops the daemon and starts a fresh one. "
-            "A daemon the course did not start answers here; run it where CI runs (no daemon of yours)."
-        )
-    os.kill(state["pid"], signal.SIGTERM)
+    return bool(state) and Path(f"/proc/{state['pid']}").exists()
+
+
+def _stop(pid: int) -> None:
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
-    while Path(f"/proc/{state['pid']}").exists() and time.monotonic() < deadline:
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.5)
-    return state
+
+
+@contextmanager
+def fresh_daemon() -> Iterator[Path]:
+    """Stop the course's daemon, yield an empty data root for a new one, then put the original back.
+
+    Refuses when a daemon the course did not start answers (it is not ours to stop).
+    """
+    from helpers import daemon, setup
+
+    before = setup.managed() if _course_daemon_running() else None
+    if daemon.available() and not before:
+        raise SystemExit(
+            "a cold measurement stops the daemon and starts a fresh one, but the daemon answering here was "
+            "not started by the course. Run it where CI runs (a machine with no daemon of yours)."
+        )
+    if before:
+        _stop(before["pid"])
+    work = Path(tempfile.mkdtemp(prefix="dmac-bench-", dir="/var/tmp"))
+    try:
+        yield work / "docker"
+    finally:
+        if _course_daemon_running():
+            _stop(setup.managed()["pid"])
+        subprocess.run(["umount", "-l", str(work / "docker")], stderr=subprocess.DEVNULL, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+        if before:  # the original daemon again, and the compose plugin pointing at this checkout
+            setup.start_dockerd(before["data_root"])
+            setup.ensure_compose_plugin()
 
 
 def _timed_make(clone: Path, target: str, env: dict[str, str], log: Path) -> tuple[float, list[str]]:
@@ -187,33 +235,20 @@ def _timed_make(clone: Path, target: str, env: dict[str, str], log: Path) -> tup
 
 
 def bench_suite() -> dict:
-    from helpers import setup
-
-    before = _stop_course_daemon()
     OUT.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="dmac-bench-suite-", dir="/var/tmp"))
-    clone, data_root = work / "course", work / "docker"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    env = {**os.environ, "DMAC_DOCKER_DATA_ROOT": str(data_root)}
-    for var in ("DMAC_NAMESPACE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
-        env.pop(var, None)
     result: dict = machine()
-    try:
+    with fresh_daemon() as data_root:
+        clone = data_root.parent / "course"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        env = {**os.environ, "DMAC_DOCKER_DATA_ROOT": str(data_root)}
+        for var in ("DMAC_NAMESPACE", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+            env.pop(var, None)
+        result["commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True
+        ).stdout.strip()
         result["cold_setup_s"], _ = _timed_make(clone, "setup", env, OUT / "suite-cold-setup.log")
         result["cold_test_s"], result["cold_phases"] = _timed_make(clone, "test", env, OUT / "suite-cold-test.log")
         result["warm_test_s"], result["warm_phases"] = _timed_make(clone, "test", env, OUT / "suite-warm-test.log")
-    finally:
-        ours = setup.managed()
-        if ours and Path(f"/proc/{ours['pid']}").exists():
-            os.kill(ours["pid"], signal.SIGTERM)
-            deadline = time.monotonic() + 60
-            while Path(f"/proc/{ours['pid']}").exists() and time.monotonic() < deadline:
-                time.sleep(0.5)
-        subprocess.run(["umount", "-l", str(data_root)], stderr=subprocess.DEVNULL, check=False)
-        shutil.rmtree(work, ignore_errors=True)
-        if before:  # put the daemon back as it was, and the compose plugin back to this checkout
-            setup.start_dockerd(before["data_root"])
-            setup.ensure_compose_plugin()
     return result
 
 
@@ -233,7 +268,7 @@ def render(data: dict) -> str:
         lines += [
             "## The whole suite",
             "",
-            f"Measured {suite['when']} on {suite['machine']}.",
+            f"Measured {suite['when']} on {suite['machine']}, commit {suite.get('commit', '?')}.",
             "",
             "Cold = a fresh clone on a machine with no daemon running, as in CI: `make setup` (new Python "
             "environment, dockerd started on an empty data root, base images bootstrapped offline), then "
@@ -262,8 +297,8 @@ def render(data: dict) -> str:
             "",
             f"Measured {nbs['when']} on {nbs['machine']}. Namespace `{NS}`, one notebook after another.",
             "",
-            "Cold: no course images and every build without cache (`DMAC_NO_CACHE=1`); the base images are "
-            "there. Warm: the same notebooks again right after, images and build cache in place.",
+            f"Cold: {nbs.get('cold_means', 'builds without cache')}. Warm: the same notebooks again right after "
+            "(notebook 14 removed the course's images, so warm rebuilds them from the build cache).",
             "",
             "| notebook | cold (s) | warm (s) | warm/cold |",
             "|---|---:|---:|---:|",
@@ -286,8 +321,8 @@ def render(data: dict) -> str:
         ]
         if nbs.get("fresh_clone_to_first_output_s") is not None:
             lines.append(
-                "- Fresh clone to notebook 00's first container output (new Python environment; the daemon "
-                f"and base images already on the machine): {nbs['fresh_clone_to_first_output_s']:.0f} s."
+                "- Fresh clone to notebook 00's first container output (`make setup` with a new Python "
+                f"environment; {nbs.get('fresh_clone_means', '')}): {nbs['fresh_clone_to_first_output_s']:.0f} s."
             )
         d = nbs["disk"]
         lines += [
