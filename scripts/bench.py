@@ -211,6 +211,7 @@ def fresh_daemon() -> Iterator[Path]:
     if before:
         _stop(before["pid"])
     work = Path(tempfile.mkdtemp(prefix="dmac-bench-", dir="/var/tmp"))
+    work.chmod(0o755)  # like a checkout anywhere: readable by every user
     try:
         yield work / "docker"
     finally:

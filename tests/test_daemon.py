@@ -58,28 +58,39 @@ def test_silent_socket_times_out_with_words(monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def test_permission_denied_names_the_docker_group(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A socket the user may not open (a non-root user against a root-owned 0600 socket)."""
+    """A socket the user may not open (0600, owned by someone else).
+
+    As root, the check runs without the capabilities that bypass file permissions (CAP_DAC_*), so the
+    socket of another owner refuses it exactly as it refuses a user outside the docker group, while the
+    course's files (root's own) stay readable wherever the checkout lives.
+    """
     path = tmp_path / "private.sock"
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(1)
     os.chmod(path, 0o600)
     tmp_path.chmod(0o755)
+    if os.geteuid() == 0:
+        os.chown(path, 65534, 65534)
+    else:  # a user cannot give a file away: no permission at all has the same effect
+        os.chmod(path, 0)
     code = (
         "import os, sys; os.environ['DOCKER_HOST']=sys.argv[1]\n"
         "from helpers import daemon\n"
         "try:\n    daemon.find()\nexcept daemon.DaemonUnavailable as e:\n    print(e.reason); print(e)\n"
     )
     try:
-        if os.geteuid() == 0:  # drop to nobody for this one check
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code]
+        if os.geteuid() == 0:
+            drop = "-dac_override,-dac_read_search"
+            cmd = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", sys.executable, "-c", code]
         else:
             cmd = [sys.executable, "-c", code]
         env = dict(os.environ, PYTHONPATH=str(Path(daemon.__file__).parent.parent))
-        out = subprocess.run([*cmd, f"unix://{path}"], capture_output=True, text=True, timeout=30, env=env).stdout
+        run = subprocess.run([*cmd, f"unix://{path}"], capture_output=True, text=True, timeout=30, env=env)
     finally:
         server.close()
-    assert out.splitlines()[0] == "permission", out
+    out = run.stdout
+    assert out.splitlines() and out.splitlines()[0] == "permission", f"stdout: {out!r}; stderr: {run.stderr[-500:]}"
     assert "docker group" in out
 
 
