@@ -182,15 +182,19 @@ def bench_notebooks(skip_clone: bool) -> dict:
 
 def _course_daemon_running() -> bool:
     from helpers import setup
+    from helpers.upgrade import _alive
 
     state = setup.managed()
-    return bool(state) and Path(f"/proc/{state['pid']}").exists()
+    return bool(state) and _alive(state["pid"])
 
 
 def _stop(pid: int) -> None:
+    """SIGTERM, then wait (bounded) until it is gone; a daemon this process started is reaped, not waited out."""
+    from helpers.upgrade import _alive
+
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
