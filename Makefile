@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
-PORT ?= 8888
 # nbval: strict output comparison, one sanitize file, a bound on every cell
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -15,9 +14,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
 
-lab: setup ## open the course in JupyterLab (sets everything up first)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser --ip=127.0.0.1 \
-	  $(if $(filter 0,$(shell id -u)),--allow-root,) 00-setup-and-preflight.ipynb
+lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… to choose the port)
+	$(PY) -m helpers.lab $(if $(PORT),--port $(PORT),)
 
 # Phase 1: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
 #   (namespace dmac; stored outputs come from the same cold, sequential run: `make outputs`).

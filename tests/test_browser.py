@@ -1,4 +1,4 @@
-"""A real browser: JupyterLab started as `make lab` does, notebook 00 run in headless Chromium.
+"""A real browser: `make lab` typed as the README says, notebook 00 run in headless Chromium through it.
 
 Checks that the preflight output and an ipywidgets control render, and saves a screenshot to
 build/screenshots/ as a test artifact.
@@ -6,13 +6,13 @@ build/screenshots/ as a test artifact.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-import secrets
 import shutil
-import socket
+import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,56 +22,77 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "build" / "screenshots"
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make test installs it as root)")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make test installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+URL = re.compile(r"^\s+(http://127\.0\.0\.1:\d+/lab/tree/00-setup-and-preflight\.ipynb\?token=\w+)$", re.M)
 
 
-@pytest.fixture
-def lab(tmp_path: Path):
-    port, token = _free_port(), secrets.token_hex(16)
-    log = open(tmp_path / "lab.log", "w")
-    jupyter = Path(sys.executable).parent / "jupyter"
-    cmd = [
-        str(jupyter),
-        "lab",
-        "--notebook-dir=notebooks",
-        f"--port={port}",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--IdentityProvider.token={token}",
-        "--ServerApp.disable_check_xsrf=False",
-    ]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, DMAC_NAMESPACE="dmac-browser")
-    )
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory):
+    """`make lab`, typed as the README says, in this checkout; yields the URL it printed."""
+    logfile = tmp_path_factory.mktemp("lab") / "make-lab.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "MAKE", "MFLAGS"))}
+    env["DMAC_NAMESPACE"] = "dmac-browser"  # the README's way for a second learner on one host
+    env.pop("PORT", None)
+    # This JupyterLab's own settings: no autosave (the stored notebook must stay as it is), no news.
+    settings = tmp_path_factory.mktemp("lab-settings")
+    for plugin, values in {
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    }.items():
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(json.dumps(values))
+    env["JUPYTERLAB_SETTINGS_DIR"] = str(settings)
+    with open(logfile, "w") as log:
+        proc = subprocess.Popen(
+            ["make", "lab"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            found = URL.search(logfile.read_text(errors="replace"))
+            if found:
                 break
-            except OSError:
-                time.sleep(0.5)
+            if proc.poll() is not None:
+                pytest.fail(f"make lab exited ({proc.returncode}):\n" + logfile.read_text()[-3000:])
+            time.sleep(0.5)
         else:
-            pytest.fail("JupyterLab did not start within 60 s:\n" + (tmp_path / "lab.log").read_text()[-2000:])
-        yield f"http://127.0.0.1:{port}", token
+            pytest.fail("make lab printed no course URL within 180 s:\n" + logfile.read_text()[-3000:])
+        yield found.group(1)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
+def test_make_lab_serves_the_course(lab: str) -> None:
+    """The printed URL answers with JupyterLab, and notebook 00 is the file it serves."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(lab)
+    with urllib.request.urlopen(lab, timeout=10) as page:
+        assert "JupyterLab" in page.read().decode()
+    api = f"{parts.scheme}://{parts.netloc}/api/contents/00-setup-and-preflight.ipynb?content=0&{parts.query}"
+    with urllib.request.urlopen(api, timeout=10) as answer:
+        assert json.load(answer)["type"] == "notebook"
+    with pytest.raises(urllib.error.HTTPError) as refused:  # and no one without the token gets in
+        urllib.request.urlopen(api.split("&token=")[0], timeout=10)
+    assert refused.value.code == 403
+
+
+@needs_chromium
 def test_notebook_00_runs_in_a_real_browser(lab) -> None:
     from playwright.sync_api import sync_playwright
 
-    url, token = lab
+    url = lab
+    stored = ROOT / "notebooks" / "00-setup-and-preflight.ipynb"
+    before = hashlib.sha256(stored.read_bytes()).hexdigest()
     SHOTS.mkdir(parents=True, exist_ok=True)
     args = [
         "--disable-gpu",
@@ -87,7 +108,7 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{url}/lab/tree/00-setup-and-preflight.ipynb?token={token}", timeout=60_000)
+            page.goto(url, timeout=60_000)  # the URL make lab printed: notebook 00 opens
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle'], #jp-main-statusbar :text('Idle')", timeout=60_000
@@ -114,3 +135,4 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
         finally:
             page.screenshot(path=str(SHOTS / "00-last-state.png"))
             browser.close()
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == before, "the browser run changed the stored notebook"
