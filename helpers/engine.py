@@ -1,0 +1,229 @@
+"""What this engine can do: product, version, rootless, cgroups, enforced limits, BuildKit.
+
+``capabilities()`` reads ``docker info`` and ``docker version`` once per daemon (cached).
+``limitation(kind)`` gives one plain sentence when a demonstration cannot run as designed on this
+engine (None when it can); ``require(kind)`` prints that sentence and returns False, so a cell skips
+the part that would run unbounded or fail, with no traceback and no hang::
+
+    if engine.require("memory-limit"):
+        docker("run", "-m", "64m", ...)
+
+The reading of the two API answers is a pure function (:func:`from_api`), tested on recorded
+answers of other engines (rootless on cgroup v1 and v2, Podman 5, Engine 28).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+EOL_BEFORE = (25,)
+"""Docker Engine releases older than this get no more fixes from Docker (23.0 and 24.0 ended in 2024)."""
+
+DOCKER, PODMAN = "Docker Engine", "Podman"
+
+# The daemon's own warnings when a cgroup controller is missing (moby daemon/info_unix.go).
+_NO_CGROUPS = "without cgroups"
+_NO_MEMORY = "No memory limit support"
+_NO_CPU = "No cpu cfs quota support"
+_NO_PIDS = "No pids limit support"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """One engine's facts, as its API reports them."""
+
+    product: str  # "Docker Engine" or "Podman"
+    version: str  # the server version string, e.g. "20.10.24+dfsg1", "5.4.2"
+    rootless: bool
+    cgroup_version: str  # "1", "2" or "" when not reported
+    cgroup_driver: str  # "cgroupfs", "systemd", or "none" (rootless without cgroups)
+    memory_limit: bool  # -m / --memory is enforced
+    cpu_limit: bool  # --cpus is enforced
+    pids_limit: bool  # --pids-limit is enforced
+    buildkit: bool  # builds can use BuildKit (secrets, RUN --mount)
+    live_restore: bool
+    storage_driver: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def release(self) -> tuple[int, ...]:
+        """The version as numbers: ``(20, 10, 24)``."""
+        return _numbers(self.version)
+
+    @property
+    def eol(self) -> bool:
+        """A Docker Engine older than 25: Docker publishes no more fixes for it."""
+        return self.product == DOCKER and self.release < EOL_BEFORE
+
+    @property
+    def limits_enforced(self) -> bool:
+        return self.memory_limit and self.cpu_limit and self.pids_limit
+
+    @property
+    def short(self) -> str:
+        """``Docker`` or ``Podman``, for sentences."""
+        return "Podman" if self.product == PODMAN else "Docker"
+
+    @property
+    def name(self) -> str:
+        """``Docker Engine 20.10.24+dfsg1 (rootless)``."""
+        return f"{self.product} {self.version}" + (" (rootless)" if self.rootless else "")
+
+
+def _numbers(version: str) -> tuple[int, ...]:
+    match = re.match(r"v?(\d+(?:\.\d+)*)", version.strip())
+    return tuple(int(part) for part in match.group(1).split(".")) if match else (0,)
+
+
+def _product(version: dict[str, Any]) -> str:
+    """Podman's Docker-compatible API names its main component "Podman Engine"."""
+    names = [str(c.get("Name", "")) for c in version.get("Components") or []]
+    platform = str((version.get("Platform") or {}).get("Name", ""))
+    return PODMAN if any("podman" in n.lower() for n in [*names, platform]) else DOCKER
+
+
+def from_api(info: dict[str, Any], version: dict[str, Any], *, cli_buildkit: bool = True) -> Capabilities:
+    """Capabilities from the answers of ``GET /info`` and ``GET /version`` (a pure function).
+
+    ``cli_buildkit``: whether the docker CLI in use builds with BuildKit (see ``shell.cli()``);
+    Podman's API never does (its build endpoint has no BuildKit session).
+    """
+    product = _product(version)
+    security = " ".join(info.get("SecurityOptions") or [])
+    rootless = "name=rootless" in security or bool(info.get("Rootless"))
+    warnings = tuple(str(w) for w in info.get("Warnings") or [])
+    driver = str(info.get("CgroupDriver") or "")
+    cgroup_version = str(info.get("CgroupVersion") or "")
+    # rootless Docker on cgroup v1 has no cgroups at all: flags are accepted and not enforced
+    no_cgroups = driver == "none" or any(_NO_CGROUPS in w for w in warnings) or (rootless and cgroup_version == "1")
+
+    def enforced(field: str, warning: str) -> bool:
+        return not no_cgroups and bool(info.get(field)) and not any(warning in w for w in warnings)
+
+    return Capabilities(
+        product=product,
+        version=str(info.get("ServerVersion") or version.get("Version") or "?"),
+        rootless=rootless,
+        cgroup_version=cgroup_version,
+        cgroup_driver=driver,
+        memory_limit=enforced("MemoryLimit", _NO_MEMORY),
+        cpu_limit=enforced("CpuCfsQuota", _NO_CPU),
+        pids_limit=enforced("PidsLimit", _NO_PIDS),
+        buildkit=cli_buildkit and product == DOCKER,
+        live_restore=bool(info.get("LiveRestoreEnabled")),
+        storage_driver=str(info.get("Driver") or "?"),
+        warnings=warnings,
+    )
+
+
+@lru_cache(maxsize=4)
+def _for_host(host: str) -> Capabilities:
+    from .daemon import client
+    from .shell import cli
+
+    dc = client()
+    return from_api(dc.info(), dc.version(), cli_buildkit=cli().buildkit)
+
+
+def capabilities() -> Capabilities:
+    """This daemon's capabilities (asked once per daemon address, then cached)."""
+    from .daemon import find
+
+    return _for_host(find().host)
+
+
+# ---------------------------------------------------------------- limitations, in one sentence each
+
+_UNBOUNDED = "this demonstration would use the host's {what} without bound, so it is skipped."
+
+
+def _no_cgroups(caps: Capabilities) -> bool:
+    return caps.cgroup_driver == "none" or (caps.rootless and caps.cgroup_version == "1")
+
+
+def _no_limit_reason(caps: Capabilities, what: str) -> str:
+    if caps.rootless and _no_cgroups(caps):
+        return f"Rootless {caps.short} on cgroup v{caps.cgroup_version or '1'} cannot enforce {what} limits"
+    if caps.rootless:
+        return f"This rootless {caps.short} was not given the cgroup {what} controller (systemd delegation)"
+    return f"This {caps.short} daemon reports no cgroup {what} controller"
+
+
+def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
+    """One plain sentence when demonstration ``kind`` cannot run as designed here, else None.
+
+    Kinds: ``memory-limit``, ``cpu-limit``, ``pids-limit`` (limits enforced), ``update-limits``
+    (``docker update --memory``), ``stats`` (per-container figures), ``top`` (``docker top``),
+    ``host-root`` (root in a container is root on the host), ``bind-user`` (``--user $(id -u)`` on a
+    bind mount), ``buildkit``, ``live-restore``, ``eol``.
+    """
+    caps = caps or capabilities()
+    no_cgroups = _no_cgroups(caps)
+    if kind == "memory-limit" and not caps.memory_limit:
+        return f"{_no_limit_reason(caps, 'memory')}: {_UNBOUNDED.format(what='memory')}"
+    if kind == "cpu-limit" and not caps.cpu_limit:
+        return (
+            f"{_no_limit_reason(caps, 'CPU')}: `--cpus` would be accepted and ignored, so this measurement is skipped."
+        )
+    if kind == "pids-limit" and not caps.pids_limit:
+        return f"{_no_limit_reason(caps, 'pids')}: {_UNBOUNDED.format(what='processes')}"
+    if kind == "update-limits" and not caps.memory_limit:
+        return (
+            f"{_no_limit_reason(caps, 'memory')}, so `docker update --memory` fails here; "
+            "the restart policy is changed on its own."
+        )
+    if kind == "stats" and no_cgroups:
+        return (
+            f"Rootless {caps.short} without cgroups cannot measure containers one by one: "
+            "`docker stats` shows figures for the whole host (or none), so per-container verdicts are skipped."
+        )
+    if kind == "top" and no_cgroups:
+        return (
+            f"Rootless {caps.short} without cgroups cannot list a container's host processes "
+            '(`docker top` fails with "unable to get all container pids"), so the host\'s view is skipped.'
+        )
+    if kind == "host-root" and caps.rootless:
+        return (
+            f"This {caps.short} daemon is rootless: root in its containers is your own user on the host, "
+            "not root, so a container reaches only what you can reach."
+        )
+    if kind == "bind-user" and caps.rootless:
+        return (
+            f"This {caps.short} daemon is rootless: uid 0 in a container is you on the host and any other uid is an "
+            "unprivileged stand-in, so `--user $(id -u)` cannot write your folder; leave `--user` out here."
+        )
+    if kind == "buildkit" and not caps.buildkit:
+        return (
+            f"This {caps.short} engine and CLI build without BuildKit: build secrets and `RUN --mount` are not "
+            "available, so that part is skipped."
+        )
+    if kind == "live-restore" and caps.product == PODMAN:
+        return "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."
+    if kind == "eol" and caps.eol:
+        return (
+            f"Docker Engine {caps.version} is end of life: Docker publishes no more fixes (security fixes "
+            "included) for releases older than 25; your distribution may still patch it, but plan an upgrade."
+        )
+    return None
+
+
+def require(kind: str, caps: Capabilities | None = None) -> bool:
+    """True when demonstration ``kind`` runs as designed here; else print why (one line) and return False."""
+    sentence = limitation(kind, caps)
+    if sentence:
+        print(f"⚠ {sentence}")
+        return False
+    return True
+
+
+def limits_summary(caps: Capabilities) -> str:
+    """``memory, CPU and pids limits enforced`` or which ones are not."""
+    missing = [
+        n for n, ok in (("memory", caps.memory_limit), ("CPU", caps.cpu_limit), ("pids", caps.pids_limit)) if not ok
+    ]
+    if not missing:
+        return "memory, CPU and pids limits enforced"
+    return f"NOT enforced: {', '.join(missing)} (flags are accepted and ignored)"
