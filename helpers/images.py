@@ -109,10 +109,11 @@ def _ensure_tool(binary: str, package: str) -> str:
     return shutil.which(binary, path="/usr/sbin:/sbin:/bin:/usr/bin") or binary
 
 
-def _import(rootfs: Path, ref: str, how: str, cmd: str) -> None:
+def _import(rootfs: Path, ref: str, how: str, cmd: str, labels: dict[str, str] | None = None) -> None:
     changes = [
         f'LABEL {course.BASE_LABEL}="{how}"',
         f'LABEL org.dmac-course.note="bootstrapped locally from Debian packages ({how})"',
+        *(f'LABEL {key}="{value}"' for key, value in (labels or {}).items()),
         f"CMD {cmd}",
     ]
     args = [cli().path, "import"]
@@ -128,14 +129,19 @@ def _import(rootfs: Path, ref: str, how: str, cmd: str) -> None:
 
 def bootstrap_debian(ref: str = "debian:bookworm-slim") -> None:
     """Make ``debian:bookworm-slim`` with debootstrap (minbase), trimmed like the official slim."""
+    bootstrap_suite("bookworm", ref)
+
+
+def bootstrap_suite(suite: str, ref: str, labels: dict[str, str] | None = None) -> None:
+    """Import a minbase Debian ``suite`` (bookworm, trixie, sid) made with debootstrap as ``ref``."""
     _need_root("debootstrap")
     debootstrap = _ensure_tool("debootstrap", "debootstrap")
     with tempfile.TemporaryDirectory(prefix="dmac-debian-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        _progress(f"debootstrap bookworm for {_arch()} from {DEBIAN_MIRROR} (about 30 s)")
+        _progress(f"debootstrap {suite} for {_arch()} from {DEBIAN_MIRROR} (about 30 s)")
         start = time.monotonic()
         proc = subprocess.Popen(
-            [debootstrap, "--variant=minbase", f"--arch={_arch()}", "bookworm", str(rootfs), DEBIAN_MIRROR],
+            [debootstrap, "--variant=minbase", f"--arch={_arch()}", suite, str(rootfs), DEBIAN_MIRROR],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -164,7 +170,7 @@ def bootstrap_debian(ref: str = "debian:bookworm-slim") -> None:
         # as in the official image: apt deletes what it downloaded and its caches after each run
         (rootfs / "etc/apt/apt.conf.d/docker-clean").write_text(_DOCKER_CLEAN)
         _progress(f"debootstrap done in {time.monotonic() - start:.0f} s; importing as {ref}")
-        _import(rootfs, ref, "debootstrap", '["bash"]')
+        _import(rootfs, ref, "debootstrap", '["bash"]', labels)
 
 
 def _is_static(binary: Path) -> bool:

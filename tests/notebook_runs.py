@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-OUT = ROOT / "build" / "test-runs"
+OUT = Path(os.environ.get("DMAC_TEST_RUNS") or ROOT / "build" / "test-runs")  # the engine matrix has its own
 
 
 def ids() -> list[str]:

@@ -1,0 +1,275 @@
+"""The engine matrix's results: ``docs/compat.json`` from a run's reports, rendered as tables.
+
+``python -m helpers.compat record ENGINE`` reads what ``make matrix-engine`` left in
+``build/engines/<engine>/`` (nbval's and the solutions' JUnit reports, the papermill output
+notebooks, step timings) into ``docs/compat.json``; ``python -m helpers.compat table`` writes
+``docs/compat.md`` and the README section between the markers. Nothing here is edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from . import course
+
+DOCS = course.ROOT / "docs"
+COMPAT_JSON = DOCS / "compat.json"
+COMPAT_MD = DOCS / "compat.md"
+README = course.ROOT / "README.md"
+START, END = "<!-- compat:start -->", "<!-- compat:end -->"
+NOTEBOOKS = sorted(p.stem for p in (course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+_STEM = re.compile(r"\d\d-[a-z0-9-]+")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")
+
+
+def reports(engine: str) -> Path:
+    """Where one engine's reports go: ``build/engines/<engine>/reports/``."""
+    return course.ROOT / "build" / "engines" / engine / "reports"
+
+
+def _stem(text: str) -> str | None:
+    found = _STEM.search(text)
+    return found.group(0) if found else None
+
+
+def _summary(message: str) -> str:
+    """One line saying why a cell failed: nbval's reason and the first differing line."""
+    text = _ANSI.sub("", message)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    reason = next((ln.split(": ", 1)[1] for ln in lines if re.match(r"Cell \d+: ", ln)), lines[0] if lines else "")
+    diff = next((ln for ln in lines if ln.startswith(("- ", "+ ")) and len(ln) > 3), "")
+    return f"{reason}: {diff}"[:160] if diff else reason[:160]
+
+
+def nbval_results(xml: Path) -> dict[str, dict[str, Any]]:
+    """Per notebook from nbval's JUnit report: pass/fail, failing code cells (nbval's ``Cell N``), why."""
+    results: dict[str, dict[str, Any]] = {}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        stem = _stem(case.get("classname", ""))
+        if stem is None:
+            continue
+        entry = results.setdefault(stem, {"status": "pass", "cells": [], "why": ""})
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is None:
+            continue
+        cell = int(re.sub(r"\D", "", case.get("name", "")) or -1)
+        entry["status"] = "fail"
+        entry["cells"].append(cell)
+        if len(entry["cells"]) == 1:
+            entry["why"] = _summary(problem.get("message", "") + "\n" + (problem.text or ""))
+    return results
+
+
+def first_error(notebook: Path) -> tuple[int, str] | None:
+    """(code cell index as nbval counts it, 'Ename: value') of a papermill output's first error."""
+    nb = json.loads(notebook.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    index = 0
+    for cell in code:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue  # papermill's cell: not in the source notebook
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return index, f"{out['ename']}: {_ANSI.sub('', out['evalue'])}"[:160]
+        index += 1
+    return None
+
+
+def solutions_results(xml: Path, runs: Path) -> dict[str, dict[str, Any]]:
+    """Per notebook from tests/test_solutions.py's JUnit report and its papermill outputs."""
+    results: dict[str, dict[str, Any]] = {}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        stem = _stem(case.get("name", ""))
+        if stem is None:
+            continue
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is None:
+            results[stem] = {"status": "pass", "cells": [], "why": ""}
+            continue
+        output = runs / "solutions" / f"{stem}.ipynb"
+        found = first_error(output) if output.is_file() else None
+        why = found[1] if found else _summary(problem.get("message", ""))
+        results[stem] = {"status": "fail", "cells": [found[0]] if found else [], "why": why}
+    return results
+
+
+def _git_commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=course.ROOT)
+    return proc.stdout.strip()
+
+
+def load() -> dict[str, Any]:
+    return json.loads(COMPAT_JSON.read_text()) if COMPAT_JSON.is_file() else {"engines": {}}
+
+
+def record(engine: str, about: dict[str, str]) -> dict[str, Any]:
+    """Put one engine's latest results into docs/compat.json (other engines' entries stay)."""
+    folder = reports(engine)
+    nbval = nbval_results(folder / "nbval.xml") if (folder / "nbval.xml").is_file() else {}
+    solutions = (
+        solutions_results(folder / "solutions.xml", folder / "runs") if (folder / "solutions.xml").is_file() else {}
+    )
+    timings_file = folder.parent / "timings.json"
+    timings = json.loads(timings_file.read_text()) if timings_file.is_file() else {}
+    notebooks = {
+        stem: {"nbval": nbval.get(stem, {"status": "not run"}), "solutions": solutions.get(stem, {"status": "not run"})}
+        for stem in NOTEBOOKS
+    }
+    data = load()
+    data["engines"][engine] = {
+        **about,
+        "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": _git_commit(),
+        "seconds": timings,
+        "notebooks": notebooks,
+    }
+    data["engines"] = dict(sorted(data["engines"].items()))
+    COMPAT_JSON.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    return data["engines"][engine]
+
+
+def failures(entry: dict[str, Any]) -> int:
+    """How many notebook runs (nbval or solutions) failed in one engine's entry."""
+    return sum(run.get("status") == "fail" for nb in entry["notebooks"].values() for run in nb.values())
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _mark(run: dict[str, Any]) -> str:
+    status = run.get("status")
+    if status == "pass":
+        return "✅"
+    if status == "fail":
+        cells = run.get("cells") or []
+        return "❌ cell " + ", ".join(map(str, cells[:3])) + (" …" if len(cells) > 3 else "") if cells else "❌"
+    return "—"
+
+
+def _header(engines: dict[str, Any]) -> list[str]:
+    cols = " | ".join(f"{name} ({entry.get('server', '?')})" for name, entry in engines.items())
+    return [f"| notebook | {cols} |", "|---|" + "---|" * len(engines)]
+
+
+def compact_table(data: dict[str, Any]) -> str:
+    """The README's table: one cell per engine × notebook, 'nbval · solutions'."""
+    engines = data["engines"]
+    rows = _header(engines)
+    for stem in NOTEBOOKS:
+        cells = []
+        for entry in engines.values():
+            runs = entry["notebooks"].get(stem, {})
+            cells.append(f"{_mark(runs.get('nbval', {}))} · {_mark(runs.get('solutions', {}))}")
+        rows.append(f"| {stem} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _about(name: str, entry: dict[str, Any]) -> str:
+    secs = entry.get("seconds", {})
+    timing = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in secs.items())
+    return (
+        f"- **{name}**: Engine {entry.get('server', '?')}, CLI {entry.get('cli', '?')}, "
+        f"buildx {entry.get('buildx', '?')}, Compose {entry.get('compose', '?')}; "
+        f"recorded {entry.get('recorded', '?')} at commit {entry.get('commit', '?')}"
+        + (f"; {timing}" if timing else "")
+    )
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """docs/compat.md: the table, each failure's first cell and reason, and the engines' details."""
+    out = [
+        "# Compatibility: the course on newer Docker Engines",
+        "",
+        "Written by `python -m helpers.compat table` from `docs/compat.json`, which `make matrix` records;",
+        "never edited by hand. Each engine is Debian's `docker.io` running as a daemon in a container on the",
+        "host daemon (`helpers/engines.py`). In each cell: **nbval** (every output equals the stored one,",
+        "after `tests/sanitize.cfg`) · **solutions** (papermill with `SOLUTIONS=True`: no error, every checker",
+        "accepts). ❌ names the failing code cells, counted as nbval does (code cells only, from 0).",
+        "Notebook 04 restarts the daemon and is run by papermill only (with `ALLOW_DAEMON_RESTART=False`).",
+        "",
+        compact_table(data),
+        "",
+        "## Engines",
+        "",
+        *(_about(name, entry) for name, entry in data["engines"].items()),
+        "",
+        "## Failures",
+        "",
+    ]
+    found = False
+    for name, entry in data["engines"].items():
+        for stem, runs in entry["notebooks"].items():
+            for kind, run in runs.items():
+                if run.get("status") == "fail":
+                    found = True
+                    cells = ", ".join(map(str, run.get("cells", []))) or "?"
+                    out.append(f"- {name} · {stem} · {kind} · cell {cells}: {run.get('why', '')}")
+    if not found:
+        out.append("None.")
+    return "\n".join(out) + "\n"
+
+
+def readme_section(data: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            START,
+            "<!-- written by `python -m helpers.compat table` from docs/compat.json: do not edit by hand -->",
+            compact_table(data),
+            "",
+            "nbval · solutions per engine; details and each failure's reason in `docs/compat.md`.",
+            END,
+        ]
+    )
+
+
+def update_readme(data: dict[str, Any], readme: Path = README) -> bool:
+    """Replace the README's section between the markers; False if the markers are missing."""
+    text = readme.read_text()
+    if START not in text or END not in text:
+        return False
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(head + readme_section(data) + tail)
+    return True
+
+
+def write_tables() -> None:
+    data = load()
+    COMPAT_MD.write_text(markdown(data))
+    if not update_readme(data):
+        print(f"README.md has no {START} … {END} markers: only docs/compat.md was written", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.compat", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("record", help="read build/engines/ENGINE/reports into docs/compat.json")
+    one.add_argument("engine")
+    sub.add_parser("table", help="write docs/compat.md and the README section from docs/compat.json")
+    opts = parser.parse_args(argv)
+    if opts.command == "table":
+        write_tables()
+        return 0
+    from . import engines
+
+    entry = record(opts.engine, engines.describe(engines.get(opts.engine)))
+    count = failures(entry)
+    print(f"{opts.engine}: {count} failing notebook run(s) recorded in {COMPAT_JSON.relative_to(course.ROOT)}")
+    return 1 if count else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

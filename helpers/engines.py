@@ -1,0 +1,520 @@
+"""Newer Docker Engines for the course's matrix: a real ``dockerd`` in a container on the host daemon.
+
+Each engine is Debian's own ``docker.io`` (trixie: Engine 26.1, sid: Engine 28.5) installed on a
+rootfs that ``debootstrap`` made offline, the course's way (see :mod:`helpers.images`). Its data
+root is a named volume; its API socket is a file in ``build/engines/<name>/run/`` on the host. The
+course checkout is mounted at the same path inside, so the notebooks' bind mounts resolve there too.
+
+Tests run in the engine container's network namespace (``nsenter --net``, root only): ports that
+the inner daemon publishes on ``127.0.0.1`` are then reachable as they are for a learner.
+
+Everything here carries ``org.dmac-course.namespace=dmac-engines``: ``make clean`` of a learner's
+namespace keeps it, ``make clean-all`` removes it. CLI: ``python -m helpers.engines --help``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import course
+from .daemon import DaemonUnavailable, probe
+
+NAMESPACE = "dmac-engines"
+"""The label value on every engine image, container and volume (never a learner's namespace)."""
+
+ENGINE_LABEL = "org.dmac-course.engine"
+"""Label key naming the engine (``docker-26``) on its images, container and volume."""
+
+INNER_RUN = "/run/dmac-engine"
+"""Where the inner daemon's socket folder is mounted inside the engine container."""
+
+START_TIMEOUT = 90.0
+"""Seconds to wait for the inner daemon's ``_ping`` before giving up with its log."""
+
+# The exact flags that run dockerd in a container here: --privileged (= every capability) fails,
+# because the host's capability bounding set lacks CAP_SYS_RESOURCE (see DESIGN.md).
+DIND_FLAGS = (
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--security-opt", "systempaths=unconfined",  # else every inner start fails to disable IPv6
+    "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+)  # fmt: skip
+
+DOCKERFILE = """\
+FROM {base}
+# sid's snapshot Release file is past its Valid-Until date; trixie's is not, the option is harmless
+RUN apt-get -o Acquire::Check-Valid-Until=false update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} \\
+ && rm -rf /var/lib/apt/lists/*
+VOLUME /var/lib/docker
+CMD ["dockerd", "--host=unix://{inner}/docker.sock", "--storage-driver=overlay2"]
+"""
+
+# What the course needs besides the engine: BuildKit (buildx), Compose, NAT (iptables), TLS roots
+COMMON_PACKAGES = ("docker-buildx", "docker-compose", "iptables", "ca-certificates", "xz-utils", "pigz", "procps")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One engine of the matrix: a Debian suite and the packages that make its Docker."""
+
+    name: str
+    suite: str
+    packages: tuple[str, ...]
+
+    @property
+    def base(self) -> str:
+        """The debootstrapped rootfs image the engine image is built on."""
+        return f"{NAMESPACE}/debian:{self.suite}"
+
+    @property
+    def image(self) -> str:
+        return f"{NAMESPACE}/{self.name}:latest"
+
+    @property
+    def container(self) -> str:
+        return f"{NAMESPACE}-{self.name}"
+
+    @property
+    def volume(self) -> str:
+        return f"{NAMESPACE}-{self.name}-data"
+
+    @property
+    def folder(self) -> Path:
+        return course.ROOT / "build" / "engines" / self.name
+
+    @property
+    def socket(self) -> Path:
+        return self.folder / "run" / "docker.sock"
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {course.LABEL: NAMESPACE, ENGINE_LABEL: self.name}
+
+
+# In both suites the CLI is its own package (docker.io only recommends it; recommends are not installed).
+ENGINES = {
+    "docker-26": Engine("docker-26", "trixie", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
+    "docker-28": Engine("docker-28", "sid", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
+}
+
+BASE_IMAGES = ("debian:bookworm-slim", "busybox:latest")
+"""The course's base images, moved from the host daemon into each engine (no registry here)."""
+
+
+class EngineError(RuntimeError):
+    """An engine could not be built or started; the message says why (with the inner log)."""
+
+
+def get(name: str) -> Engine:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise EngineError(f"unknown engine {name!r}: choose one of {', '.join(ENGINES)}") from None
+
+
+def _progress(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the host daemon
+
+
+def _engine_paths() -> tuple[set[str], set[str]]:
+    """The engines' DOCKER_HOST values and CLI folders (to strip them when talking to the host)."""
+    return {e.host for e in ENGINES.values()}, {str(e.folder / "bin") for e in ENGINES.values()}
+
+
+def host_env() -> dict[str, str]:
+    """Environment for commands on the host daemon, even inside a shell that exported an engine's env."""
+    hosts, folders = _engine_paths()
+    env = {k: v for k, v in os.environ.items() if k not in ("DMAC_DOCKER_CLI", "DOCKER_CONFIG")}
+    if env.get("DOCKER_HOST") in hosts:
+        del env["DOCKER_HOST"]
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p not in folders)
+    env["DOCKER_BUILDKIT"] = "1"
+    return env
+
+
+@lru_cache(maxsize=1)
+def _host_cli() -> str:
+    """The host's docker CLI, chosen as the course does (:func:`helpers.shell.cli`): one with BuildKit."""
+    env = host_env()
+    found = [p for p in (os.path.join(d, "docker") for d in env["PATH"].split(os.pathsep)) if os.access(p, os.X_OK)]
+    if not found:
+        raise EngineError("no docker CLI on PATH to talk to the host daemon")
+    for path in found:
+        version = subprocess.run([path, "--version"], capture_output=True, text=True, env=env).stdout
+        major = int(version.split()[2].split(".")[0]) if version.startswith("Docker version") else 0
+        buildx = subprocess.run([path, "buildx", "version"], capture_output=True, env=env).returncode == 0
+        if buildx or 0 < major < 23:  # an older CLI builds with BuildKit through DOCKER_BUILDKIT=1
+            return path
+    return found[0]
+
+
+def host(*args: str, timeout: float = 600, check: bool = True, quiet: bool = True) -> str:
+    """Run ``docker <args>`` on the host daemon; its output (stdout), or raise with its stderr."""
+    proc = subprocess.run(
+        [_host_cli(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if quiet else None,
+        text=True,
+        timeout=timeout,
+        env=host_env(),
+    )
+    if check and proc.returncode != 0:
+        raise EngineError(f"`docker {shlex.join(args[:3])} ...` failed: {(proc.stderr or '').strip()[-800:]}")
+    return proc.stdout.strip()
+
+
+def _label_args(engine: Engine) -> list[str]:
+    return [x for key, value in engine.labels.items() for x in ("--label", f"{key}={value}")]
+
+
+def image_id(ref: str, env: dict[str, str] | None = None, cli: str | None = None) -> str | None:
+    """The image id of ``ref`` on the host daemon (or the daemon of ``env``), None if absent."""
+    proc = subprocess.run(
+        [cli or _host_cli(), "image", "inspect", "--format", "{{.Id}}", ref],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or host_env(),
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- build
+
+
+def dockerfile(engine: Engine) -> str:
+    return DOCKERFILE.format(base=engine.base, packages=" ".join(engine.packages), inner=INNER_RUN)
+
+
+def ensure_base(engine: Engine) -> bool:
+    """Bootstrap the engine's Debian rootfs image unless it exists; True if it was made now."""
+    if image_id(engine.base):
+        return False
+    from .images import bootstrap_suite
+
+    bootstrap_suite(engine.suite, engine.base, engine.labels)
+    return True
+
+
+def build_image(engine: Engine) -> None:
+    """``docker build`` the engine image on the host daemon (layer cache: a rebuild takes seconds)."""
+    context = engine.folder / "context"
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "Dockerfile").write_text(dockerfile(engine))
+    argv = [_host_cli(), "build", *_label_args(engine), "-t", engine.image, str(context)]
+    log = engine.folder / "build.log"
+    with open(log, "w") as out:
+        proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=1200, env=host_env())
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text().splitlines()[-15:])
+        raise EngineError(f"building {engine.image} failed (full log: {log}):\n{tail}")
+
+
+def extract_cli(engine: Engine) -> Path:
+    """Copy the engine's own docker CLI and its buildx/compose plugins out of its image.
+
+    They land in ``build/engines/<name>/bin/docker`` and ``.../config/cli-plugins/`` (a
+    ``DOCKER_CONFIG`` folder); skipped when they come from the current image already.
+    """
+    bin_dir, plugins = engine.folder / "bin", engine.folder / "config" / "cli-plugins"
+    stamp = engine.folder / "bin" / ".image-id"
+    current = image_id(engine.image)
+    if stamp.is_file() and stamp.read_text() == current and (bin_dir / "docker").is_file():
+        return bin_dir / "docker"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    plugins.mkdir(parents=True, exist_ok=True)
+    tmp = f"{engine.container}-extract"
+    host("rm", "-f", tmp, check=False)
+    host("create", "--name", tmp, *_label_args(engine), engine.image)
+    try:
+        host("cp", f"{tmp}:/usr/bin/docker", str(bin_dir / "docker"))
+        for plugin in ("docker-buildx", "docker-compose"):
+            host("cp", f"{tmp}:/usr/libexec/docker/cli-plugins/{plugin}", str(plugins / plugin))
+    finally:
+        host("rm", "-f", tmp, check=False)
+    stamp.write_text(current or "")
+    return bin_dir / "docker"
+
+
+def cli_runs(binary: Path) -> str | None:
+    """The CLI's version if the binary runs on this host (its C library may be too old), else None."""
+    try:
+        proc = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20)
+    except OSError:
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def build(engine: Engine) -> None:
+    """Make the engine image (rootfs by debootstrap once, then the Dockerfile) and extract its CLI."""
+    start = time.monotonic()
+    if ensure_base(engine):
+        _progress(f"{engine.base} bootstrapped in {time.monotonic() - start:.0f} s")
+    step = time.monotonic()
+    build_image(engine)
+    _progress(f"{engine.image} built in {time.monotonic() - step:.0f} s")
+    binary = extract_cli(engine)
+    version = cli_runs(binary)
+    _progress(f"engine CLI: {version}" if version else f"the engine's CLI does not run on this host: {binary}")
+    record_time(engine, "build", time.monotonic() - start)
+    print(f"✔ {engine.name} built in {time.monotonic() - start:.0f} s")
+
+
+# ---------------------------------------------------------------- start / stop
+
+
+def state(engine: Engine) -> str | None:
+    """The engine container's state (``running``, ``exited`` …), None if there is none."""
+    out = host("inspect", "--format", "{{.State.Status}}", engine.container, check=False)
+    return out or None
+
+
+def answers(engine: Engine, timeout: float = 2.0) -> bool:
+    try:
+        probe(engine.host, timeout)
+    except DaemonUnavailable:
+        return False
+    return True
+
+
+def _check_socket_path(engine: Engine) -> None:
+    if len(str(engine.socket)) >= 104:  # sun_path is 108 bytes on Linux, 104 on macOS
+        raise EngineError(f"the socket path {engine.socket} is too long for a unix socket: use a shorter checkout path")
+
+
+def run_container(engine: Engine) -> None:
+    """``docker run -d`` the engine: DinD flags, data root on the volume, socket folder and checkout mounted."""
+    _check_socket_path(engine)
+    run_dir = engine.socket.parent
+    run_dir.mkdir(parents=True, exist_ok=True)
+    engine.socket.unlink(missing_ok=True)  # stale from a container that was killed
+    host("volume", "create", *_label_args(engine), engine.volume)
+    host(
+        "run", "-d", "--name", engine.container, "--hostname", engine.name, "--init", *_label_args(engine),
+        *DIND_FLAGS,
+        "-v", f"{engine.volume}:/var/lib/docker",
+        "-v", f"{run_dir}:{INNER_RUN}",
+        "-v", f"{course.ROOT}:{course.ROOT}",  # bind mounts of the notebooks name host paths
+        engine.image,
+    )  # fmt: skip
+
+
+def logs_tail(engine: Engine, lines: int = 25) -> str:
+    proc = subprocess.run(
+        [_host_cli(), "logs", "--tail", str(lines), engine.container],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=host_env(),
+    )
+    return (proc.stdout + proc.stderr).strip()
+
+
+def wait_ready(engine: Engine, timeout: float = START_TIMEOUT) -> float:
+    """Wait until the inner daemon answers ``_ping``; seconds waited, or EngineError with its log."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if answers(engine):
+            return time.monotonic() - start
+        if state(engine) not in ("running", "created"):
+            break
+        time.sleep(0.5)
+    raise EngineError(
+        f"the inner dockerd of {engine.name} did not answer at {engine.host} within {timeout:.0f} s "
+        f"(container state: {state(engine)}). Last lines of its log:\n{logs_tail(engine)}"
+    )
+
+
+def inner_env(engine: Engine) -> dict[str, str]:
+    """The variables that point the docker CLI and the course at the inner daemon."""
+    env = {"DOCKER_HOST": engine.host}
+    binary = engine.folder / "bin" / "docker"
+    if cli_runs(binary):
+        env["DMAC_DOCKER_CLI"] = str(binary)
+        env["DOCKER_CONFIG"] = str(engine.folder / "config")
+        env["PATH"] = f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return env
+
+
+def _inner(engine: Engine) -> tuple[str, dict[str, str]]:
+    env = {**host_env(), **inner_env(engine)}
+    return env.get("DMAC_DOCKER_CLI", _host_cli()), env
+
+
+def load_base_images(engine: Engine) -> list[str]:
+    """``docker save`` the course's base images on the host | ``docker load`` them into the engine.
+
+    Only those missing there or different (by image id); returns what was loaded.
+    """
+    cli, env = _inner(engine)
+    wanted = [ref for ref in BASE_IMAGES if image_id(ref) and image_id(ref, env, cli) != image_id(ref)]
+    missing = [ref for ref in BASE_IMAGES if not image_id(ref)]
+    if missing:
+        raise EngineError(f"the host daemon lacks {', '.join(missing)}: run `make images` first")
+    if not wanted:
+        return []
+    save = subprocess.Popen([_host_cli(), "save", *wanted], stdout=subprocess.PIPE, env=host_env())
+    load = subprocess.run([cli, "load"], stdin=save.stdout, capture_output=True, text=True, timeout=600, env=env)
+    assert save.stdout is not None
+    save.stdout.close()
+    if save.wait(timeout=600) != 0 or load.returncode != 0:
+        raise EngineError(f"moving {', '.join(wanted)} into {engine.name} failed: {load.stderr.strip()[-800:]}")
+    return wanted
+
+
+def start(engine: Engine) -> None:
+    """Start the engine (or reuse it when it already answers), load the base images, print its env."""
+    begin = time.monotonic()
+    if not image_id(engine.image):
+        raise EngineError(f"{engine.image} does not exist: run `python -m helpers.engines build {engine.name}`")
+    if state(engine) == "running" and answers(engine):
+        _progress(f"{engine.container} already runs")
+    else:
+        host("rm", "-f", engine.container, check=False)
+        run_container(engine)
+        _progress(f"inner dockerd answered after {wait_ready(engine):.1f} s")
+    loaded = load_base_images(engine)
+    if loaded:
+        _progress(f"loaded {', '.join(loaded)}")
+    record_time(engine, "start", time.monotonic() - begin)
+    print(f"✔ {engine.name} ({server_version(engine)}) ready in {time.monotonic() - begin:.0f} s")
+    print(env_lines(engine))
+
+
+def stop(engine: Engine, *, purge: bool = False) -> None:
+    """Stop and remove the engine container; ``purge`` also removes its data volume (a cold start)."""
+    host("stop", "-t", "30", engine.container, check=False, timeout=90)
+    host("rm", "-f", engine.container, check=False)
+    engine.socket.unlink(missing_ok=True)
+    if purge:
+        host("volume", "rm", engine.volume, check=False)
+    print(f"✔ {engine.name} stopped" + (" and its data volume removed" if purge else " (data volume kept)"))
+
+
+def server_version(engine: Engine) -> str:
+    cli, env = _inner(engine)
+    proc = subprocess.run(
+        [cli, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=30, env=env
+    )
+    return proc.stdout.strip() or "unknown"
+
+
+def env_lines(engine: Engine) -> str:
+    """Shell ``export`` lines for the inner daemon (``eval $(python -m helpers.engines env docker-28)``)."""
+    env = inner_env(engine)
+    if "DMAC_DOCKER_CLI" not in env:
+        env["DMAC_DOCKER_CLI"] = _host_cli()  # the engine's own CLI does not run here
+    lines = [f"export {key}={shlex.quote(value)}" for key, value in env.items() if key != "PATH"]
+    if "PATH" in env:
+        lines.append(f'export PATH={shlex.quote(str(engine.folder / "bin"))}:"$PATH"')
+    return "\n".join(lines)
+
+
+def describe(engine: Engine) -> dict[str, str]:
+    """Versions of the engine and of the CLI, buildx and Compose the course used with it."""
+    cli, env = _inner(engine)
+
+    def out(*args: str) -> str:
+        proc = subprocess.run([cli, *args], capture_output=True, text=True, timeout=30, env=env)
+        return proc.stdout.strip() if proc.returncode == 0 else "none"
+
+    return {
+        "server": out("version", "--format", "{{.Server.Version}}"),
+        "cli": out("version", "--format", "{{.Client.Version}}"),
+        "buildx": out("buildx", "version").split(" ")[1] if out("buildx", "version") != "none" else "none",
+        "compose": out("compose", "version", "--short"),
+        "cli_path": cli,
+    }
+
+
+def record_time(engine: Engine, step: str, seconds: float) -> None:
+    """Keep how long a step took in ``build/engines/<name>/timings.json`` (read into docs/compat.json)."""
+    path = engine.folder / "timings.json"
+    timings = json.loads(path.read_text()) if path.is_file() else {}
+    timings[step] = round(seconds, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(timings, indent=1) + "\n")
+
+
+def netns_argv(engine: Engine, argv: list[str]) -> list[str]:
+    """``argv`` run in the engine container's network namespace (its published ports on 127.0.0.1)."""
+    pid = host("inspect", "--format", "{{.State.Pid}}", engine.container)
+    if not pid or pid == "0":
+        raise EngineError(f"{engine.container} is not running: `python -m helpers.engines start {engine.name}`")
+    return ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *argv]
+
+
+def run(engine: Engine, argv: list[str], *, step: str | None = None) -> int:
+    """Run ``argv`` against the inner daemon (its env, its network namespace); its exit code.
+
+    ``step``: record how long it took under that name (``nbval``, ``solutions``).
+    """
+    _, env = _inner(engine)
+    begin = time.monotonic()
+    code = subprocess.run(netns_argv(engine, argv), env=env).returncode
+    if step:
+        record_time(engine, step, time.monotonic() - begin)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.engines", description="Docker Engines 26 and 28, each a dockerd in a container."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command, text in [
+        ("build", "bootstrap the rootfs (once), build the engine image, extract its CLI"),
+        ("start", "start the engine (or reuse it), load the base images, print its environment"),
+        ("stop", "stop and remove the engine container (the data volume stays unless --purge)"),
+        ("env", "print export lines that point docker and the course at the engine"),
+        ("run", "run a command against the engine, in its network namespace: run ENGINE -- CMD ..."),
+    ]:
+        one = sub.add_parser(command, help=text)
+        one.add_argument("engine", choices=sorted(ENGINES))
+        if command == "stop":
+            one.add_argument("--purge", action="store_true", help="also remove the data volume")
+        if command == "run":
+            one.add_argument("--time", metavar="STEP", help="record how long the command took as STEP")
+            one.add_argument("argv", nargs=argparse.REMAINDER)
+    opts = parser.parse_args(argv)
+    engine = get(opts.engine)
+    try:
+        if opts.command == "build":
+            build(engine)
+        elif opts.command == "start":
+            start(engine)
+        elif opts.command == "stop":
+            stop(engine, purge=opts.purge)
+        elif opts.command == "env":
+            print(env_lines(engine))
+        else:
+            command = opts.argv[1:] if opts.argv[:1] == ["--"] else opts.argv
+            if not command:
+                parser.error("run needs a command: run ENGINE -- CMD ...")
+            return run(engine, command, step=opts.time)
+    except EngineError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
