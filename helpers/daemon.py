@@ -10,9 +10,10 @@ import os
 import shutil
 import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 CONNECT_TIMEOUT = 5.0
@@ -27,17 +28,71 @@ class DaemonUnavailable(RuntimeError):
         self.reason = reason
 
 
-def candidate_hosts() -> list[str]:
-    """Where to look for a daemon: ``DOCKER_HOST`` alone if set, else the usual sockets."""
-    if os.environ.get("DOCKER_HOST"):
-        return [os.environ["DOCKER_HOST"]]
+DEFAULT_SOCKET = "/var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class Found:
+    """A daemon address and where it came from: ``DOCKER_HOST``, ``context NAME``, ``default socket``
+    or ``found socket`` (a well-known socket the CLI would not use by itself: the course then hands
+    ``DOCKER_HOST`` to every ``docker`` command it runs, so the CLI and the SDK talk to the same daemon)."""
+
+    host: str
+    source: str = "DOCKER_HOST"
+    tls: Any = field(default=None, compare=False)
+
+
+def _env_endpoint() -> Found | None:
+    """``DOCKER_HOST`` with the TLS variables (``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``), read by the SDK."""
+    if not os.environ.get("DOCKER_HOST"):
+        return None
+    from docker.utils import kwargs_from_env
+
+    return Found(os.environ["DOCKER_HOST"], "DOCKER_HOST", kwargs_from_env().get("tls"))
+
+
+def _context_endpoint() -> Found | None:
+    """The CLI's current context (``DOCKER_CONTEXT`` or ``docker context use``), unless it is ``default``."""
+    try:
+        from docker.context import ContextAPI
+
+        context = ContextAPI.get_current_context()
+    except Exception:  # a broken ~/.docker/config.json: the CLI will say so itself
+        return None
+    if context is None or context.name == "default" or not context.Host:
+        return None
+    return Found(context.Host, f"context {context.name}", context.TLSConfig)
+
+
+def well_known_sockets() -> list[Path]:
+    """Sockets of the usual engines besides the default one (rootless, Desktop, Colima, OrbStack, Podman)."""
     home = Path.home()
-    paths = [Path("/var/run/docker.sock")]
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        paths.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "docker.sock")  # rootless Docker
-    paths += [home / ".docker/run/docker.sock", home / ".docker/desktop/docker.sock"]  # Desktop
-    existing = [f"unix://{p}" for p in paths if p.exists()]
-    return existing or ["unix:///var/run/docker.sock"]
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    return [
+        Path(runtime) / "docker.sock",  # rootless Docker
+        home / ".docker/run/docker.sock",  # Docker Desktop
+        home / ".docker/desktop/docker.sock",
+        home / ".colima/default/docker.sock",  # Colima
+        home / ".orbstack/run/docker.sock",  # OrbStack
+        Path(runtime) / "podman/podman.sock",  # rootless Podman (podman system service)
+        Path("/run/podman/podman.sock"),  # Podman as root
+    ]
+
+
+def candidates() -> list[Found]:
+    """Where to look, in the CLI's order: ``DOCKER_HOST`` alone if set; else the current context if it is
+    not ``default``; else the default socket, then the well-known sockets that exist."""
+    for explicit in (_env_endpoint(), _context_endpoint()):
+        if explicit:
+            return [explicit]
+    found = [Found(f"unix://{DEFAULT_SOCKET}", "default socket")]
+    found += [Found(f"unix://{p}", "found socket") for p in well_known_sockets() if p.exists()]
+    return found
+
+
+def candidate_hosts() -> list[str]:
+    """The addresses of :func:`candidates`."""
+    return [c.host for c in candidates()]
 
 
 def _probe_unix(path: str, timeout: float) -> None:
@@ -115,29 +170,24 @@ def _not_running(host: str) -> DaemonUnavailable:
     )
 
 
-@dataclass(frozen=True)
-class Found:
-    host: str
-
-
 def find(timeout: float = CONNECT_TIMEOUT) -> Found:
-    """The first daemon that answers, or :class:`DaemonUnavailable` (within ``timeout`` per host)."""
+    """The first daemon that answers, or :class:`DaemonUnavailable` (within ``timeout`` per address)."""
     error: DaemonUnavailable | None = None
-    for host in candidate_hosts():
+    for found in candidates():
         try:
-            probe(host, timeout)
-            return Found(host)
+            probe(found.host, timeout)
+            return found
         except DaemonUnavailable as exc:
             error = error if error and error.reason == "permission" else exc
     assert error is not None
     raise error
 
 
-@lru_cache(maxsize=1)
-def _cached_client(host: str):
+@lru_cache(maxsize=4)
+def _cached_client(found: Found):
     import docker
 
-    return docker.DockerClient(base_url=host, timeout=120)
+    return docker.DockerClient(base_url=found.host, tls=found.tls or False, timeout=120)
 
 
 def client():
@@ -146,8 +196,17 @@ def client():
     Each call checks within seconds that the daemon still answers, so a stopped daemon gives a
     clear message instead of a long hang.
     """
-    found = find()
-    return _cached_client(found.host)
+    return _cached_client(find())
+
+
+def cli_env() -> dict[str, str]:
+    """What the ``docker`` CLI needs to reach the same daemon as the SDK: ``DOCKER_HOST`` only when the
+    daemon was found on a well-known socket the CLI does not look at by itself; else nothing."""
+    try:
+        found = find(timeout=2.0)
+    except DaemonUnavailable:
+        return {}
+    return {"DOCKER_HOST": found.host} if found.source == "found socket" else {}
 
 
 def reset_client() -> None:

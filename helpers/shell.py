@@ -112,7 +112,9 @@ def cli() -> Cli:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    from .daemon import cli_env
+
+    env = dict(os.environ) | cli_env()  # the daemon the SDK found, also for the CLI
     env["DOCKER_BUILDKIT"] = "1" if cli().buildkit else "0"
     env.setdefault("BUILDKIT_PROGRESS", "plain")
     env["DOCKER_CLI_HINTS"] = "false"  # no "What's next" adverts in outputs

@@ -114,3 +114,65 @@ def test_import_needs_no_daemon(tmp_path: Path) -> None:
         [sys.executable, "-c", "import helpers"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from helpers.shell import cli
+
+    return subprocess.run([cli().path, *args], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_the_current_docker_context_is_followed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A context made with the real CLI (`docker context create` + `use`) is where the course connects,
+    and the course's `docker` commands reach the same daemon without DOCKER_HOST."""
+    from helpers import shell
+
+    real = daemon.find().host
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # the learner's own ~/.docker is not touched
+    monkeypatch.setattr(daemon, "DEFAULT_SOCKET", str(tmp_path / "no-default.sock"))
+    env = dict(os.environ)
+    made = _cli("context", "create", "dmac-test-ctx", "--docker", f"host={real}", env=env)
+    assert made.returncode == 0, made.stderr
+    assert _cli("context", "use", "dmac-test-ctx", env=env).returncode == 0
+    found = daemon.find()
+    assert (found.host, found.source) == (real, "context dmac-test-ctx")
+    assert daemon.cli_env() == {}  # the CLI follows its context by itself
+    assert shell.docker("version", "--format", "{{.Server.Os}}", echo=False, show=False).output.strip() == "linux"
+
+
+def test_a_well_known_socket_is_found_and_handed_to_the_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No DOCKER_HOST, no context, no default socket, but a rootless-style socket under XDG_RUNTIME_DIR:
+    the SDK finds it and the CLI is told (DOCKER_HOST), so both talk to the same daemon."""
+    from helpers import shell
+
+    real = daemon.find().host.removeprefix("unix://")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setattr(daemon, "DEFAULT_SOCKET", str(tmp_path / "no-default.sock"))
+    (tmp_path / "docker.sock").symlink_to(real)
+    found = daemon.find()
+    assert (found.host, found.source) == (f"unix://{tmp_path}/docker.sock", "found socket")
+    assert daemon.cli_env() == {"DOCKER_HOST": found.host}
+    assert (
+        shell.docker("info", "--format", "{{.ID}}", echo=False, show=False).output.strip()
+        == daemon.client().info()["ID"]
+    )
+
+
+def test_tls_variables_are_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """DOCKER_TLS_VERIFY and DOCKER_CERT_PATH reach the client's TLS settings (pure: no TLS daemon here)."""
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tmp_path / name).write_text("not a real certificate\n")
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2376")
+    monkeypatch.setenv("DOCKER_TLS_VERIFY", "1")
+    monkeypatch.setenv("DOCKER_CERT_PATH", str(tmp_path))
+    (found,) = daemon.candidates()
+    assert found.source == "DOCKER_HOST"
+    assert found.tls is not None and found.tls.verify is True and found.tls.ca_cert == str(tmp_path / "ca.pem")
+    assert found.tls.cert == (str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"))
+    monkeypatch.delenv("DOCKER_TLS_VERIFY")
+    monkeypatch.delenv("DOCKER_CERT_PATH")
+    assert daemon.candidates()[0].tls is None
