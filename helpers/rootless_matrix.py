@@ -1,0 +1,211 @@
+"""The course on rootless Docker, for the engine matrix: every notebook as the course user, into docs/compat.json.
+
+Root side (:func:`matrix`): start the user's daemon (:mod:`helpers.rootless`), sync their checkout and
+``make setup`` there, then run this module's ``notebooks`` command *as that user* on *their* daemon, and
+record its results under engine ``rootless`` in ``docs/compat.json`` (the format of :mod:`helpers.compat`:
+papermill with ``SOLUTIONS=True`` per notebook; nbval is for the rootful engines). A notebook that runs
+but prints a limitation sentence (``⚠ …``, from :func:`helpers.engine.require`) is ``limited``.
+
+User side (``python -m helpers.rootless_matrix notebooks``): papermill every notebook in namespace
+``dmac`` (its own daemon), and write ``build/rootless/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import course
+
+OUT = course.ROOT / "build" / "rootless"
+WARN = "⚠ "
+
+
+def _stdout(nb: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                text = out.get("text", "")
+                lines += ("".join(text) if isinstance(text, list) else text).splitlines()
+    return lines
+
+
+def _first_error(nb: dict[str, Any]) -> tuple[int, str] | None:
+    """(code cell index counted as nbval does, 'Ename: value') of the first error output."""
+    index = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return index, f"{out['ename']}: {out['evalue']}".splitlines()[0][:200]
+        index += 1
+    return None
+
+
+def verdict(nb: dict[str, Any]) -> dict[str, Any]:
+    """``pass``, ``limited`` (ran; some part explained as not possible here) or ``fail``, with why."""
+    error = _first_error(nb)
+    if error:
+        return {"status": "fail", "cells": [error[0]], "why": error[1]}
+    lines = _stdout(nb)
+    text = "\n".join(lines)
+    if "❌ Not yet" in text or text.count("✅ Correct") < 2:
+        return {"status": "fail", "cells": [], "why": "an exercise's solution was not accepted"}
+    notes = list(dict.fromkeys(ln[len(WARN) :].strip() for ln in lines if ln.startswith(WARN)))
+    if notes:
+        return {"status": "limited", "cells": [], "why": " ".join(notes)}
+    return {"status": "pass", "cells": [], "why": ""}
+
+
+def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:
+    """Papermill each notebook with every solution applied (as the current user); results by stem."""
+    import papermill
+
+    notebooks = sorted((course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    results: dict[str, Any] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    for notebook in notebooks:
+        if only and notebook.stem[:2] not in only:
+            continue
+        params: dict[str, Any] = {"NAMESPACE": "dmac", "SOLUTIONS": True}
+        if notebook.stem.startswith("04-"):
+            params["ALLOW_DAEMON_RESTART"] = False
+        target = out / notebook.name
+        print(f"[rootless] papermill {notebook.name}", file=sys.stderr, flush=True)
+        begin = time.monotonic()
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(target), parameters=params, cwd=str(notebook.parent), execution_timeout=900,
+                progress_bar=False, kernel_name="python3",
+            )  # fmt: skip
+        except Exception as exc:  # papermill's error: the output notebook has the failing cell
+            if not target.exists():
+                results[notebook.stem] = {"status": "fail", "cells": [], "why": str(exc).splitlines()[0][:200]}
+                continue
+        entry = verdict(json.loads(target.read_text()))
+        entry["seconds"] = round(time.monotonic() - begin, 1)
+        results[notebook.stem] = entry
+        print(f"[rootless] {notebook.stem}: {entry['status']} {entry['why']}", file=sys.stderr, flush=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    return results
+
+
+# ---------------------------------------------------------------- root side
+
+
+def _versions(user_env: dict[str, str]) -> dict[str, str]:
+    from .shell import cli
+
+    def out(*args: str) -> str:
+        proc = subprocess.run([cli().path, *args], capture_output=True, text=True, timeout=30, env=user_env)
+        return proc.stdout.strip() if proc.returncode == 0 else "none"
+
+    return {
+        "server": out("version", "--format", "{{.Server.Version}}"),
+        "cli": out("version", "--format", "{{.Client.Version}}"),
+        "compose": out("compose", "version", "--short"),
+        "cli_path": cli().path,
+    }
+
+
+def _git_commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=course.ROOT)
+    return proc.stdout.strip()
+
+
+def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, float]) -> Path:
+    """Put the rootless results into docs/compat.json under ``rootless`` (other engines' entries stay)."""
+    path = course.ROOT / "docs" / "compat.json"
+    data = json.loads(path.read_text()) if path.is_file() else {"engines": {}}
+    stems = sorted(p.stem for p in (course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    data.setdefault("engines", {})["rootless"] = {
+        **about,
+        "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": _git_commit(),
+        "seconds": {key: round(value, 1) for key, value in seconds.items()},
+        "notebooks": {
+            stem: {"nbval": {"status": "not run"}, "solutions": results.get(stem, {"status": "not run"})}
+            for stem in stems
+        },
+    }
+    data["engines"] = dict(sorted(data["engines"].items()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> int:
+    """Rootless end to end (root): daemon, checkout, notebooks as the user, docs/compat.json; exit code."""
+    from . import engine, rootless
+
+    rootless._need_root()
+    seconds: dict[str, float] = {}
+    begin = time.monotonic()
+    user = rootless.start(name)
+    seconds["start"] = time.monotonic() - begin
+    step = time.monotonic()
+    rootless.sync_checkout(user)
+    rootless.setup_course(user)
+    seconds["checkout+setup"] = time.monotonic() - step
+    step = time.monotonic()
+    argv = [".venv/bin/python", "-m", "helpers.rootless_matrix", "notebooks"]
+    if only:
+        argv += ["--only", ",".join(only)]
+    rootless.run_as(user, argv, cwd=user.checkout, timeout=4 * 3600, stdout=sys.stderr)
+    seconds["notebooks"] = time.monotonic() - step
+    results_file = user.checkout / "build" / "rootless" / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    env = rootless.user_env(user)
+    import docker as sdk
+
+    from .shell import cli
+
+    theirs = sdk.DockerClient(base_url=user.host, timeout=60)
+    caps = engine.from_api(theirs.info(), theirs.version(), cli_buildkit=cli().buildkit)
+    about = {
+        **_versions(env),
+        "mode": f"rootless (user {user.name}), cgroup v{caps.cgroup_version}, {engine.limits_summary(caps)}",
+    }
+    if not keep:
+        rootless.stop_daemon(user)
+    seconds["total"] = time.monotonic() - begin
+    if only:
+        previous = json.loads((course.ROOT / "docs" / "compat.json").read_text()).get("engines", {}).get("rootless")
+        for stem, runs in (previous or {}).get("notebooks", {}).items():
+            if stem not in results and runs.get("solutions", {}).get("status") != "not run":
+                results[stem] = runs["solutions"]
+    path = record(results, about, seconds)
+    try:
+        from . import compat
+
+        compat.write_tables()
+    except (ImportError, AttributeError, KeyError):
+        pass
+    failed = [stem for stem, entry in results.items() if entry.get("status") == "fail"]
+    print(f"rootless: {len(results)} notebook(s) run, {len(failed)} failed; recorded in {path}")
+    for stem, entry in results.items():
+        print(f"  {stem:34} {entry['status']:8} {entry.get('seconds', '')!s:>6} s  {entry.get('why', '')}")
+    print("timings: " + ", ".join(f"{key} {value:.0f} s" for key, value in seconds.items()))
+    return 1 if failed or not results else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.rootless_matrix", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("notebooks", help="(as the course user) papermill every notebook with SOLUTIONS=True")
+    one.add_argument("--only", default="", help="notebook numbers, e.g. 02,03")
+    opts = parser.parse_args(argv)
+    only = [n.strip() for n in opts.only.split(",") if n.strip()]
+    results = run_notebooks(only)
+    return 1 if any(entry["status"] == "fail" for entry in results.values()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
