@@ -500,12 +500,10 @@ def wait_http(url: str, timeout: float = 20.0) -> str:
 
 def image_config(ref: str) -> dict:
     """An image's configuration as stored (from ``docker save``), including BuildKit's inline cache key."""
-    from .daemon import client
+    from . import imagetar
 
-    raw = b"".join(client().api.get_image(ref))
-    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
-        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
-        return json.load(tar.extractfile(manifest[0]["Config"]))  # type: ignore[arg-type]
+    with imagetar.open_saved(ref) as image:
+        return image.config()
 
 
 def review(dockerfile: str) -> list[tuple[str, bool]]:
@@ -538,20 +536,10 @@ def review(dockerfile: str) -> list[tuple[str, bool]]:
 
 def files_with_content(ref: str, data: bytes) -> tuple[int, list[str]]:
     """Scan every layer of image ``ref`` for a file whose bytes are ``data``: (layers scanned, paths)."""
-    from .daemon import client
+    from . import imagetar
 
-    raw = b"".join(client().api.get_image(ref))
-    found: list[str] = []
-    with tarfile.open(fileobj=io.BytesIO(raw)) as outer:
-        manifest = json.load(outer.extractfile("manifest.json"))  # type: ignore[arg-type]
-        layer_names = manifest[0]["Layers"]
-        for layer in layer_names:
-            with tarfile.open(fileobj=outer.extractfile(layer)) as inner:
-                for member in inner:
-                    if member.isfile() and member.size == len(data):
-                        if inner.extractfile(member).read() == data:  # type: ignore[union-attr]
-                            found.append(f"{layer}:{member.name}")
-    return len(layer_names), found
+    with imagetar.open_saved(ref) as image:
+        return len(image.layer_names), imagetar.files_with(image, data)
 
 
 def pull_verdict(ok: bool, output: str) -> str:

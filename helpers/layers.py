@@ -250,24 +250,10 @@ def whiteouts(ref: str) -> list[str]:
 
     Works with a remote daemon too: the image comes over the API as a tar of layer tars.
     """
-    import io
-    import tarfile
+    from . import imagetar
 
-    found: list[str] = []
-    stream = io.BytesIO(b"".join(client().images.get(ref).save(named=False)))
-    with tarfile.open(fileobj=stream) as outer:
-        for member in outer.getmembers():
-            if not member.name.endswith("layer.tar"):
-                continue
-            layer = outer.extractfile(member)
-            if layer is None:
-                continue
-            with tarfile.open(fileobj=layer) as inner:
-                for entry in inner.getnames():
-                    base = os.path.basename(entry)
-                    if base.startswith(".wh.") and not base.startswith(".wh..wh."):
-                        found.append("/" + os.path.join(os.path.dirname(entry), base[4:]))
-    return sorted(found)
+    with imagetar.open_saved(ref) as image:
+        return imagetar.whiteouts(image)
 
 
 def df_sizes(ref: str) -> tuple[int, int]:

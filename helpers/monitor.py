@@ -11,6 +11,7 @@ import itertools
 import json
 import sys
 import time
+import types
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,32 +26,74 @@ MB = 1024 * 1024
 EXPORTER_PY = r'''
 """A tiny Prometheus exporter: this container's own cgroup numbers, in the text format."""
 import http.server
+import math
 import os
 
+CGROUP = "/sys/fs/cgroup"  # the container's own cgroup: a folder per controller (v1), or one folder (v2)
 
-def read(*paths):
-    for path in paths:
+
+def read(root, *names):
+    """The text of the first of the files ``names`` (under ``root``) that exists; None if none does."""
+    for name in names:
+        path = os.path.join(root, name)
         if os.path.exists(path):
             with open(path) as f:
-                return f.read().split()[0]
-    return "NaN"
+                return f.read().strip()
+    return None
 
 
-def metrics():
-    memory = read("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
-    limit = read("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory.max")
-    cpu_ns = read("/sys/fs/cgroup/cpuacct/cpuacct.usage", "/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage")
-    cpu = str(int(cpu_ns) / 1e9) if cpu_ns.isdigit() else "NaN"
+def number(text):
+    """A file's value as a float: "max" (v2: no limit) is +Inf; a missing or unreadable value NaN."""
+    if text == "max":
+        return math.inf
+    try:
+        return float(text.split()[0])
+    except (AttributeError, IndexError, ValueError):
+        return math.nan
+
+
+def field(text, key):
+    """The value of ``key`` in a file of "key value" lines, such as v2's cpu.stat."""
+    values = dict(line.split(" ", 1) for line in (text or "").splitlines() if " " in line)
+    return number(values.get(key))
+
+
+def memory_usage(root=CGROUP):
+    return number(read(root, "memory/memory.usage_in_bytes", "memory.current"))  # v1, v2
+
+
+def memory_limit(root=CGROUP):
+    limit = number(read(root, "memory/memory.limit_in_bytes", "memory.max"))  # v1, v2
+    return math.inf if limit >= 2**62 else limit  # v1 writes "no limit" as a huge number
+
+
+def cpu_seconds(root=CGROUP):
+    v1 = read(root, "cpuacct/cpuacct.usage", "cpu,cpuacct/cpuacct.usage")  # nanoseconds
+    if v1 is not None:
+        return number(v1) / 1e9
+    return field(read(root, "cpu.stat"), "usage_usec") / 1e6  # v2: microseconds
+
+
+def sample(value):
+    """A value as the text format writes it: NaN, +Inf, or the number (whole ones without ".0")."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf"
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def metrics(root=CGROUP):
     return (
         "# HELP cgroup_memory_usage_bytes Memory used by this container's cgroup.\n"
         "# TYPE cgroup_memory_usage_bytes gauge\n"
-        f"cgroup_memory_usage_bytes {memory}\n"
+        f"cgroup_memory_usage_bytes {sample(memory_usage(root))}\n"
         "# HELP cgroup_memory_limit_bytes Memory limit of this container's cgroup.\n"
         "# TYPE cgroup_memory_limit_bytes gauge\n"
-        f"cgroup_memory_limit_bytes {limit if limit.isdigit() else '+Inf'}\n"
+        f"cgroup_memory_limit_bytes {sample(memory_limit(root))}\n"
         "# HELP cgroup_cpu_seconds_total CPU time used by this container's cgroup.\n"
         "# TYPE cgroup_cpu_seconds_total counter\n"
-        f"cgroup_cpu_seconds_total {cpu}\n"
+        f"cgroup_cpu_seconds_total {sample(cpu_seconds(root))}\n"
     )
 
 
@@ -66,9 +109,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-http.server.ThreadingHTTPServer(("", 8000), Handler).serve_forever()
+if __name__ == "__main__":  # imported on the host (exporter_module()), its functions are tested on files
+    http.server.ThreadingHTTPServer(("", 8000), Handler).serve_forever()
 '''
 """The exporter: serves ``/metrics`` on port 8000 from its own ``/sys/fs/cgroup`` (v1, or v2)."""
+
+
+def exporter_module() -> types.ModuleType:
+    """``EXPORTER_PY`` imported, not started: its functions take a cgroup folder, to read recorded files."""
+    module = types.ModuleType("exporter")
+    exec(compile(EXPORTER_PY, "exporter.py", "exec"), module.__dict__)
+    return module
+
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from helpers import course, docker, images, monitor
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _run(*args: str) -> None:
@@ -83,6 +89,8 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
         ]
         mem = monitor.query(port, 'cgroup_memory_usage_bytes{job="exporter"}')
         assert 1 * monitor.MB < float(mem[0]["value"][1]) < 200 * monitor.MB
+        cpu = monitor.query(port, 'cgroup_cpu_seconds_total{job="exporter"}')
+        assert math.isfinite(float(cpu[0]["value"][1])) and float(cpu[0]["value"][1]) > 0  # NaN before v2 support
         with pytest.raises(RuntimeError):
             monitor.query(port, "rate(")  # a PromQL syntax error is reported, not swallowed
     finally:
@@ -104,3 +112,72 @@ def test_pure_functions() -> None:
     assert monitor.parse_size("101.5MiB") == 101.5 * monitor.MB and monitor.parse_size("0B") == 0
     assert monitor.band(100, [90, 130], " MiB") == "between 90 and 130 MiB"
     assert monitor.band(3, [5], " %") == "less than 5 %" and monitor.band(7, [5]) == "more than 5"
+
+
+# ---------------------------------------------------------------- cgroup v1 and v2, on recorded files
+# cgroup-v1/: read from a busybox container (-m 64m, wrote a 20 MiB file, then spun) on this host's
+#   Engine 20.10; docker-stats/cgroup-v1.json: that container's stats from the API, as recorded.
+# cgroup-v2/: this host runs cgroup v1, so no container here has these files. They are in the kernel's
+#   format (Documentation/admin-guide/cgroup-v2.rst; cpu.stat's first four keys as this host's kernel
+#   writes them in its cgroup2 mount) with values of a container like the v1 one and no memory limit;
+#   docker-stats/cgroup-v2.json is in the shape the daemon's v2 stats take (no percpu_usage, memory
+#   keys from memory.stat: inactive_file, not total_inactive_file).
+
+
+def test_exporter_reads_cgroup_v1_files() -> None:
+    exporter = monitor.exporter_module()
+    root = FIXTURES / "cgroup-v1"
+    assert exporter.memory_usage(root) == 22_224_896
+    assert exporter.memory_limit(root) == 64 * monitor.MB
+    assert exporter.cpu_seconds(root) == 3.775674796
+    assert "cgroup_cpu_seconds_total 3.775674796\n" in exporter.metrics(root)
+
+
+def test_exporter_reads_cgroup_v2_files() -> None:
+    exporter = monitor.exporter_module()
+    root = FIXTURES / "cgroup-v2"
+    assert exporter.memory_usage(root) == 22_237_184
+    assert exporter.memory_limit(root) == math.inf  # memory.max holds "max"
+    assert exporter.cpu_seconds(root) == 1.008757  # cpu.stat's usage_usec, in seconds
+    text = exporter.metrics(root)
+    assert "cgroup_memory_usage_bytes 22237184\n" in text
+    assert "cgroup_memory_limit_bytes +Inf\n" in text
+    assert "cgroup_cpu_seconds_total 1.008757\n" in text
+    assert "NaN" not in text
+
+
+def test_exporter_limits_and_missing_files(tmp_path: Path) -> None:
+    exporter = monitor.exporter_module()
+    v2 = shutil.copytree(FIXTURES / "cgroup-v2", tmp_path / "v2")
+    (v2 / "memory.max").write_text("67108864\n")
+    assert exporter.memory_limit(v2) == 64 * monitor.MB
+    v1 = shutil.copytree(FIXTURES / "cgroup-v1", tmp_path / "v1")
+    (v1 / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
+    assert exporter.memory_limit(v1) == math.inf
+    (tmp_path / "none").mkdir()
+    text = exporter.metrics(tmp_path / "none")  # no cgroup files at all: NaN, not a crash
+    assert [line.split()[-1] for line in text.splitlines() if not line.startswith("#")] == ["NaN"] * 3
+
+
+def _stats(version: str) -> dict:
+    return json.loads((FIXTURES / "docker-stats" / f"cgroup-{version}.json").read_text())
+
+
+def test_stats_api_on_cgroup_v1_as_recorded() -> None:
+    stats = _stats("v1")
+    mem, cpu, pre = stats["memory_stats"], stats["cpu_stats"], stats["precpu_stats"]
+    assert monitor.memory_bytes(stats) == mem["usage"] - mem["stats"]["total_inactive_file"] == 1_265_664
+    busy = (cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]) / (
+        cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+    )
+    assert monitor.cpu_percent(stats) == pytest.approx(busy * 2 * 100) and 90 < monitor.cpu_percent(stats) < 110
+
+
+def test_stats_api_in_the_cgroup_v2_shape() -> None:
+    stats = _stats("v2")
+    assert "percpu_usage" not in stats["cpu_stats"]["cpu_usage"]
+    assert "total_inactive_file" not in stats["memory_stats"]["stats"]
+    assert monitor.cpu_percent(stats) == 100.0  # 1 s of CPU in 2 s of 2 CPUs' time: online_cpus counts
+    assert monitor.memory_bytes(stats) == 22_237_184 - 20_967_424  # usage minus inactive_file
+    assert monitor.block_bytes(stats) == (0, 20 * monitor.MB)  # v2 writes the op in lower case
+    assert monitor.network_bytes(stats) == (736, 0)
