@@ -107,15 +107,23 @@ class Fingerprint:
 
 
 def fingerprint(path: Path) -> Fingerprint:
-    """Checksum, mtime, owner and mode of ``path`` (read as root, or through a container if not root)."""
+    """Checksum, mtime, owner and mode of ``path`` (read as root, or through a container if not root).
+
+    When neither can read it (rootless Docker: container root is you), the checksum is ``unreadable``.
+    """
+    import docker as sdk
+
     st = os.stat(path)
     try:
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except PermissionError:
-        out = client().containers.run(
-            "busybox", ["sha256sum", "/f"], volumes={str(path): {"bind": "/f", "mode": "ro"}}, remove=True
-        )
-        digest = out.decode().split()[0]
+        try:
+            out = client().containers.run(
+                "busybox", ["sha256sum", "/f"], volumes={str(path): {"bind": "/f", "mode": "ro"}}, remove=True
+            )
+            digest = out.decode().split()[0]
+        except sdk.errors.ContainerError:
+            digest = "unreadable"
     return Fingerprint(digest, st.st_mtime_ns, st.st_uid, stat.S_IMODE(st.st_mode))
 
 
@@ -126,6 +134,15 @@ def describe(path: Path) -> str:
         f"{Path(path).name}  owner {_user(st.st_uid)}:{_group(st.st_gid)} (uid {st.st_uid})  "
         f"mode {stat.S_IMODE(st.st_mode):04o}"
     )
+
+
+ROOT_ONLY = Path("/etc/shadow")
+"""A host file root may read and an ordinary user may not (password hashes): the rootless canary."""
+
+
+def ordinary_user() -> str:
+    """The unprivileged host user a read is tried as: ``nobody`` when this process is root, else you."""
+    return "nobody" if os.geteuid() == 0 else _user(os.geteuid())
 
 
 def read_as(user: str, path: Path) -> str:
@@ -167,10 +184,10 @@ def hadolint(dockerfile: str) -> tuple[int, list[str]]:
     return proc.returncode, findings
 
 
-def host_is_vm() -> bool | None:
+def host_is_vm(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool | None:
     """True when this host's CPU says it runs under a hypervisor (Linux only; None elsewhere)."""
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = cpuinfo.read_text()
     except OSError:
         return None
     return any(line.startswith("flags") and " hypervisor" in line for line in text.splitlines())

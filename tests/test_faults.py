@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from helpers import images, preflight
 
 
@@ -20,8 +22,8 @@ def test_no_registry_is_found_out_quickly_and_pull_is_bounded() -> None:
     start = time.monotonic()
     online = images.registry_reachable("busybox:latest", timeout=5)
     assert time.monotonic() - start < 12
-    if online:  # a machine with a registry: nothing more to prove here
-        return
+    if online:
+        pytest.skip("a registry answers here: the bounded failure cannot be shown")
     start = time.monotonic()
     assert images.pull("debian:bookworm-slim", timeout=5) is False
     assert time.monotonic() - start < 7

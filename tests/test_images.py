@@ -15,9 +15,23 @@ def test_base_images_are_present_and_ensure_is_idempotent() -> None:
     assert status == {ref: "present" for ref in images.BASE_IMAGES}
 
 
-def test_bootstrapped_images_say_how_they_were_made() -> None:
+def test_bootstrapped_images_say_how_they_were_made(dc, unique: str) -> None:
+    """origin() reads the image's bootstrap label: the label's own value, "registry" only without one."""
     for ref in images.BASE_IMAGES:
-        assert images.origin(ref) in ("debootstrap", "busybox-static", "registry")
+        labels = dc.images.get(ref).labels or {}
+        assert images.origin(ref) == labels.get(course.BASE_LABEL, "registry")
+    made = course.image("origin-test", unique)
+    dc.images.get("busybox").tag(made)
+    try:
+        assert images.origin(made) == (dc.images.get("busybox").labels or {}).get(course.BASE_LABEL, "registry")
+        container = dc.containers.create("busybox", "true", labels=course.labels())
+        try:
+            container.commit(made, changes=f'LABEL {course.BASE_LABEL}="made-by-this-test"')
+        finally:
+            container.remove()
+        assert images.origin(made) == "made-by-this-test"
+    finally:
+        dc.images.remove(made, force=True)
 
 
 def test_busybox_bootstrap_makes_a_working_image(dc, unique: str) -> None:
@@ -44,6 +58,16 @@ def test_build_is_labelled_and_reports(dc, capsys) -> None:
         dc.images.remove(ref, force=True)
 
 
-def test_ca_bundle_is_found() -> None:
-    bundle = images.ca_bundle()
-    assert bundle is None or bundle.is_file()
+def test_ca_bundle_follows_the_variables_in_order(monkeypatch, tmp_path) -> None:
+    """The first variable naming an existing file wins; a variable naming a missing file is skipped."""
+    for var in ("DMAC_CA_BUNDLE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(var, raising=False)
+    first, second = tmp_path / "first.pem", tmp_path / "second.pem"
+    first.write_text("one\n")
+    second.write_text("two\n")
+    monkeypatch.setenv("PIP_CERT", str(second))
+    assert images.ca_bundle() == second
+    monkeypatch.setenv("DMAC_CA_BUNDLE", str(first))
+    assert images.ca_bundle() == first
+    monkeypatch.setenv("DMAC_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    assert images.ca_bundle() == second

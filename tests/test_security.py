@@ -43,10 +43,32 @@ def test_hadolint_flags_a_bad_dockerfile_and_passes_a_good_one() -> None:
     assert security.hadolint("FROM busybox:1.36\nUSER 10001\n") == (0, [])
 
 
-def test_daemon_owner_and_socket_are_reported() -> None:
-    assert security.process_user("dockerd") in ("root", None) or security.daemon_mode() == "rootless"
-    assert security.process_user("no-such-process-xyz") is None
-    assert security.host_is_vm() in (True, False, None)
+def test_process_user_names_the_owner_of_a_running_process(tmp_path, unique: str) -> None:
+    """A process started here under a name of its own is found, with this test's user as its owner."""
+    import getpass
+    import shutil
+    import subprocess
+
+    binary = tmp_path / f"dmac{unique[:6]}"  # /proc/PID/comm keeps 15 characters: this fits
+    shutil.copy("/bin/sleep", binary)
+    proc = subprocess.Popen([str(binary), "30"])
+    try:
+        assert security.process_user(binary.name) == getpass.getuser()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert security.process_user(binary.name) is None
+    if security.daemon_mode() == "rootful" and security.process_user("dockerd"):
+        assert security.process_user("dockerd") == "root"  # a rootful daemon on this host runs as root
+
+
+def test_host_is_vm_reads_the_hypervisor_flag(tmp_path) -> None:
+    vm, metal = tmp_path / "vm", tmp_path / "metal"
+    vm.write_text("processor\t: 0\nflags\t\t: fpu vme de pse tsc msr hypervisor lahf_lm\n")
+    metal.write_text("processor\t: 0\nflags\t\t: fpu vme de pse tsc msr lahf_lm\n")
+    assert security.host_is_vm(vm) is True
+    assert security.host_is_vm(metal) is False
+    assert security.host_is_vm(tmp_path / "missing") is None
 
 
 def test_upgrade_never_restarts_when_told_not_to() -> None:
