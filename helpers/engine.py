@@ -59,6 +59,14 @@ class Capabilities:
         return self.product == DOCKER and self.release < EOL_BEFORE
 
     @property
+    def cgroups(self) -> bool:
+        """Each container gets cgroups of its own (per-container ``docker stats``, ``docker top``, limits).
+
+        Rootless Docker on cgroup v1 runs without: its containers share the daemon's.
+        """
+        return not (self.cgroup_driver == "none" or (self.rootless and self.cgroup_version == "1"))
+
+    @property
     def limits_enforced(self) -> bool:
         return self.memory_limit and self.cpu_limit and self.pids_limit
 
@@ -141,7 +149,7 @@ _UNBOUNDED = "this demonstration would use the host's {what} without bound, so i
 
 
 def _no_cgroups(caps: Capabilities) -> bool:
-    return caps.cgroup_driver == "none" or (caps.rootless and caps.cgroup_version == "1")
+    return not caps.cgroups
 
 
 def _no_limit_reason(caps: Capabilities, what: str) -> str:
@@ -217,6 +225,23 @@ def require(kind: str, caps: Capabilities | None = None) -> bool:
         print(f"⚠ {sentence}")
         return False
     return True
+
+
+def limits_sentence(caps: Capabilities) -> str | None:
+    """One sentence for the preflight when some limit is not enforced, else None."""
+    missing = [
+        n for n, ok in (("memory", caps.memory_limit), ("CPU", caps.cpu_limit), ("pids", caps.pids_limit)) if not ok
+    ]
+    if not missing:
+        return None
+    what = " or ".join(missing) if len(missing) < 3 else "memory, CPU or pids"
+    flags = {"memory": "-m", "CPU": "--cpus", "pids": "--pids-limit"}
+    named = ", ".join(f"`{flags[n]}`" for n in missing)
+    verb = "is" if len(missing) == 1 else "are"
+    return (
+        f"{_no_limit_reason(caps, what)}: {named} {verb} accepted and ignored here, so the notebooks skip "
+        "the demonstrations that need them."
+    )
 
 
 def limits_summary(caps: Capabilities) -> str:

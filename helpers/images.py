@@ -11,10 +11,14 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import course
 from .daemon import client
 from .shell import CommandFailed, Result, cli, docker, docker_out
+
+if TYPE_CHECKING:
+    from .engine import Capabilities
 
 DEBIAN_MIRROR = os.environ.get("DMAC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PULL_TIMEOUT = 20.0
@@ -93,8 +97,23 @@ def _need_root(tool: str) -> None:
     if os.geteuid() != 0:
         raise CommandFailed(
             f"No registry answers, so the base images must be made locally with {tool}, which needs root.\n"
-            "Run `sudo make images` once (or load the instructor's offline bundle: `make load-bundle`)."
+            + _root_advice()
         )
+
+
+def _root_advice(caps: Capabilities | None = None) -> str:
+    """How to get root's help: plain ``sudo make images``, unless that would fill another daemon than yours."""
+    from .engine import capabilities
+
+    if not (caps or capabilities()).rootless:
+        return "Run `sudo make images` once (or load the instructor's offline bundle: `make load-bundle`)."
+    refs = " ".join(BASE_IMAGES)
+    return (
+        "Your Docker daemon is rootless: `sudo make images` would not reach it (sudo drops DOCKER_HOST) and would "
+        "fill root's daemon instead. Have them made there and copy them into yours:\n"
+        f"  sudo make images && sudo docker save {refs} | docker load\n"
+        "(or load the instructor's offline bundle: `make load-bundle`)."
+    )
 
 
 def _ensure_tool(binary: str, package: str) -> str:

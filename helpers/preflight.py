@@ -1,5 +1,8 @@
-"""Preflight: what the daemon is, whether this machine is ready, and a verdict.
+"""Preflight: what the daemon is, whether this machine is ready, its limits, and a verdict.
 
+Each row is ``ok``, ``FAIL`` (the course cannot run), ``LIMIT`` (it runs, and some demonstrations
+explain why they cannot run as designed on this engine: rootless, limits not enforced, no BuildKit,
+an engine past its end of life) or ``info``. The verdict is READY, READY WITH LIMITS or NOT READY.
 ``python -m helpers.preflight`` prints the same report in a terminal (an instructor's room check).
 """
 
@@ -11,7 +14,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 
-from . import course
+from . import course, engine
 from .daemon import DaemonUnavailable, client, find
 
 MIN_FREE_GB = 5.0
@@ -22,10 +25,13 @@ class Check:
     item: str
     value: str
     ok: bool | None = True  # None: information only
+    limit: str = ""  # one sentence: what this engine cannot do that the course shows
 
     @property
     def mark(self) -> str:
-        return {True: "ok", False: "FAIL", None: "info"}[self.ok]
+        if self.ok is False:
+            return "FAIL"
+        return "LIMIT" if self.limit else {True: "ok", None: "info"}[self.ok]
 
 
 def _free_disk_gb(root: str) -> float | None:
@@ -64,34 +70,63 @@ def checks() -> list[Check]:
 
     dc = client()
     info, version = dc.info(), dc.version()
+    caps = engine.capabilities()
     security = " ".join(info.get("SecurityOptions") or [])
-    mode = "rootless" if "rootless" in security else "userns-remap" if "userns" in security else "rootful"
+    mode = "rootless" if caps.rootless else "userns-remap" if "userns" in security else "rootful"
     free = _free_disk_gb(info.get("DockerRootDir", ""))
     rows += [
         Check("Docker daemon", host),
-        Check("Engine version", version.get("Version", "?"), None),
+        Check("Engine version", f"{caps.product} {caps.version}", None, engine.limitation("eol", caps) or ""),
         Check("API version", f"{version.get('ApiVersion', '?')} (client negotiates)", None),
-        Check("docker CLI", f"{cli().path} ({'BuildKit' if cli().buildkit else 'legacy builder'})", None),
+        Check(
+            "docker CLI",
+            f"{cli().path} ({'BuildKit' if caps.buildkit else 'legacy builder'})",
+            None,
+            engine.limitation("buildkit", caps) or "",
+        ),
         Check("OS / architecture", f"{info.get('OperatingSystem', '?')} / {info.get('Architecture', '?')}", None),
         Check("CPUs / memory", f"{info.get('NCPU', '?')} / {info.get('MemTotal', 0) / 2**30:.1f} GiB", None),
+        Check("Storage driver", caps.storage_driver, caps.storage_driver in STORAGE_DRIVERS),
+        Check("Cgroup version", caps.cgroup_version or "?", None),
+        limits_check(caps),
+        Check("Daemon mode", mode, None, ROOTLESS if caps.rootless else ""),
         Check(
-            "Storage driver",
-            info.get("Driver", "?"),
-            info.get("Driver") in ("overlay2", "overlayfs", "btrfs", "zfs", "fuse-overlayfs", "vfs"),
+            "Live restore", "on" if caps.live_restore else "off", None, engine.limitation("live-restore", caps) or ""
         ),
-        Check("Cgroup version", str(info.get("CgroupVersion", "?")), None),
-        Check("Daemon mode", mode, None),
-        Check("Live restore", "on" if info.get("LiveRestoreEnabled") else "off", None),
         disk_check(free),
     ]
     return rows
 
 
+STORAGE_DRIVERS = ("overlay2", "overlayfs", "overlay", "btrfs", "zfs", "fuse-overlayfs", "vfs")
+"""Storage drivers the course works with (``overlay`` is Podman's name for overlay2)."""
+
+ROOTLESS = (
+    "Rootless: root in a container is your own user on the host (safer); notebooks 02, 03 and 06 show "
+    "where that changes what you see."
+)
+
+
+def limits_check(caps: engine.Capabilities) -> Check:
+    """The resource-limits row: enforced, or which limits this engine accepts and ignores."""
+    sentence = engine.limits_sentence(caps)
+    return Check("Resource limits", engine.limits_summary(caps), None if sentence else True, sentence or "")
+
+
 def verdict(rows: list[Check]) -> str:
+    """READY, READY WITH LIMITS (the LIMIT rows) or NOT READY (the FAIL rows)."""
     bad = [r for r in rows if r.ok is False]
-    if not bad:
-        return "READY: this machine can run the course."
-    return "NOT READY: " + "; ".join(f"{r.item}: {r.value}" for r in bad)
+    if bad:
+        return "NOT READY: " + "; ".join(f"{r.item}: {r.value}" for r in bad)
+    limited = [r.item.lower() for r in rows if r.limit]
+    if limited:
+        return f"READY WITH LIMITS: this machine can run the course; the LIMIT rows ({', '.join(limited)}) say why."
+    return "READY: this machine can run the course."
+
+
+def can_run(rows: list[Check]) -> bool:
+    """True when no row fails (READY or READY WITH LIMITS): the same answer on every engine that works."""
+    return all(r.ok is not False for r in rows)
 
 
 def require_ready(rows: list[Check]) -> None:
@@ -104,9 +139,10 @@ def require_ready(rows: list[Check]) -> None:
 
 def report(rows: list[Check] | None = None) -> str:
     rows = rows if rows is not None else checks()
-    width = max(len(r.item) for r in rows)
-    lines = [f"{r.mark:4}  {r.item:<{width}}  {r.value}" for r in rows]
-    return "\n".join([*lines, "", verdict(rows)])
+    width, marks = max(len(r.item) for r in rows), max(len(r.mark) for r in rows)
+    lines = [f"{r.mark:{marks}}  {r.item:<{width}}  {r.value}" for r in rows]
+    notes = [f"⚠ {r.limit}" for r in rows if r.limit and r.ok is not False]
+    return "\n".join([*lines, "", verdict(rows), *notes])
 
 
 def main() -> int:

@@ -214,6 +214,17 @@ def demo_gid() -> int:
     return os.getgid() if os.getuid() != 0 else 1000
 
 
+def as_you() -> list[str]:
+    """The ``docker run`` options that make a container write bind-mounted files as *you*.
+
+    ``--user UID:GID`` on a rootful daemon; nothing on a rootless one, whose container root already is you
+    (there ``--user`` with your uid maps to an unprivileged subordinate uid instead).
+    """
+    from . import engine
+
+    return [] if engine.capabilities().rootless else ["--user", f"{demo_uid()}:{demo_gid()}"]
+
+
 def scratch(*parts: str) -> Path:
     """An empty scratch folder under ``build/<namespace>/`` (files a container left there are removed first).
 

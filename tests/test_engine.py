@@ -81,6 +81,12 @@ def test_engine_28_as_root_has_no_limitation() -> None:
     assert limited(recorded("docker-28", cli_buildkit=False)) == {"buildkit"}
 
 
+def test_engine_28_recorded_here_enforces_limits_on_cgroup_v1() -> None:
+    caps = recorded("docker-28-dind")
+    assert caps.version.startswith("28.5.") and caps.cgroup_version == "1" and not caps.rootless
+    assert caps.limits_enforced and caps.cgroups and limited(caps) == set()
+
+
 def test_a_daemon_warning_overrides_a_capability_flag() -> None:
     data = json.loads((FIXTURES / "docker-28.json").read_text())
     data["info"]["Warnings"] = ["WARNING: No memory limit support"]
@@ -107,6 +113,15 @@ def test_require_prints_one_sentence_and_returns_false(capsys: pytest.CaptureFix
     assert out.startswith("⚠ Rootless Docker on cgroup v1") and out.count("\n") == 1
     assert engine.require("memory-limit", recorded("docker-28")) is True
     assert capsys.readouterr().out == ""
+
+
+def test_a_rootless_learner_is_not_told_to_sudo_make_images_alone() -> None:
+    from helpers.images import _root_advice
+
+    assert _root_advice(recorded("docker-20.10-root")).startswith("Run `sudo make images` once")
+    advice = _root_advice(recorded("rootless-v1"))
+    assert "sudo drops DOCKER_HOST" in advice
+    assert "sudo make images && sudo docker save debian:bookworm-slim busybox:latest | docker load" in advice
 
 
 # ---------------------------------------------------------------- the real daemon

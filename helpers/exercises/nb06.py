@@ -57,11 +57,11 @@ def exercise_folder() -> Path:
 @exercise(
     "06.2",
     "write into a bind mount as your own user, not root",
-    hint='docker("run", "--name", name("ex-owner"), "--user", f"{volumes.demo_uid()}:{volumes.demo_gid()}", '
-    '"-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")',
+    hint='docker("run", "--name", name("ex-owner"), *volumes.as_you(), "-v", f"{folder}:/out", "busybox", '
+    '"touch", "/out/result.txt") (volumes.as_you() is --user UID:GID, or nothing on rootless Docker)',
     solution="""
-    docker("run", "--name", name("ex-owner"), "--user", f"{volumes.demo_uid()}:{volumes.demo_gid()}",
-           "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
+    docker("run", "--name", name("ex-owner"), *volumes.as_you(), "-v", f"{folder}:/out", "busybox",
+           "touch", "/out/result.txt")
     """,
 )
 def owner() -> Verdict:
