@@ -9,7 +9,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -94,6 +94,34 @@ bench: setup ## measure cold and warm run times per notebook into docs/benchmark
 
 bench-suite: env ## time make setup + make test in a fresh clone on a fresh daemon, then warm (~50 min)
 	$(PY) scripts/bench.py suite
+
+# Engine matrix: the course on Docker Engine 26.1 (Debian trixie) and 28.5 (Debian sid), each Debian's
+# docker.io running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in
+# its network and PID namespaces with its data root at /var/lib/docker, as on that engine's own host:
+# published ports answer on 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the
+# notebooks as `make test` runs them (namespace dmac; not 04, which restarts the daemon), then every
+# solution with papermill (tests/test_solutions.py, namespace dmac-b, 04 without restart). Results go
+# to docs/compat.json, rendered into docs/compat.md and the README by `python -m helpers.compat table`.
+ENGINES ?= docker-26 docker-28
+ENGINE ?= docker-28
+REPORTS = $(CURDIR)/build/engines/$(ENGINE)/reports
+
+matrix: setup ## the course on Docker Engine 26 and 28 (each a dockerd in a container) -> docs/compat.md
+	@status=0; for e in $(ENGINES); do $(MAKE) --no-print-directory matrix-engine ENGINE=$$e || status=1; done; \
+	  exit $$status
+
+matrix-engine: setup ## one engine of the matrix: ENGINE=docker-26 or docker-28
+	$(PY) -m helpers.engines build $(ENGINE)
+	$(PY) -m helpers.engines start $(ENGINE)
+	rm -rf $(REPORTS) && mkdir -p $(REPORTS)
+	-DMAC_NAMESPACE=dmac $(PY) -m helpers.engines run --time nbval $(ENGINE) -- \
+	  $(VENV)/bin/pytest $(NBVAL) $(SHARED) --junitxml=$(REPORTS)/nbval.xml
+	-DMAC_TEST_RUNS=$(REPORTS)/runs $(PY) -m helpers.engines run --time solutions $(ENGINE) -- \
+	  $(VENV)/bin/pytest tests/test_solutions.py --junitxml=$(REPORTS)/solutions.xml
+	$(PY) -m helpers.compat record $(ENGINE); status=$$?; $(PY) -m helpers.compat table; exit $$status
+
+engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
+	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
 
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks

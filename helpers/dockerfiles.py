@@ -451,8 +451,19 @@ def steps(log: str) -> list[Step]:
         legacy.append(Step(f"[{current[0]}]", current[1], False))
     if legacy:
         return legacy
-    ordered = sorted(heads.items(), key=lambda kv: int(kv[0]))
-    return [Step(label, ins, n in cached) for n, (label, ins) in ordered]
+    found = [Step(label, ins, n in cached) for n, (label, ins) in sorted(heads.items(), key=lambda kv: int(kv[0]))]
+    # Newer BuildKit (Engine 26+) numbers a stage's steps out of order: list each stage's steps by
+    # their N in [stage N/M], stages in the order they first appear.
+    first = {}
+    for index, step in enumerate(found):
+        first.setdefault(step.stage, index)
+    return sorted(found, key=lambda s: (first[s.stage], _step_number(s.label)))
+
+
+def _step_number(label: str) -> int:
+    """N of a BuildKit step label ``[builder 2/5]`` or ``[2/5]`` (0 if it has none)."""
+    m = re.search(r"(\d+)/\d+\]$", label)
+    return int(m.group(1)) if m else 0
 
 
 class Steps(list):

@@ -5,8 +5,9 @@ rootfs that ``debootstrap`` made offline, the course's way (see :mod:`helpers.im
 root is a named volume; its API socket is a file in ``build/engines/<name>/run/`` on the host. The
 course checkout is mounted at the same path inside, so the notebooks' bind mounts resolve there too.
 
-Tests run in the engine container's network namespace (``nsenter --net``, root only): ports that
-the inner daemon publishes on ``127.0.0.1`` are then reachable as they are for a learner.
+Tests run as on the engine's own host (:func:`sandbox_argv`, root only): in the engine container's
+network and PID namespaces, with its data root at ``/var/lib/docker``, so published ports, PIDs and
+the daemon's files are where a learner on that engine finds them.
 
 Everything here carries ``org.dmac-course.namespace=dmac-engines``: ``make clean`` of a learner's
 namespace keeps it, ``make clean-all`` removes it. CLI: ``python -m helpers.engines --help``.
@@ -36,6 +37,9 @@ ENGINE_LABEL = "org.dmac-course.engine"
 INNER_RUN = "/run/dmac-engine"
 """Where the inner daemon's socket folder is mounted inside the engine container."""
 
+INNER_DATA_ROOT = "/var/lib/docker"
+"""The inner daemon's data root (the engine's volume is mounted there)."""
+
 START_TIMEOUT = 90.0
 """Seconds to wait for the inner daemon's ``_ping`` before giving up with its log."""
 
@@ -54,7 +58,7 @@ FROM {base}
 RUN apt-get -o Acquire::Check-Valid-Until=false update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} \\
  && rm -rf /var/lib/apt/lists/*
-VOLUME /var/lib/docker
+VOLUME {data_root}
 CMD ["dockerd", "--host=unix://{inner}/docker.sock", "--storage-driver=overlay2"]
 """
 
@@ -199,7 +203,9 @@ def image_id(ref: str, env: dict[str, str] | None = None, cli: str | None = None
 
 
 def dockerfile(engine: Engine) -> str:
-    return DOCKERFILE.format(base=engine.base, packages=" ".join(engine.packages), inner=INNER_RUN)
+    return DOCKERFILE.format(
+        base=engine.base, packages=" ".join(engine.packages), inner=INNER_RUN, data_root=INNER_DATA_ROOT
+    )
 
 
 def ensure_base(engine: Engine) -> bool:
@@ -308,7 +314,7 @@ def run_container(engine: Engine) -> None:
     host(
         "run", "-d", "--name", engine.container, "--hostname", engine.name, "--init", *_label_args(engine),
         *DIND_FLAGS,
-        "-v", f"{engine.volume}:/var/lib/docker",
+        "-v", f"{engine.volume}:{INNER_DATA_ROOT}",
         "-v", f"{run_dir}:{INNER_RUN}",
         "-v", f"{course.ROOT}:{course.ROOT}",  # bind mounts of the notebooks name host paths
         engine.image,
@@ -452,22 +458,36 @@ def record_time(engine: Engine, step: str, seconds: float) -> None:
     path.write_text(json.dumps(timings, indent=1) + "\n")
 
 
-def netns_argv(engine: Engine, argv: list[str]) -> list[str]:
-    """``argv`` run in the engine container's network namespace (its published ports on 127.0.0.1)."""
+def sandbox_argv(engine: Engine, argv: list[str]) -> list[str]:
+    """``argv`` run as on the engine's own host: in the engine container's network and PID namespaces,
+    with a private mount namespace whose ``/proc`` shows those PIDs and whose ``/var/lib/docker`` is
+    the engine's data root (the volume).
+
+    So published ports answer on 127.0.0.1, ``State.Pid`` names a process in ``/proc``, and the paths
+    the engine reports (``GraphDriver.Data.UpperDir``, ``LogPath``) exist, as for a learner on that
+    engine. The host daemon, which keeps its own files there, never sees this mount.
+    """
     pid = host("inspect", "--format", "{{.State.Pid}}", engine.container)
     if not pid or pid == "0":
         raise EngineError(f"{engine.container} is not running: `python -m helpers.engines start {engine.name}`")
-    return ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *argv]
+    if os.geteuid() != 0:
+        raise EngineError("running against an engine needs root (nsenter into the engine container's namespaces)")
+    data = host("volume", "inspect", "--format", "{{.Mountpoint}}", engine.volume)
+    return [
+        "nsenter", f"--net=/proc/{pid}/ns/net", f"--pid=/proc/{pid}/ns/pid", "--",
+        "unshare", "--mount", "--propagation", "private", "--mount-proc", "--",
+        "sh", "-c", f'mount --bind "$0" {INNER_DATA_ROOT} && exec "$@"', data, *argv,
+    ]  # fmt: skip
 
 
 def run(engine: Engine, argv: list[str], *, step: str | None = None) -> int:
-    """Run ``argv`` against the inner daemon (its env, its network namespace); its exit code.
+    """Run ``argv`` against the inner daemon (its env, its namespaces: :func:`sandbox_argv`); its exit code.
 
     ``step``: record how long it took under that name (``nbval``, ``solutions``).
     """
     _, env = _inner(engine)
     begin = time.monotonic()
-    code = subprocess.run(netns_argv(engine, argv), env=env).returncode
+    code = subprocess.run(sandbox_argv(engine, argv), env=env).returncode
     if step:
         record_time(engine, step, time.monotonic() - begin)
     return code
@@ -485,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         ("start", "start the engine (or reuse it), load the base images, print its environment"),
         ("stop", "stop and remove the engine container (the data volume stays unless --purge)"),
         ("env", "print export lines that point docker and the course at the engine"),
-        ("run", "run a command against the engine, in its network namespace: run ENGINE -- CMD ..."),
+        ("run", "run a command against the engine, as on its own host: run ENGINE -- CMD ..."),
     ]:
         one = sub.add_parser(command, help=text)
         one.add_argument("engine", choices=sorted(ENGINES))

@@ -49,6 +49,44 @@ def test_steps_of_a_real_build_show_what_the_cache_reused() -> None:
         images.client().images.remove(ref, force=True)
 
 
+# A warm multi-stage build on Engine 28.5 (BuildKit 0.25, plain progress): it numbers the builder's steps
+# out of order (3/5 before 2/5, the runtime stage in between); recorded with `make matrix-engine`.
+ENGINE_28_LOG = """\
+#5 [builder 1/5] FROM docker.io/library/debian:bookworm-slim
+#5 DONE 0.0s
+#6 [runtime 1/3] FROM docker.io/library/busybox:latest
+#6 DONE 0.0s
+#7 [internal] load build context
+#7 DONE 0.0s
+#8 [builder 3/5] WORKDIR /src
+#8 CACHED
+#9 [builder 4/5] COPY sst-summary.c .
+#9 CACHED
+#10 [builder 5/5] RUN gcc -O2 -static -o /usr/local/bin/sst-summary sst-summary.c
+#10 CACHED
+#11 [runtime 2/3] COPY --from=builder /usr/local/bin/sst-summary /usr/local/bin/sst-summary
+#11 CACHED
+#12 [builder 2/5] RUN apt-get update
+#12 CACHED
+#13 [runtime 3/3] COPY temps.csv /data/temps.csv
+#13 DONE 0.1s
+"""
+
+
+def test_steps_are_listed_per_stage_in_dockerfile_order_whatever_buildkit_numbers_them() -> None:
+    found = [(s.label, s.cached) for s in dockerfiles.steps(ENGINE_28_LOG)]
+    assert found == [
+        ("[builder 1/5]", False),
+        ("[builder 2/5]", True),
+        ("[builder 3/5]", True),
+        ("[builder 4/5]", True),
+        ("[builder 5/5]", True),
+        ("[runtime 1/3]", False),
+        ("[runtime 2/3]", True),
+        ("[runtime 3/3]", False),
+    ]
+
+
 def test_round_mb_is_stable() -> None:
     assert dockerfiles.round_mb(2_345_678) == "2.3 MB"
     assert dockerfiles.round_mb(73_712_345) == "74 MB"
