@@ -139,7 +139,7 @@ def require_ready(rows: list[Check]) -> None:
 
 def report(rows: list[Check] | None = None) -> str:
     rows = rows if rows is not None else checks()
-    width, marks = max(len(r.item) for r in rows), max(len(r.mark) for r in rows)
+    width, marks = max(len(r.item) for r in rows), len("LIMIT")  # fixed: the same layout on every engine
     lines = [f"{r.mark:{marks}}  {r.item:<{width}}  {r.value}" for r in rows]
     notes = [f"⚠ {r.limit}" for r in rows if r.limit and r.ok is not False]
     return "\n".join([*lines, "", verdict(rows), *notes])

@@ -117,11 +117,11 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
             menu = page.locator(".lm-MenuBar-itemLabel")
             menu.filter(has_text=re.compile(r"^Edit$")).click()
             page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Clear Outputs of All Cells$")).click()
-            assert page.locator(".jp-OutputArea-output:has-text('READY: this machine')").count() == 0
+            assert page.locator(".jp-OutputArea-output:has-text('this machine can run the course')").count() == 0
             menu.filter(has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
             ready = page.wait_for_selector(
-                ".jp-OutputArea-output:has-text('READY: this machine can run the course.')", timeout=120_000
+                ".jp-OutputArea-output:has-text('this machine can run the course')", timeout=120_000
             )
             assert re.search(r"Storage driver\s+overlay2", ready.text_content() or "")
             page.wait_for_selector(".widget-button:has-text('Check')", timeout=120_000)
