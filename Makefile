@@ -110,8 +110,9 @@ matrix: setup ## the course on Docker Engine 26 and 28 (each a dockerd in a cont
 	@status=0; for e in $(ENGINES); do $(MAKE) --no-print-directory matrix-engine ENGINE=$$e || status=1; done; \
 	  exit $$status
 
-matrix-engine: setup ## one engine of the matrix: ENGINE=docker-26 or docker-28
-	$(PY) -m helpers.engines build $(ENGINE)
+matrix-engine: setup ## one engine of the matrix: ENGINE=docker-26 or docker-28 (COLD=1: no cache, empty data root)
+	$(PY) -m helpers.engines build $(ENGINE) $(if $(COLD),--cold,)
+	$(if $(COLD),$(PY) -m helpers.engines stop $(ENGINE) --purge,)
 	$(PY) -m helpers.engines start $(ENGINE)
 	rm -rf $(REPORTS) && mkdir -p $(REPORTS)
 	-DMAC_NAMESPACE=dmac $(PY) -m helpers.engines run --time nbval $(ENGINE) -- \

@@ -218,12 +218,13 @@ def ensure_base(engine: Engine) -> bool:
     return True
 
 
-def build_image(engine: Engine) -> None:
+def build_image(engine: Engine, *, no_cache: bool = False) -> None:
     """``docker build`` the engine image on the host daemon (layer cache: a rebuild takes seconds)."""
     context = engine.folder / "context"
     context.mkdir(parents=True, exist_ok=True)
     (context / "Dockerfile").write_text(dockerfile(engine))
-    argv = [_host_cli(), "build", *_label_args(engine), "-t", engine.image, str(context)]
+    cache = ["--no-cache"] if no_cache else []
+    argv = [_host_cli(), "build", *cache, *_label_args(engine), "-t", engine.image, str(context)]
     log = engine.folder / "build.log"
     with open(log, "w") as out:
         proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=1200, env=host_env())
@@ -267,13 +268,18 @@ def cli_runs(binary: Path) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def build(engine: Engine) -> None:
-    """Make the engine image (rootfs by debootstrap once, then the Dockerfile) and extract its CLI."""
+def build(engine: Engine, *, cold: bool = False) -> None:
+    """Make the engine image (rootfs by debootstrap once, then the Dockerfile) and extract its CLI.
+
+    ``cold``: bootstrap the rootfs again and build without the layer cache (to measure a first build).
+    """
     start = time.monotonic()
+    if cold:
+        host("rmi", engine.image, engine.base, check=False)
     if ensure_base(engine):
         _progress(f"{engine.base} bootstrapped in {time.monotonic() - start:.0f} s")
     step = time.monotonic()
-    build_image(engine)
+    build_image(engine, no_cache=cold)
     _progress(f"{engine.image} built in {time.monotonic() - step:.0f} s")
     binary = extract_cli(engine)
     version = cli_runs(binary)
@@ -509,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     ]:
         one = sub.add_parser(command, help=text)
         one.add_argument("engine", choices=sorted(ENGINES))
+        if command == "build":
+            one.add_argument("--cold", action="store_true", help="bootstrap again and build without cache")
         if command == "stop":
             one.add_argument("--purge", action="store_true", help="also remove the data volume")
         if command == "run":
@@ -518,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = get(opts.engine)
     try:
         if opts.command == "build":
-            build(engine)
+            build(engine, cold=opts.cold)
         elif opts.command == "start":
             start(engine)
         elif opts.command == "stop":

@@ -1,0 +1,90 @@
+"""The engine matrix's engines (helpers/engines.py): what runs them, and a live engine when one is up.
+
+Building and starting an engine takes a minute or two, so that is `make matrix`'s job; here the pieces
+that decide how an engine runs are checked, and a running engine (if any) is checked for real.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from helpers import course, engines
+
+
+def test_engines_are_debian_suites_with_their_own_cli_buildx_and_compose() -> None:
+    assert {name: e.suite for name, e in engines.ENGINES.items()} == {"docker-26": "trixie", "docker-28": "sid"}
+    for engine in engines.ENGINES.values():
+        dockerfile = engines.dockerfile(engine)
+        assert dockerfile.startswith(f"FROM {engines.NAMESPACE}/debian:{engine.suite}\n")
+        for package in ("docker.io", "docker-cli", "docker-buildx", "docker-compose", "iptables"):
+            assert f" {package}" in dockerfile
+        assert "Acquire::Check-Valid-Until=false" in dockerfile  # sid's snapshot is past its date
+
+
+def test_engines_run_without_privileged_as_this_machine_requires() -> None:
+    flags = " ".join(engines.DIND_FLAGS)
+    assert "--privileged" not in flags
+    assert "--cap-add ALL --cap-drop SYS_RESOURCE" in flags  # no CAP_SYS_RESOURCE in the bounding set
+    assert "systempaths=unconfined" in flags and "--cgroupns host" in flags
+
+
+def test_engine_resources_carry_a_namespace_that_is_no_learners() -> None:
+    engine = engines.get("docker-28")
+    assert engine.labels == {course.LABEL: "dmac-engines", engines.ENGINE_LABEL: "docker-28"}
+    assert engines.NAMESPACE != course.DEFAULT_NAMESPACE
+    assert len(str(engine.socket)) < 104, "unix socket paths are limited to 108 bytes"
+    with pytest.raises(engines.EngineError, match="unknown engine"):
+        engines.get("docker-99")
+
+
+def test_host_env_talks_to_the_host_even_inside_an_engines_exported_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = engines.get("docker-26")
+    for key, value in engines.inner_env(engine).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DOCKER_HOST", engine.host)
+    env = engines.host_env()
+    assert "DOCKER_HOST" not in env and "DMAC_DOCKER_CLI" not in env and "DOCKER_CONFIG" not in env
+    assert str(engine.folder / "bin") not in env["PATH"].split(":")
+    monkeypatch.setenv("DOCKER_HOST", "tcp://elsewhere:2375")  # a host of the learner's own stays
+    assert engines.host_env()["DOCKER_HOST"] == "tcp://elsewhere:2375"
+
+
+def test_env_lines_prepend_the_engines_cli_folder_to_path() -> None:
+    engine = engines.get("docker-28")
+    lines = engines.env_lines(engine).splitlines()
+    assert f"export DOCKER_HOST=unix://{engine.socket}" in lines
+    assert any(line.startswith("export DMAC_DOCKER_CLI=") for line in lines)
+    path = [line for line in lines if line.startswith("export PATH=")]
+    assert path in ([], [f'export PATH={engine.folder / "bin"}:"$PATH"'])
+
+
+def _ready(engine: engines.Engine) -> bool:
+    """Running, answering, and its base images loaded (``start`` has finished)."""
+    if engines.state(engine) != "running" or not engines.answers(engine):
+        return False
+    cli, env = engines._inner(engine)
+    return all(engines.image_id(ref, env, cli) for ref in engines.BASE_IMAGES)
+
+
+RUNNING = [e for e in engines.ENGINES.values() if _ready(e)]
+
+
+@pytest.mark.skipif(not RUNNING, reason="no matrix engine is running (make matrix-engine starts one)")
+def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where_its_host_has_them() -> None:
+    engine = RUNNING[0]
+    about = engines.describe(engine)
+    assert int(about["server"].split(".")[0]) >= 26
+    assert about["buildx"] != "none"
+    script = (
+        f"set -e; id=$(docker run -d --label {course.LABEL}={engines.NAMESPACE} -p 127.0.0.1:0:80 busybox"
+        ' httpd -f -p 80 -h /etc); trap "docker rm -f $id >/dev/null" EXIT;'
+        ' port=$(docker port $id 80/tcp | cut -d: -f2); pid=$(docker inspect -f "{{.State.Pid}}" $id);'
+        ' upper=$(docker inspect -f "{{.GraphDriver.Data.UpperDir}}" $id);'
+        ' sleep 0.5; wget -qO- http://127.0.0.1:$port/passwd | head -n 1; test -d /proc/$pid && echo pid-ok;'
+        ' test -d "$upper" && echo upper-ok'
+    )
+    _, env = engines._inner(engine)
+    out = subprocess.run(engines.sandbox_argv(engine, ["sh", "-c", script]), env=env, capture_output=True, text=True)
+    assert out.stdout.splitlines() == ["root:x:0:0:root:/root:/bin/sh", "pid-ok", "upper-ok"], out.stderr
