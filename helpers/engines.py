@@ -144,7 +144,7 @@ def _engine_paths() -> tuple[set[str], set[str]]:
 def host_env() -> dict[str, str]:
     """Environment for commands on the host daemon, even inside a shell that exported an engine's env."""
     hosts, folders = _engine_paths()
-    env = {k: v for k, v in os.environ.items() if k not in ("DMAC_DOCKER_CLI", "DOCKER_CONFIG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DMAC_DOCKER_CLI", "DOCKER_CONFIG", "DMAC_COMPOSE_PLUGIN")}
     if env.get("DOCKER_HOST") in hosts:
         del env["DOCKER_HOST"]
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p not in folders)
@@ -360,6 +360,7 @@ def inner_env(engine: Engine) -> dict[str, str]:
     if cli_runs(binary):
         env["DMAC_DOCKER_CLI"] = str(binary)
         env["DOCKER_CONFIG"] = str(engine.folder / "config")
+        env["DMAC_COMPOSE_PLUGIN"] = str(engine.folder / "config" / "cli-plugins" / "docker-compose")
         env["PATH"] = f"{binary.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return env
 

@@ -45,7 +45,7 @@ def test_host_env_talks_to_the_host_even_inside_an_engines_exported_env(monkeypa
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DOCKER_HOST", engine.host)
     env = engines.host_env()
-    assert "DOCKER_HOST" not in env and "DMAC_DOCKER_CLI" not in env and "DOCKER_CONFIG" not in env
+    assert not {"DOCKER_HOST", "DMAC_DOCKER_CLI", "DOCKER_CONFIG", "DMAC_COMPOSE_PLUGIN"} & set(env)
     assert str(engine.folder / "bin") not in env["PATH"].split(":")
     monkeypatch.setenv("DOCKER_HOST", "tcp://elsewhere:2375")  # a host of the learner's own stays
     assert engines.host_env()["DOCKER_HOST"] == "tcp://elsewhere:2375"
