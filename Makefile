@@ -124,6 +124,14 @@ matrix-engine: setup ## one engine of the matrix: ENGINE=docker-26 or docker-28 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
 
+# Rootless Docker (run as root): a course user's own dockerd-rootless.sh on this host (Debian's rootlesskit,
+# slirp4netns, uidmap), the course run as that user from their own clone with their own .venv
+# (helpers/rootless.py), every notebook with SOLUTIONS=True (nbval is for the rootful engines); results under
+# engine "rootless" in docs/compat.json. KEEP=1 leaves the daemon running; ONLY=02,03 runs some notebooks.
+.PHONY: matrix-rootless
+matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (root; ~8 min) -> docs/compat.json
+	$(PY) -m helpers.rootless matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
+
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks
 
