@@ -120,9 +120,11 @@ def _git_commit() -> str:
     return proc.stdout.strip()
 
 
-def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, float]) -> Path:
+COMPAT_JSON = course.ROOT / "docs" / "compat.json"
+
+
+def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, float], path: Path = COMPAT_JSON) -> Path:
     """Put the rootless results into docs/compat.json under ``rootless`` (other engines' entries stay)."""
-    path = course.ROOT / "docs" / "compat.json"
     data = json.loads(path.read_text()) if path.is_file() else {"engines": {}}
     stems = sorted(p.stem for p in (course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     data.setdefault("engines", {})["rootless"] = {
@@ -177,7 +179,9 @@ def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> i
         rootless.stop_daemon(user)
     seconds["total"] = time.monotonic() - begin
     if only:
-        previous = json.loads((course.ROOT / "docs" / "compat.json").read_text()).get("engines", {}).get("rootless")
+        previous = (
+            json.loads(COMPAT_JSON.read_text()).get("engines", {}).get("rootless") if COMPAT_JSON.is_file() else None
+        )
         for stem, runs in (previous or {}).get("notebooks", {}).items():
             if stem not in results and runs.get("solutions", {}).get("status") != "not run":
                 results[stem] = runs["solutions"]

@@ -1,0 +1,83 @@
+"""Rootless Docker for a course user: the parts that need no second daemon.
+
+The daemon itself, the user's checkout and every notebook on it are exercised end to end by
+``make matrix-rootless`` (root only, about 8 minutes), whose results land in docs/compat.json.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import rootless, rootless_matrix
+
+
+def test_a_new_subordinate_range_starts_above_every_existing_one(tmp_path: Path) -> None:
+    subuid, subgid = tmp_path / "subuid", tmp_path / "subgid"
+    subuid.write_text("alice:100000:65536\nbob:165536:65536\n")
+    subgid.write_text("alice:100000:65536\ncarol:300000:1000\n")
+    assert rootless._free_subid_start(subuid, subgid) == 301000
+    assert rootless._free_subid_start(tmp_path / "missing") == 100000
+    assert rootless._has_subids(subuid, "bob") and not rootless._has_subids(subuid, "bo")
+
+
+def test_the_users_environment_points_at_their_daemon_and_leaks_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+    monkeypatch.setenv("DMAC_NAMESPACE", "root-namespace")
+    monkeypatch.setenv("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt")
+    user = rootless.Learner("dmac-learner", 1001, 1001, Path("/home/dmac-learner"))
+    env = rootless.user_env(user)
+    assert env["DOCKER_HOST"] == "unix:///run/user/1001/docker.sock"
+    assert env["XDG_RUNTIME_DIR"] == "/run/user/1001" and env["HOME"] == "/home/dmac-learner"
+    assert env["PIP_CERT"] == "/etc/ssl/certs/ca-certificates.crt"  # the proxy's CA, for pip in their venv
+    assert "DMAC_NAMESPACE" not in env and "/root" not in env["PATH"]
+    assert "export DOCKER_HOST=unix:///run/user/1001/docker.sock" in rootless.env_lines(user)
+
+
+def _nb(*cells: dict) -> dict:
+    return {"cells": list(cells)}
+
+
+def _code(*stdout: str, error: tuple[str, str] | None = None, injected: bool = False) -> dict:
+    outputs: list[dict] = [{"output_type": "stream", "name": "stdout", "text": list(stdout)}]
+    if error:
+        outputs.append({"output_type": "error", "ename": error[0], "evalue": error[1], "traceback": []})
+    tags = ["injected-parameters"] if injected else []
+    return {"cell_type": "code", "metadata": {"tags": tags}, "outputs": outputs, "source": ""}
+
+
+ACCEPTED = _code("✅ Correct: one\n", "✅ Correct: two\n")
+
+
+def test_verdict_pass_limited_and_fail() -> None:
+    assert rootless_matrix.verdict(_nb(ACCEPTED))["status"] == "pass"
+    limited = rootless_matrix.verdict(_nb(_code("⚠ No cgroups here.\n"), _code("⚠ No cgroups here.\n"), ACCEPTED))
+    assert limited == {"status": "limited", "cells": [], "why": "No cgroups here."}
+    refused = rootless_matrix.verdict(_nb(_code("✅ Correct: one\n", "❌ Not yet: two\n")))
+    assert refused["status"] == "fail" and "not accepted" in refused["why"]
+
+
+def test_a_failing_cell_is_counted_as_nbval_counts_it() -> None:
+    nb = _nb(
+        _code(injected=True),
+        {"cell_type": "markdown", "source": ""},
+        _code(),
+        _code(error=("CommandFailed", "boom\nmore")),
+    )
+    assert rootless_matrix.verdict(nb) == {"status": "fail", "cells": [1], "why": "CommandFailed: boom"}
+
+
+def test_record_keeps_other_engines(tmp_path: Path) -> None:
+    path = tmp_path / "compat.json"
+    path.write_text(json.dumps({"engines": {"docker-28": {"server": "28.5.2", "notebooks": {}}}}))
+    results = {"02-containers-vs-vms": {"status": "limited", "cells": [], "why": "No cgroups here."}}
+    rootless_matrix.record(results, {"server": "20.10.24+dfsg1"}, {"total": 257.04}, path)
+    data = json.loads(path.read_text())
+    assert list(data["engines"]) == ["docker-28", "rootless"]
+    entry = data["engines"]["rootless"]
+    assert entry["server"] == "20.10.24+dfsg1" and entry["seconds"] == {"total": 257.0}
+    assert entry["notebooks"]["02-containers-vs-vms"]["solutions"]["status"] == "limited"
+    assert entry["notebooks"]["02-containers-vs-vms"]["nbval"] == {"status": "not run"}
+    assert entry["notebooks"]["00-setup-and-preflight"]["solutions"] == {"status": "not run"}
