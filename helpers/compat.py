@@ -151,6 +151,8 @@ def _mark(run: dict[str, Any]) -> str:
     status = run.get("status")
     if status == "pass":
         return "✅"
+    if status == "limited":  # ran; the notebook said what this engine cannot do (rootless matrix)
+        return "⚠"
     if status == "fail":
         cells = run.get("cells") or []
         return "❌ cell " + ", ".join(map(str, cells[:3])) + (" …" if len(cells) > 3 else "") if cells else "❌"
@@ -217,6 +219,20 @@ def markdown(data: dict[str, Any]) -> str:
                     out.append(f"- {name} · {stem} · {kind} · cell {cells}: {run.get('why', '')}")
     if not found:
         out.append("None.")
+    limits = [
+        f"- {name} · {stem}: {run.get('why', '')}"
+        for name, entry in data["engines"].items()
+        for stem, runs in entry["notebooks"].items()
+        for run in runs.values()
+        if run.get("status") == "limited"
+    ]
+    if limits:
+        out += [
+            "",
+            "## Limits (⚠: the notebook ran and said, in its own words, what this engine cannot do)",
+            "",
+            *limits,
+        ]
     return "\n".join(out) + "\n"
 
 

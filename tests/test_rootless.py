@@ -81,3 +81,14 @@ def test_record_keeps_other_engines(tmp_path: Path) -> None:
     assert entry["notebooks"]["02-containers-vs-vms"]["solutions"]["status"] == "limited"
     assert entry["notebooks"]["02-containers-vs-vms"]["nbval"] == {"status": "not run"}
     assert entry["notebooks"]["00-setup-and-preflight"]["solutions"] == {"status": "not run"}
+
+
+def test_a_limited_run_is_marked_and_its_reason_listed() -> None:
+    from helpers import compat
+
+    stem = compat.NOTEBOOKS[2]
+    entry = {"server": "20.10.24+dfsg1", "notebooks": {stem: {"nbval": {"status": "not run"}}}}
+    entry["notebooks"][stem]["solutions"] = {"status": "limited", "cells": [], "why": "No cgroups here."}
+    data = {"engines": {"rootless": entry}}
+    assert f"| {stem} | — · ⚠ |" in compat.compact_table(data).splitlines()
+    assert f"- rootless · {stem}: No cgroups here." in compat.markdown(data)
