@@ -32,6 +32,15 @@ def daemon_mode() -> str:
     return "rootful"
 
 
+def daemon_user() -> str | None:
+    """Who runs the daemon in use: the owner of its socket when it is rootless (your own daemon), else the
+    user of the host's ``dockerd`` process (None when the daemon is not on this host)."""
+    if daemon_mode() == "rootless":
+        path = socket_path()
+        return _user(os.stat(path).st_uid) if path and os.path.exists(path) else None
+    return process_user("dockerd")
+
+
 def process_user(command: str) -> str | None:
     """The user running the first process called ``command`` on this host (None if none is visible)."""
     proc = Path("/proc")
@@ -62,8 +71,19 @@ def _group(gid: int) -> str:
         return str(gid)
 
 
-def socket_owner(path: str = "/var/run/docker.sock") -> str | None:
-    """``owner:group mode`` of the daemon's socket, or None when it is not on this host."""
+def socket_path() -> str | None:
+    """The unix socket of the daemon in use (None for a tcp:// or ssh:// daemon)."""
+    from .daemon import find
+
+    host = find().host
+    return host.removeprefix("unix://") if host.startswith("unix://") else None
+
+
+def socket_owner(path: str | None = None) -> str | None:
+    """``owner:group mode`` of the daemon's socket (the one in use by default), or None when not on this host."""
+    path = path or socket_path()
+    if path is None:
+        return None
     try:
         st = os.stat(path)
     except OSError:

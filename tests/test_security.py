@@ -83,3 +83,21 @@ def test_upgrade_reads_versions_and_config() -> None:
     assert clis
     assert upgrade.client_summary(clis[0]).startswith("client ")
     assert isinstance(upgrade.read_config(), dict) or not setup.daemon_config().exists()
+
+
+def test_socket_owner_describes_the_socket_in_use(tmp_path) -> None:
+    import getpass
+    import grp
+    import os
+
+    from helpers import daemon
+
+    made = tmp_path / "some.sock"
+    made.write_text("")
+    made.chmod(0o640)
+    group = grp.getgrgid(os.getgid()).gr_name
+    assert security.socket_owner(str(made)) == f"{getpass.getuser()}:{group} 0640"
+    in_use = daemon.find().host.removeprefix("unix://")
+    assert security.socket_path() == in_use
+    assert security.socket_owner() == security.socket_owner(in_use)
+    assert security.socket_owner(str(tmp_path / "missing.sock")) is None
