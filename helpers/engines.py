@@ -15,6 +15,7 @@ namespace keeps it, ``make clean-all`` removes it. CLI: ``python -m helpers.engi
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import shlex
@@ -310,6 +311,19 @@ def _check_socket_path(engine: Engine) -> None:
         raise EngineError(f"the socket path {engine.socket} is too long for a unix socket: use a shorter checkout path")
 
 
+def dockerd_command() -> list[str]:
+    """The inner ``dockerd``: socket in the mounted folder, owned by the host's ``docker`` group.
+
+    The group is given by number: inside the engine ``docker`` has another gid, and the host names a
+    socket's group by its own ``/etc/group`` (notebook 01 shows the socket's owner).
+    """
+    try:
+        group = str(grp.getgrnam("docker").gr_gid)
+    except KeyError:
+        group = "0"  # no docker group here: root's, as the host's own socket has then
+    return ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", "--storage-driver=overlay2", f"--group={group}"]
+
+
 def run_container(engine: Engine) -> None:
     """``docker run -d`` the engine: DinD flags, data root on the volume, socket folder and checkout mounted."""
     _check_socket_path(engine)
@@ -323,7 +337,7 @@ def run_container(engine: Engine) -> None:
         "-v", f"{engine.volume}:{INNER_DATA_ROOT}",
         "-v", f"{run_dir}:{INNER_RUN}",
         "-v", f"{course.ROOT}:{course.ROOT}",  # bind mounts of the notebooks name host paths
-        engine.image,
+        engine.image, *dockerd_command(),
     )  # fmt: skip
 
 
