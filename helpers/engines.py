@@ -1,7 +1,9 @@
 """Newer Docker Engines for the course's matrix: a real ``dockerd`` in a container on the host daemon.
 
 Each engine is Debian's own ``docker.io`` (trixie: Engine 26.1, sid: Engine 28.5) installed on a
-rootfs that ``debootstrap`` made offline, the course's way (see :mod:`helpers.images`). Its data
+rootfs that ``debootstrap`` made offline, the course's way (see :mod:`helpers.images`); ``podman-5``
+is trixie's ``podman`` serving its Docker-compatible API (``podman system service``), used through
+the docker CLI as learners with Podman do (``DOCKER_HOST`` at Podman's socket). Its data
 root is a named volume; its API socket is a file in ``build/engines/<name>/run/`` on the host. The
 course checkout is mounted at the same path inside, so the notebooks' bind mounts resolve there too.
 
@@ -59,12 +61,43 @@ FROM {base}
 RUN apt-get -o Acquire::Check-Valid-Until=false update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} \\
  && rm -rf /var/lib/apt/lists/*
-VOLUME {data_root}
-CMD ["dockerd", "--host=unix://{inner}/docker.sock", "--storage-driver=overlay2"]
+{setup}VOLUME {data_root}
+CMD {cmd}
 """
 
 # What the course needs besides the engine: BuildKit (buildx), Compose, NAT (iptables), TLS roots
 COMMON_PACKAGES = ("docker-buildx", "docker-compose", "iptables", "ca-certificates", "xz-utils", "pigz", "procps")
+
+# Podman 5 rootful in the engine container: its OCI runtime, conmon, netavark networks (nftables or
+# iptables), catatonit for --init; the docker CLI, buildx and Compose are the learner's tools.
+PODMAN_PACKAGES = (
+    "podman", "runc", "conmon", "netavark", "aardvark-dns", "catatonit", "nftables", "uidmap",
+    "docker-cli", *COMMON_PACKAGES,
+)  # fmt: skip
+
+INNER_PODMAN_ROOT = "/var/lib/containers"
+"""Podman's storage (graph root ``storage/``) inside the engine: on the engine's volume, so native overlay works."""
+
+# No systemd in the engine container: cgroupfs, a file for events, k8s-file logs; runc, because crun
+# refuses this host's hybrid cgroups ("cgroups in hybrid mode not supported"). This machine's root
+# lacks CAP_SYS_RESOURCE, so Podman must not raise the containers' RLIMIT_NOFILE (default_ulimits).
+PODMAN_CONTAINERS_CONF = """\
+[containers]
+default_ulimits = []
+log_driver = "k8s-file"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+PODMAN_STORAGE_CONF = """\
+[storage]
+driver = "overlay"
+runroot = "/run/containers/storage"
+graphroot = "/var/lib/containers/storage"
+"""
 
 
 @dataclass(frozen=True)
@@ -74,6 +107,17 @@ class Engine:
     name: str
     suite: str
     packages: tuple[str, ...]
+    product: str = "docker"  # or "podman"
+    files: tuple[tuple[str, str], ...] = ()  # (absolute path, text) written into the image
+
+    @property
+    def podman(self) -> bool:
+        return self.product == "podman"
+
+    @property
+    def data_root(self) -> str:
+        """Where the engine keeps images and containers inside (its volume is mounted there)."""
+        return INNER_PODMAN_ROOT if self.podman else INNER_DATA_ROOT
 
     @property
     def base(self) -> str:
@@ -113,6 +157,16 @@ class Engine:
 ENGINES = {
     "docker-26": Engine("docker-26", "trixie", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
     "docker-28": Engine("docker-28", "sid", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
+    "podman-5": Engine(
+        "podman-5",
+        "trixie",
+        PODMAN_PACKAGES,
+        product="podman",
+        files=(
+            ("/etc/containers/containers.conf", PODMAN_CONTAINERS_CONF),
+            ("/etc/containers/storage.conf", PODMAN_STORAGE_CONF),
+        ),
+    ),
 }
 
 BASE_IMAGES = ("debian:bookworm-slim", "busybox:latest")
@@ -203,9 +257,18 @@ def image_id(ref: str, env: dict[str, str] | None = None, cli: str | None = None
 # ---------------------------------------------------------------- build
 
 
+DOCKERD_CMD = ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", "--storage-driver=overlay2"]
+"""The image's default command (``start`` runs :func:`dockerd_command`, which adds the socket's group)."""
+
+
 def dockerfile(engine: Engine) -> str:
+    setup = "COPY files/ /\n" if engine.files else ""
     return DOCKERFILE.format(
-        base=engine.base, packages=" ".join(engine.packages), inner=INNER_RUN, data_root=INNER_DATA_ROOT
+        base=engine.base,
+        packages=" ".join(engine.packages),
+        setup=setup,
+        data_root=engine.data_root,
+        cmd=json.dumps(engine_command(engine) if engine.podman else DOCKERD_CMD),
     )
 
 
@@ -224,6 +287,10 @@ def build_image(engine: Engine, *, no_cache: bool = False) -> None:
     context = engine.folder / "context"
     context.mkdir(parents=True, exist_ok=True)
     (context / "Dockerfile").write_text(dockerfile(engine))
+    for path, text in engine.files:
+        target = context / "files" / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
     cache = ["--no-cache"] if no_cache else []
     argv = [_host_cli(), "build", *cache, *_label_args(engine), "-t", engine.image, str(context)]
     log = engine.folder / "build.log"
@@ -324,6 +391,13 @@ def dockerd_command() -> list[str]:
     return ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", "--storage-driver=overlay2", f"--group={group}"]
 
 
+def engine_command(engine: Engine) -> list[str]:
+    """What the engine container runs: ``dockerd``, or Podman's Docker-compatible API service (no timeout)."""
+    if engine.podman:
+        return ["podman", "system", "service", "--time=0", f"unix://{INNER_RUN}/docker.sock"]
+    return dockerd_command()
+
+
 def run_container(engine: Engine) -> None:
     """``docker run -d`` the engine: DinD flags, data root on the volume, socket folder and checkout mounted."""
     _check_socket_path(engine)
@@ -334,10 +408,10 @@ def run_container(engine: Engine) -> None:
     host(
         "run", "-d", "--name", engine.container, "--hostname", engine.name, "--init", *_label_args(engine),
         *DIND_FLAGS,
-        "-v", f"{engine.volume}:{INNER_DATA_ROOT}",
+        "-v", f"{engine.volume}:{engine.data_root}",
         "-v", f"{run_dir}:{INNER_RUN}",
         "-v", f"{course.ROOT}:{course.ROOT}",  # bind mounts of the notebooks name host paths
-        engine.image, *dockerd_command(),
+        engine.image, *engine_command(engine),
     )  # fmt: skip
 
 
@@ -481,8 +555,8 @@ def record_time(engine: Engine, step: str, seconds: float) -> None:
 
 def sandbox_argv(engine: Engine, argv: list[str]) -> list[str]:
     """``argv`` run as on the engine's own host: in the engine container's network and PID namespaces,
-    with a private mount namespace whose ``/proc`` shows those PIDs and whose ``/var/lib/docker`` is
-    the engine's data root (the volume).
+    with a private mount namespace whose ``/proc`` shows those PIDs and whose ``/var/lib/docker``
+    (Podman: ``/var/lib/containers``) is the engine's data root (the volume).
 
     So published ports answer on 127.0.0.1, ``State.Pid`` names a process in ``/proc``, and the paths
     the engine reports (``GraphDriver.Data.UpperDir``, ``LogPath``) exist, as for a learner on that
@@ -497,7 +571,7 @@ def sandbox_argv(engine: Engine, argv: list[str]) -> list[str]:
     return [
         "nsenter", f"--net=/proc/{pid}/ns/net", f"--pid=/proc/{pid}/ns/pid", "--",
         "unshare", "--mount", "--propagation", "private", "--mount-proc", "--",
-        "sh", "-c", f'mount --bind "$0" {INNER_DATA_ROOT} && exec "$@"', data, *argv,
+        "sh", "-c", f'mkdir -p {engine.data_root} && mount --bind "$0" {engine.data_root} && exec "$@"', data, *argv,
     ]  # fmt: skip
 
 
@@ -518,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.engines", description="Docker Engines 26 and 28, each a dockerd in a container."
+        prog="python -m helpers.engines", description="Docker Engines 26 and 28 and Podman 5, each in a container."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for command, text in [

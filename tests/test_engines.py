@@ -14,13 +14,28 @@ from helpers import course, engines
 
 
 def test_engines_are_debian_suites_with_their_own_cli_buildx_and_compose() -> None:
-    assert {name: e.suite for name, e in engines.ENGINES.items()} == {"docker-26": "trixie", "docker-28": "sid"}
+    suites = {name: e.suite for name, e in engines.ENGINES.items()}
+    assert suites == {"docker-26": "trixie", "docker-28": "sid", "podman-5": "trixie"}
     for engine in engines.ENGINES.values():
         dockerfile = engines.dockerfile(engine)
         assert dockerfile.startswith(f"FROM {engines.NAMESPACE}/debian:{engine.suite}\n")
-        for package in ("docker.io", "docker-cli", "docker-buildx", "docker-compose", "iptables"):
+        server = ("podman", "runc", "netavark") if engine.podman else ("docker.io", "iptables")
+        for package in (*server, "docker-cli", "docker-buildx", "docker-compose"):
             assert f" {package}" in dockerfile
         assert "Acquire::Check-Valid-Until=false" in dockerfile  # sid's snapshot is past its date
+        assert f"VOLUME {engine.data_root}\n" in dockerfile
+
+
+def test_podman_serves_the_docker_api_on_the_engine_socket_without_raising_ulimits() -> None:
+    engine = engines.get("podman-5")
+    assert engines.engine_command(engine) == [
+        "podman", "system", "service", "--time=0", f"unix://{engines.INNER_RUN}/docker.sock"
+    ]  # fmt: skip
+    assert engine.data_root == "/var/lib/containers"  # on the volume: native overlay, not overlay on overlay
+    conf = dict(engine.files)["/etc/containers/containers.conf"]
+    assert "default_ulimits = []" in conf  # root here lacks CAP_SYS_RESOURCE (issue 12)
+    assert 'cgroup_manager = "cgroupfs"' in conf and 'runtime = "runc"' in conf  # no systemd; hybrid cgroups
+    assert engines.engine_command(engines.get("docker-28"))[0] == "dockerd"
 
 
 def test_engines_run_without_privileged_as_this_machine_requires() -> None:
@@ -68,7 +83,7 @@ def _ready(engine: engines.Engine) -> bool:
     return all(engines.image_id(ref, env, cli) for ref in engines.BASE_IMAGES)
 
 
-RUNNING = [e for e in engines.ENGINES.values() if _ready(e)]
+RUNNING = [e for e in engines.ENGINES.values() if not e.podman and _ready(e)]
 
 
 @pytest.mark.skipif(not RUNNING, reason="no matrix engine is running (make matrix-engine starts one)")
