@@ -80,7 +80,8 @@ INNER_PODMAN_ROOT = "/var/lib/containers"
 
 # No systemd in the engine container: cgroupfs, a file for events, k8s-file logs; runc, because crun
 # refuses this host's hybrid cgroups ("cgroups in hybrid mode not supported"). This machine's root
-# lacks CAP_SYS_RESOURCE, so Podman must not raise the containers' RLIMIT_NOFILE (default_ulimits).
+# lacks CAP_SYS_RESOURCE, so Podman must not raise the containers' RLIMIT_NOFILE (default_ulimits; the
+# service script below pins them to the engine's own limits, which builds need too).
 PODMAN_CONTAINERS_CONF = """\
 [containers]
 default_ulimits = []
@@ -90,6 +91,24 @@ log_driver = "k8s-file"
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+"""
+
+PODMAN_SERVICE = "/usr/local/lib/dmac/podman-service.sh"
+"""The engine container's command: pin the default ulimits, then ``podman system service``."""
+
+# Without a nofile/nproc ulimit of its own, a build's RUN step asks for 1048576 (buildah's default),
+# which needs CAP_SYS_RESOURCE above the current hard limit; Podman's compat build API cannot take the
+# CLI's --ulimit (it fails to parse it), so the defaults are the engine's own hard limits.
+PODMAN_SERVICE_SH = """\
+set -e
+nofile=$(awk '/^Max open files/ {print $5}' /proc/self/limits)
+nproc=$(awk '/^Max processes/ {print $4}' /proc/self/limits)
+limits=""
+[ "$nofile" = unlimited ] || limits="\\"nofile=$nofile:$nofile\\""
+[ "$nproc" = unlimited ] || limits="$limits${limits:+, }\\"nproc=$nproc:$nproc\\""
+mkdir -p /etc/containers/containers.conf.d
+printf '[containers]\\ndefault_ulimits = [%s]\\n' "$limits" > /etc/containers/containers.conf.d/ulimits.conf
+exec podman system service --time=0 "$1"
 """
 
 PODMAN_STORAGE_CONF = """\
@@ -165,6 +184,7 @@ ENGINES = {
         files=(
             ("/etc/containers/containers.conf", PODMAN_CONTAINERS_CONF),
             ("/etc/containers/storage.conf", PODMAN_STORAGE_CONF),
+            (PODMAN_SERVICE, PODMAN_SERVICE_SH),
         ),
     ),
 }
@@ -394,7 +414,7 @@ def dockerd_command() -> list[str]:
 def engine_command(engine: Engine) -> list[str]:
     """What the engine container runs: ``dockerd``, or Podman's Docker-compatible API service (no timeout)."""
     if engine.podman:
-        return ["podman", "system", "service", "--time=0", f"unix://{INNER_RUN}/docker.sock"]
+        return ["sh", PODMAN_SERVICE, f"unix://{INNER_RUN}/docker.sock"]
     return dockerd_command()
 
 
@@ -489,7 +509,7 @@ def start(engine: Engine) -> None:
     else:
         host("rm", "-f", engine.container, check=False)
         run_container(engine)
-        _progress(f"inner dockerd answered after {wait_ready(engine):.1f} s")
+        _progress(f"the inner daemon answered after {wait_ready(engine):.1f} s")
     loaded = load_base_images(engine)
     if loaded:
         _progress(f"loaded {', '.join(loaded)}")
