@@ -99,27 +99,23 @@ bench-suite: env ## time make setup + make test in a fresh clone on a fresh daem
 # docker.io running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in
 # its network and PID namespaces with its data root at /var/lib/docker, as on that engine's own host:
 # published ports answer on 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the
-# notebooks as `make test` runs them (namespace dmac; not 04, which restarts the daemon), then every
-# solution with papermill (tests/test_solutions.py, namespace dmac-b, 04 without restart). Results go
-# to docs/compat.json, rendered into docs/compat.md and the README by `python -m helpers.compat table`.
+# notebooks as `make test` runs them (namespace dmac; not 04, which restarts the daemon), and every
+# solution with papermill (tests/test_solutions.py, namespace dmac-b, 04 without restart); one engine's
+# nbval runs beside another engine's solutions (helpers/matrix.py). Results go to docs/compat.json,
+# rendered into docs/compat.md and the README by `python -m helpers.compat table`.
 ENGINES ?= docker-26 docker-28
 ENGINE ?= docker-28
-REPORTS = $(CURDIR)/build/engines/$(ENGINE)/reports
 
-matrix: setup ## the course on Docker Engine 26 and 28 (each a dockerd in a container) -> docs/compat.md
-	@status=0; for e in $(ENGINES); do $(MAKE) --no-print-directory matrix-engine ENGINE=$$e || status=1; done; \
-	  exit $$status
+matrix: setup ## the course on Docker Engine 26 and 28 (dockerd in a container; COLD=1: no cache) -> docs/compat.md
+	@for e in $(ENGINES); do \
+	  $(PY) -m helpers.engines build $$e $(if $(COLD),--cold,) && \
+	  $(if $(COLD),$(PY) -m helpers.engines stop $$e --purge &&,) \
+	  $(PY) -m helpers.engines start $$e || exit 1; \
+	done
+	$(PY) -m helpers.matrix --nbval "$(NBVAL)" --notebooks "$(SHARED)" $(ENGINES)
 
-matrix-engine: setup ## one engine of the matrix: ENGINE=docker-26 or docker-28 (COLD=1: no cache, empty data root)
-	$(PY) -m helpers.engines build $(ENGINE) $(if $(COLD),--cold,)
-	$(if $(COLD),$(PY) -m helpers.engines stop $(ENGINE) --purge,)
-	$(PY) -m helpers.engines start $(ENGINE)
-	rm -rf $(REPORTS) && mkdir -p $(REPORTS)
-	-DMAC_NAMESPACE=dmac $(PY) -m helpers.engines run --time nbval $(ENGINE) -- \
-	  $(VENV)/bin/pytest $(NBVAL) $(SHARED) --junitxml=$(REPORTS)/nbval.xml
-	-DMAC_TEST_RUNS=$(REPORTS)/runs $(PY) -m helpers.engines run --time solutions $(ENGINE) -- \
-	  $(VENV)/bin/pytest tests/test_solutions.py --junitxml=$(REPORTS)/solutions.xml
-	$(PY) -m helpers.compat record $(ENGINE); status=$$?; $(PY) -m helpers.compat table; exit $$status
+matrix-engine: ## one engine of the matrix: ENGINE=docker-26 or docker-28 (nbval, then the solutions)
+	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done

@@ -104,3 +104,19 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
     _, env = engines._inner(engine)
     out = subprocess.run(engines.sandbox_argv(engine, ["sh", "-c", script]), env=env, capture_output=True, text=True)
     assert out.stdout.splitlines() == ["root:x:0:0:root:/root:/bin/sh", "pid-ok", "upper-ok"], out.stderr
+
+
+def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
+    from helpers import matrix
+
+    rounds = matrix.schedule(["docker-26", "docker-28"])
+    assert rounds == [
+        [("docker-26", "nbval"), ("docker-28", "solutions")],
+        [("docker-28", "nbval"), ("docker-26", "solutions")],
+    ]
+    for names in (["docker-28"], ["a", "b", "c"]):
+        rounds = matrix.schedule(names)
+        runs = [job for jobs in rounds for job in jobs]
+        assert sorted(runs) == sorted((n, k) for n in names for k in matrix.KINDS)
+        for jobs in rounds:  # never two runs on one engine at once
+            assert len({name for name, _ in jobs}) == len(jobs) <= 2
