@@ -504,9 +504,11 @@ def start(engine: Engine) -> None:
     begin = time.monotonic()
     if not image_id(engine.image):
         raise EngineError(f"{engine.image} does not exist: run `python -m helpers.engines build {engine.name}`")
-    if state(engine) == "running" and answers(engine):
+    current = host("inspect", "--format", "{{.Image}}", engine.container, check=False) == image_id(engine.image)
+    if current and state(engine) == "running" and answers(engine):
         _progress(f"{engine.container} already runs")
-    else:
+    else:  # none, stopped, or from an older build of the image: a new container on the same volume
+        host("stop", "-t", "30", engine.container, check=False, timeout=90)
         host("rm", "-f", engine.container, check=False)
         run_container(engine)
         _progress(f"the inner daemon answered after {wait_ready(engine):.1f} s")
