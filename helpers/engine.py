@@ -166,7 +166,9 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     Kinds: ``memory-limit``, ``cpu-limit``, ``pids-limit`` (limits enforced), ``update-limits``
     (``docker update --memory``), ``stats`` (per-container figures), ``top`` (``docker top``),
     ``host-root`` (root in a container is root on the host), ``bind-user`` (``--user $(id -u)`` on a
-    bind mount), ``buildkit``, ``live-restore``, ``eol``.
+    bind mount), ``buildkit``, ``inline-cache`` (BuildKit's cache metadata and ``--cache-from IMAGE``),
+    ``live-restore``, ``eol``; Podman's differences from Docker Engine: ``recursive-ro`` (``-v /:/host:ro``
+    also read-only below), ``api-pin`` (a too-new pinned API version is refused), ``net-raw`` (``ping``).
     """
     caps = caps or capabilities()
     no_cgroups = _no_cgroups(caps)
@@ -207,6 +209,30 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
         return (
             f"This {caps.short} engine and CLI build without BuildKit: build secrets and `RUN --mount` are not "
             "available, so that part is skipped."
+        )
+    if kind == "inline-cache" and not caps.buildkit:
+        if caps.product == PODMAN:
+            return (
+                "Podman builds without BuildKit: its images carry no inline cache metadata and its `--cache-from` "
+                "names a registry repository, not a local image, so this part is skipped."
+            )
+        return (
+            "This Docker CLI builds without BuildKit: its images carry no inline cache metadata; this part is skipped."
+        )
+    if kind == "recursive-ro" and caps.product == PODMAN:
+        return (
+            "Podman makes a read-only bind mount read-only at its top only (Docker Engine 25 and later make it "
+            "read-only all the way down), so file systems mounted below it stay writable: the write attempt is skipped."
+        )
+    if kind == "api-pin" and caps.product == PODMAN:
+        return (
+            "Podman's Docker-compatible API serves any API version a client pins instead of refusing one that is "
+            "too new, so there is no refusal to show here."
+        )
+    if kind == "net-raw" and caps.product == PODMAN:
+        return (
+            "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs "
+            "`--cap-add NET_RAW` here; the course adds it."
         )
     if kind == "live-restore" and caps.product == PODMAN:
         return "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."

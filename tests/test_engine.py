@@ -17,7 +17,8 @@ from helpers.shell import docker_out
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 KINDS = ("memory-limit", "cpu-limit", "pids-limit", "update-limits", "stats", "top", "host-root", "bind-user",
-         "buildkit", "live-restore", "eol")  # fmt: skip
+         "buildkit", "inline-cache", "live-restore", "eol", "recursive-ro", "api-pin", "net-raw")  # fmt: skip
+PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-pin", "net-raw"}
 
 
 def recorded(name: str, *, cli_buildkit: bool = True) -> engine.Capabilities:
@@ -70,7 +71,16 @@ def test_podman_is_recognised_and_has_no_buildkit_nor_live_restore() -> None:
     assert (caps.product, caps.version, caps.rootless, caps.storage_driver) == ("Podman", "5.4.2", True, "overlay")
     assert caps.limits_enforced and not caps.eol  # end of life is about Docker Engine releases
     assert not caps.buildkit  # whatever the CLI offers: Podman's API has no BuildKit session
-    assert limited(caps) == {"host-root", "bind-user", "buildkit", "live-restore"}
+    assert limited(caps) == {"host-root", "bind-user"} | PODMAN_ONLY
+
+
+def test_rootful_podman_recorded_here_differs_from_docker_only_where_podman_does() -> None:
+    caps = recorded("podman-5-root")
+    assert (caps.product, caps.version, caps.rootless, caps.cgroup_driver) == ("Podman", "5.4.2", False, "cgroupfs")
+    assert caps.limits_enforced and caps.cgroups and not caps.buildkit
+    assert limited(caps) == PODMAN_ONLY
+    assert "--cap-add NET_RAW" in engine.limitation("net-raw", caps)
+    assert "registry repository" in engine.limitation("inline-cache", caps)
 
 
 def test_engine_28_as_root_has_no_limitation() -> None:
@@ -78,7 +88,8 @@ def test_engine_28_as_root_has_no_limitation() -> None:
     assert (caps.release[0], caps.cgroup_version, caps.cgroup_driver) == (28, "2", "systemd")
     assert caps.limits_enforced and not caps.eol and not caps.rootless
     assert limited(caps) == set()
-    assert limited(recorded("docker-28", cli_buildkit=False)) == {"buildkit"}
+    assert limited(recorded("docker-28", cli_buildkit=False)) == {"buildkit", "inline-cache"}
+    assert "Podman" not in engine.limitation("inline-cache", recorded("docker-28", cli_buildkit=False))
 
 
 def test_engine_28_recorded_here_enforces_limits_on_cgroup_v1() -> None:
