@@ -87,7 +87,7 @@ def remove(
         try:
             dc.images.remove(img.id, force=True)
             done("image", img.tags[0] if img.tags else img.short_id, img.labels)
-        except sdk.errors.ImageNotFound:
+        except sdk.errors.NotFound:  # Podman's 404 text is not "No such image": no ImageNotFound
             continue  # went with another tag of the same image
         except sdk.errors.APIError as exc:
             print(f"kept image {img.tags[0] if img.tags else img.short_id}: {exc.explanation}")

@@ -423,14 +423,33 @@ class Step:
 
 _BK_HEAD = re.compile(r"^#(\d+) (\[[^\]]+\]) (.*)$")
 _LEGACY_HEAD = re.compile(r"^Step (\d+/\d+) : (.*)$")
+# Podman (buildah): "STEP 2/4: RUN ...", in a multi-stage build "[2/2] STEP 1/3: FROM busybox AS runtime"
+_BUILDAH_HEAD = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP (\d+/\d+): (.*)$")
+_AS_NAME = re.compile(r"\s+AS\s+(\S+)\s*$", re.IGNORECASE)
+_COURSE_LABEL_STEP = 'LABEL "org.dmac-course.'  # buildah turns the course's --label into a last step
+
+
+def _buildah_head(line: str, names: dict[str, str]) -> tuple[str, str] | None:
+    """(label, instruction) of a buildah step line, labelled as BuildKit does (``[builder 2/5]``)."""
+    m = _BUILDAH_HEAD.match(line)
+    if not m:
+        return None
+    stage, number, instruction = m.groups()
+    if stage is None:
+        return number, instruction
+    if instruction.upper().startswith("FROM"):
+        found = _AS_NAME.search(instruction)
+        names[stage] = found.group(1) if found else f"stage-{int(stage) - 1}"
+    return f"{names.get(stage, f'stage-{int(stage) - 1}')} {number}", instruction
 
 
 def steps(log: str) -> list[Step]:
-    """The Dockerfile steps of a build log (BuildKit plain progress or the legacy builder), in order."""
+    """The Dockerfile steps of a build log (BuildKit plain progress, legacy builder, Podman's buildah), in order."""
     heads: dict[str, tuple[str, str]] = {}
     cached: set[str] = set()
     legacy: list[Step] = []
     current: tuple[str, str] | None = None
+    names: dict[str, str] = {}  # buildah's stage number -> the stage's name
     for line in log.splitlines():
         m = _BK_HEAD.match(line)
         if m and not m.group(2).startswith("[internal"):
@@ -440,10 +459,11 @@ def steps(log: str) -> list[Step]:
             cached.add(line.split()[0][1:])
             continue
         m = _LEGACY_HEAD.match(line)
-        if m:
+        head = (m.group(1), m.group(2)) if m else _buildah_head(line, names)
+        if head:
             if current:
                 legacy.append(Step(f"[{current[0]}]", current[1], False))
-            current = (m.group(1), m.group(2))
+            current = None if head[1].startswith(_COURSE_LABEL_STEP) else head
         elif current and "Using cache" in line:
             legacy.append(Step(f"[{current[0]}]", current[1], True))
             current = None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import course
 from .daemon import client
-from .shell import CommandFailed, Result, cli, docker, docker_out
+from .shell import CommandFailed, Result, buildkit, cli, docker, docker_out
 
 if TYPE_CHECKING:
     from .engine import Capabilities
@@ -60,7 +60,7 @@ def exists(ref: str) -> bool:
 
     try:
         client().images.get(ref)
-    except sdk.errors.ImageNotFound:
+    except sdk.errors.NotFound:  # Podman's 404 text is not "No such image": no ImageNotFound
         return False
     return True
 
@@ -305,12 +305,12 @@ def build(
     extra: list[str] = []
     if ca_secret:
         bundle = ca_bundle()
-        if bundle is None or not cli().buildkit:
+        if bundle is None or not buildkit():
             raise CommandFailed("Build secrets need BuildKit and a CA bundle; neither is available here.")
         extra = ["--secret", f"id=ca,src={bundle}"]
     rel = os.path.relpath(path) if Path(path).is_absolute() else str(path)
     hidden: tuple[str, ...] = ("--no-cache",) if os.environ.get("DMAC_NO_CACHE") == "1" else ()  # cold benchmark
-    if cli().buildkit and not hidden:  # cache metadata in the image: a loaded offline bundle rebuilds from it
+    if buildkit() and not hidden:  # cache metadata in the image: a loaded offline bundle rebuilds from it
         hidden = ("--build-arg", "BUILDKIT_INLINE_CACHE=1", *(("--cache-from", tag) if exists(tag) else ()))
     result = docker("build", "-t", tag, *extra, *args, rel, show=show, timeout=timeout, hidden=hidden, **kwargs)
     if show == "progress" and result.ok:

@@ -258,8 +258,8 @@ def whiteouts(ref: str) -> list[str]:
 
 def df_sizes(ref: str) -> tuple[int, int]:
     """(size, shared size) of an image, as ``docker system df -v`` reports them."""
-    want = client().images.get(ref).id
+    want = client().images.get(ref).id.removeprefix("sha256:")
     for row in client().df().get("Images") or []:
-        if row["Id"] == want:
+        if row["Id"].removeprefix("sha256:") == want:  # Podman's /system/df gives ids without the prefix
             return int(row["Size"]), int(row.get("SharedSize") or 0)
     raise LookupError(ref)

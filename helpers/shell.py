@@ -111,11 +111,29 @@ def cli() -> Cli:
     return Cli(found[0], False)
 
 
+def buildkit() -> bool:
+    """Whether ``docker build`` uses BuildKit: the CLI offers it *and* the engine speaks it.
+
+    Podman's Docker-compatible API has no BuildKit session (the CLI's BuildKit build fails with "unable
+    to upgrade to h2c", and buildx falls back to a builder container from Docker Hub), so against Podman
+    the CLI uses the classic builder API (``DOCKER_BUILDKIT=0``). With no daemon to ask: the CLI's choice.
+    """
+    if not cli().buildkit:
+        return False
+    from .daemon import DaemonUnavailable
+    from .engine import capabilities
+
+    try:
+        return capabilities().buildkit
+    except DaemonUnavailable:
+        return True
+
+
 def _env() -> dict[str, str]:
     from .daemon import cli_env
 
     env = dict(os.environ) | cli_env()  # the daemon the SDK found, also for the CLI
-    env["DOCKER_BUILDKIT"] = "1" if cli().buildkit else "0"
+    env["DOCKER_BUILDKIT"] = "1" if buildkit() else "0"
     env.setdefault("BUILDKIT_PROGRESS", "plain")
     env["DOCKER_CLI_HINTS"] = "false"  # no "What's next" adverts in outputs
     return env

@@ -90,3 +90,56 @@ def test_steps_are_listed_per_stage_in_dockerfile_order_whatever_buildkit_number
 def test_round_mb_is_stable() -> None:
     assert dockerfiles.round_mb(2_345_678) == "2.3 MB"
     assert dockerfiles.round_mb(73_712_345) == "74 MB"
+
+
+# Podman 5.4's build log (buildah, through the docker CLI's classic builder API), recorded on the podman-5
+# engine from notebook 10's Dockerfile; the last step is the course's --label, which buildah adds.
+PODMAN_LOG = """\
+Sending build context to Docker daemon  6.144kB
+[1/4] STEP 1/5: FROM debian:bookworm-slim AS builder
+[1/4] STEP 2/5: RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev
+--> Using cache e7d34d6c5c26d5845eefdeda55fe89170f307247f6c414e30bc2cbb1d3ea25e3
+--> e7d34d6c5c26
+[1/4] STEP 3/5: WORKDIR /src
+--> Using cache e49b53ec084505c4534e422fbb13bbefb0ab402ad9e34bd87090dbd84434d511
+--> e49b53ec0845
+[1/4] STEP 4/5: COPY sst-summary.c .
+--> caf12afaccdc
+[1/4] STEP 5/5: RUN gcc -O2 -static -o /usr/local/bin/sst-summary sst-summary.c
+--> 8f5b407b14a8
+[4/4] STEP 1/6: FROM busybox AS runtime
+[4/4] STEP 2/6: COPY --from=builder /usr/local/bin/sst-summary /usr/local/bin/sst-summary
+--> 7f8c992c2d05
+[4/4] STEP 3/6: COPY temps.csv /data/temps.csv
+--> Using cache 7c6b6be1ac8f1038f861df57e4c4d55bf4f07d93ae83841914cc32add2d78536
+--> 7c6b6be1ac8f
+[4/4] STEP 4/6: ENTRYPOINT ["sst-summary"]
+--> bbb332001861
+[4/4] STEP 5/6: CMD ["/data/temps.csv"]
+--> 201bae819c01
+[4/4] STEP 6/6: LABEL "org.dmac-course.namespace"="dmac-podman"
+--> Using cache 14fad64dae773a8d87593da64a159b726bb108976ae9f4752691514ca52ce0c5
+[4/4] COMMIT docker.io/dmac-podman/sst:1.0
+--> 14fad64dae77
+Successfully tagged docker.io/dmac-podman/sst:1.0
+"""
+
+
+def test_podman_build_steps_are_named_by_stage_and_the_course_label_step_is_left_out() -> None:
+    found = [(s.label, s.instruction.split()[0], s.cached) for s in dockerfiles.steps(PODMAN_LOG)]
+    assert found == [
+        ("[builder 1/5]", "FROM", False),
+        ("[builder 2/5]", "RUN", True),
+        ("[builder 3/5]", "WORKDIR", True),
+        ("[builder 4/5]", "COPY", False),
+        ("[builder 5/5]", "RUN", False),
+        ("[runtime 1/6]", "FROM", False),
+        ("[runtime 2/6]", "COPY", False),
+        ("[runtime 3/6]", "COPY", True),
+        ("[runtime 4/6]", "ENTRYPOINT", False),
+        ("[runtime 5/6]", "CMD", False),
+    ]
+    single = "STEP 1/3: FROM busybox\nSTEP 2/3: RUN sleep 3\n--> Using cache 0225a7778349\nSTEP 3/3: CMD [\"sh\"]\n"
+    assert [(s.label, s.cached) for s in dockerfiles.steps(single)] == [("[1/3]", False), ("[2/3]", True),
+                                                                         ("[3/3]", False)]  # fmt: skip
+    assert dockerfiles.steps("[2/2] STEP 1/2: FROM busybox\n")[0].stage == "stage-1"  # unnamed, as BuildKit names it

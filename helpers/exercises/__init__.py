@@ -66,7 +66,7 @@ def course_image(ref: str, missing: str = "") -> Any:
 
     try:
         return client().images.get(ref)
-    except sdk.errors.ImageNotFound:
+    except sdk.errors.NotFound:  # Podman's 404 text is not "No such image": no ImageNotFound
         return failed(missing or f"no image {ref} yet: build it first.")
 
 
@@ -85,7 +85,7 @@ def reset_images(pairs: list[tuple[str, str]]) -> None:
     for repo, tag in pairs:
         try:
             client().images.remove(course.image(repo, tag), force=True)
-        except sdk.errors.ImageNotFound:
+        except sdk.errors.NotFound:  # Podman's 404 text is not "No such image": no ImageNotFound
             pass
     names = ", ".join(course.image(repo, tag) for repo, tag in pairs)
     print(f"Starting the exercises afresh: no earlier {names} is kept.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .. import course
+from typing import Any
+
+from .. import course, engine
+from ..daemon import client
 from . import Verdict, course_container, exercise, failed, passed
 
 
@@ -24,10 +27,27 @@ def harvester() -> Verdict:
     mounts = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
     if not mounts or mounts[0].get("Type") != "volume":
         return failed(f"{wanted} has no volume mounted at /data.", "Add -v NAME:/data.")
-    config = box.attrs["HostConfig"]["LogConfig"].get("Config") or {}
-    if "max-size" not in config:
+    limit = log_max_size(box)
+    if not limit:
         return failed(f"{wanted}'s log is not limited (no max-size).", "Add --log-opt max-size=100k.")
-    return passed(f"{wanted} writes /data to volume {mounts[0]['Name']} and keeps logs under {config['max-size']}.")
+    return passed(f"{wanted} writes /data to volume {mounts[0]['Name']} and keeps logs under {limit}.")
+
+
+def log_max_size(box: Any) -> str | None:
+    """A container's log size limit (``--log-opt max-size``), None without one.
+
+    Docker keeps it in ``HostConfig.LogConfig.Config``; Podman's Docker-compatible inspect leaves that
+    empty and its own inspect (``/libpod/containers/ID/json``) has it as ``LogConfig.Size`` ("0B": none).
+    """
+    config = box.attrs["HostConfig"]["LogConfig"].get("Config") or {}
+    if config.get("max-size"):
+        return str(config["max-size"])
+    if engine.capabilities().product != engine.PODMAN:
+        return None
+    api = client().api
+    native = api._result(api._get(f"{api.base_url}/v4.0.0/libpod/containers/{box.id}/json"), json=True)
+    size = str(native["HostConfig"]["LogConfig"].get("Size") or "0B")
+    return None if size in ("0B", "0") else size
 
 
 @exercise(
