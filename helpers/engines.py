@@ -94,20 +94,43 @@ events_logger = "file"
 """
 
 PODMAN_SERVICE = "/usr/local/lib/dmac/podman-service.sh"
-"""The engine container's command: pin the default ulimits, then ``podman system service``."""
+"""The engine container's command: pin the default ulimits, run health checks as systemd would, serve the API."""
 
 # Without a nofile/nproc ulimit of its own, a build's RUN step asks for 1048576 (buildah's default),
 # which needs CAP_SYS_RESOURCE above the current hard limit; Podman's compat build API cannot take the
 # CLI's --ulimit (it fails to parse it), so the defaults are the engine's own hard limits.
-PODMAN_SERVICE_SH = """\
+PODMAN_SERVICE_SH = r"""
 set -e
+export PODMAN_IGNORE_CGROUPSV1_WARNING=1  # this host runs cgroup v1 (see DESIGN.md)
 nofile=$(awk '/^Max open files/ {print $5}' /proc/self/limits)
 nproc=$(awk '/^Max processes/ {print $4}' /proc/self/limits)
 limits=""
-[ "$nofile" = unlimited ] || limits="\\"nofile=$nofile:$nofile\\""
-[ "$nproc" = unlimited ] || limits="$limits${limits:+, }\\"nproc=$nproc:$nproc\\""
-mkdir -p /etc/containers/containers.conf.d
-printf '[containers]\\ndefault_ulimits = [%s]\\n' "$limits" > /etc/containers/containers.conf.d/ulimits.conf
+[ "$nofile" = unlimited ] || limits="\"nofile=$nofile:$nofile\""
+[ "$nproc" = unlimited ] || limits="$limits${limits:+, }\"nproc=$nproc:$nproc\""
+mkdir -p /etc/containers/containers.conf.d /run/dmac-health
+printf '[containers]\ndefault_ulimits = [%s]\n' "$limits" > /etc/containers/containers.conf.d/ulimits.conf
+
+# On a host with systemd, Podman gives each container with a health check a transient systemd timer
+# that runs `podman healthcheck run` every interval; there is no systemd here, so this loop does it.
+health_timers() {
+  while sleep 1; do
+    now=$(date +%s)
+    ids=$(podman ps -q --no-trunc 2>/dev/null) || continue
+    [ -n "$ids" ] || continue
+    podman inspect --format '{{.Id}} {{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval.Seconds}}{{end}}' \
+      $ids 2>/dev/null | while read -r id every; do
+      [ -n "$every" ] || continue
+      every=$(awk -v s="$every" 'BEGIN { n = int(s); if (n < s) n++; print (n < 1 ? 30 : n) }')
+      due=$(cat "/run/dmac-health/$id" 2>/dev/null || echo $((now + every)))
+      if [ "$now" -ge "$due" ]; then
+        podman healthcheck run "$id" >/dev/null 2>&1 &
+        due=$((now + every))
+      fi
+      echo "$due" > "/run/dmac-health/$id"
+    done
+  done
+}
+health_timers &
 exec podman system service --time=0 "$1"
 """
 
