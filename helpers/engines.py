@@ -379,6 +379,12 @@ def cli_runs(binary: Path) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def remove_stale_images(engine: Engine) -> int:
+    """Remove earlier builds of the engine image (untagged, with this engine's label) that no container uses."""
+    stale = host("image", "ls", "-q", "--filter", "dangling=true", "--filter", f"label={ENGINE_LABEL}={engine.name}")
+    return sum(bool(host("rmi", image, check=False)) for image in dict.fromkeys(stale.split()))
+
+
 def build(engine: Engine, *, cold: bool = False) -> None:
     """Make the engine image (rootfs by debootstrap once, then the Dockerfile) and extract its CLI.
 
@@ -393,6 +399,9 @@ def build(engine: Engine, *, cold: bool = False) -> None:
     build_image(engine, no_cache=cold)
     _progress(f"{engine.image} built in {time.monotonic() - step:.0f} s")
     binary = extract_cli(engine)
+    removed = remove_stale_images(engine)
+    if removed:
+        _progress(f"removed {removed} earlier build(s) of {engine.image}")
     version = cli_runs(binary)
     _progress(f"engine CLI: {version}" if version else f"the engine's CLI does not run on this host: {binary}")
     record_time(engine, "build", time.monotonic() - start)
