@@ -168,7 +168,8 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     ``host-root`` (root in a container is root on the host), ``bind-user`` (``--user $(id -u)`` on a
     bind mount), ``buildkit``, ``inline-cache`` (BuildKit's cache metadata and ``--cache-from IMAGE``),
     ``live-restore``, ``eol``; Podman's differences from Docker Engine: ``recursive-ro`` (``-v /:/host:ro``
-    also read-only below), ``api-pin`` (a too-new pinned API version is refused), ``net-raw`` (``ping``).
+    also read-only below), ``api-pin`` (a too-new pinned API version is refused), ``net-raw`` (``ping``),
+    ``stats-no-stream`` (CPU % of ``docker stats --no-stream``).
     """
     caps = caps or capabilities()
     no_cgroups = _no_cgroups(caps)
@@ -218,6 +219,11 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
             )
         return (
             "This Docker CLI builds without BuildKit: its images carry no inline cache metadata; this part is skipped."
+        )
+    if kind == "stats-no-stream" and caps.product == PODMAN:
+        return (
+            "Podman's one-shot statistics carry no earlier reading to compare with, so `docker stats --no-stream` "
+            "shows CPU % near 0 for every container; the samples below take two readings a second apart."
         )
     if kind == "recursive-ro" and caps.product == PODMAN:
         return (

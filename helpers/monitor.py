@@ -201,7 +201,13 @@ def block_bytes(stats: dict[str, Any]) -> tuple[int, int]:
 
 def snapshot(container: str) -> dict[str, Any]:
     """One ``docker stats --no-stream`` row for ``container``, from the SDK (takes about a second)."""
-    stats = client().containers.get(container).stats(stream=False)
+    box = client().containers.get(container)
+    stats = box.stats(stream=False)
+    if not (stats.get("precpu_stats") or {}).get("system_cpu_usage"):
+        # Podman's one-shot stats carry no earlier reading (Docker's wait for one): take it a second later
+        time.sleep(1.0)
+        later = box.stats(stream=False)
+        stats = {**later, "precpu_stats": stats.get("cpu_stats") or {}}
     rx, tx = network_bytes(stats)
     blk_read, blk_write = block_bytes(stats)
     limit = int((stats.get("memory_stats") or {}).get("limit", 0))

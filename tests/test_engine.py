@@ -17,8 +17,9 @@ from helpers.shell import docker_out
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 KINDS = ("memory-limit", "cpu-limit", "pids-limit", "update-limits", "stats", "top", "host-root", "bind-user",
-         "buildkit", "inline-cache", "live-restore", "eol", "recursive-ro", "api-pin", "net-raw")  # fmt: skip
-PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-pin", "net-raw"}
+         "buildkit", "inline-cache", "live-restore", "eol", "recursive-ro", "api-pin", "net-raw",
+         "stats-no-stream")  # fmt: skip
+PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-pin", "net-raw", "stats-no-stream"}
 
 
 def recorded(name: str, *, cli_buildkit: bool = True) -> engine.Capabilities:

@@ -147,3 +147,22 @@ def test_podman_says_what_it_does_differently_in_one_sentence_each() -> None:
     assert out["limits"].pop("memory-limit") is None  # rootful Podman enforces limits here (cgroup v1)
     for kind, sentence in out["limits"].items():
         assert sentence and sentence.count(". ") == 0 and sentence.endswith("."), (kind, sentence)
+
+
+def test_podman_cpu_percent_comes_from_two_readings() -> None:
+    # Podman's one-shot stats have no earlier reading: the CLI's formula over it gives ~0 % for a busy loop
+    out = on_podman(
+        """
+        from helpers import course, monitor
+        from helpers.daemon import client
+        box = client().containers.run("busybox", ["sh", "-c", "while :; do :; done"], detach=True,
+                                      labels=course.labels(), name=course.name("podman-busy"))
+        try:
+            one_shot = monitor.cpu_percent(box.stats(stream=False))
+            row = monitor.snapshot(box.name)
+        finally:
+            box.remove(force=True)
+        print(json.dumps({"one_shot": one_shot, "snapshot": row["cpu_percent"]}))
+        """
+    )
+    assert out["one_shot"] < 1 < 10 < out["snapshot"], out  # a loop on a busy 2-CPU host gets 10-100 %
