@@ -120,6 +120,24 @@ matrix-engine: ## one engine of the matrix: ENGINE=docker-26 or docker-28 (nbval
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
 
+# Podman 5 (Debian trixie's podman 5.4 in a container on this daemon, helpers/engines.py: its Docker-compatible
+# API on a socket, the docker CLI and Compose pointed at it with DOCKER_HOST, as learners use Podman with Docker
+# tooling): every notebook with SOLUTIONS=True (tests/test_solutions.py in namespace dmac-p, so it may run beside
+# make matrix), then tests/test_podman.py on it. No nbval: Podman's outputs differ from Docker's by design (build
+# logs, names). Results under engine "podman-5" in docs/compat.json (⚠: the notebook said what Podman does
+# differently). Its own target, not in ENGINES: solutions only, and CI decides where its ~6 min fit.
+PODMAN_REPORTS = $(CURDIR)/build/engines/podman-5/reports
+.PHONY: matrix-podman
+matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; COLD=1: no cache) -> docs/compat.json
+	$(PY) -m helpers.engines build podman-5 $(if $(COLD),--cold,)
+	$(if $(COLD),$(PY) -m helpers.engines stop podman-5 --purge,)
+	$(PY) -m helpers.engines start podman-5
+	rm -rf $(PODMAN_REPORTS) && mkdir -p $(PODMAN_REPORTS)
+	-DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.engines run \
+	  --time solutions podman-5 -- $(VENV)/bin/pytest tests/test_solutions.py --junitxml=$(PODMAN_REPORTS)/solutions.xml
+	$(PY) -m helpers.compat record podman-5; status=$$?; $(PY) -m helpers.compat table; \
+	  DMAC_TEST_NAMESPACE=dmac-p $(VENV)/bin/pytest -q tests/test_podman.py || status=1; exit $$status
+
 # Rootless Docker (run as root): a course user's own dockerd-rootless.sh on this host (Debian's rootlesskit,
 # slirp4netns, uidmap), the course run as that user from their own clone with their own .venv
 # (helpers/rootless.py), every notebook with SOLUTIONS=True (nbval is for the rootful engines); results under

@@ -84,8 +84,24 @@ def first_error(notebook: Path) -> tuple[int, str] | None:
     return None
 
 
+def limits_said(notebook: Path) -> list[str]:
+    """The limitation sentences a papermill output printed (``⚠ …``, from ``engine.require``), once each."""
+    nb = json.loads(notebook.read_text())
+    lines = [
+        line
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "stream" and out.get("name") == "stdout"
+        for line in "".join(out.get("text", "")).splitlines()
+    ]
+    return list(dict.fromkeys(line[2:].strip() for line in lines if line.startswith("⚠ ")))
+
+
 def solutions_results(xml: Path, runs: Path) -> dict[str, dict[str, Any]]:
-    """Per notebook from tests/test_solutions.py's JUnit report and its papermill outputs."""
+    """Per notebook from tests/test_solutions.py's JUnit report and its papermill outputs.
+
+    A notebook that passed but said what the engine cannot do (``⚠`` lines) is ``limited``, with those sentences.
+    """
     results: dict[str, dict[str, Any]] = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
         stem = _stem(case.get("name", ""))
@@ -94,10 +110,11 @@ def solutions_results(xml: Path, runs: Path) -> dict[str, dict[str, Any]]:
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
-        if problem is None:
-            results[stem] = {"status": "pass", "cells": [], "why": ""}
-            continue
         output = runs / "solutions" / f"{stem}.ipynb"
+        if problem is None:
+            said = limits_said(output) if output.is_file() else []
+            results[stem] = {"status": "limited" if said else "pass", "cells": [], "why": " ".join(said)}
+            continue
         found = first_error(output) if output.is_file() else None
         why = found[1] if found else _summary(problem.get("message", ""))
         results[stem] = {"status": "fail", "cells": [found[0]] if found else [], "why": why}
@@ -195,7 +212,9 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "Written by `python -m helpers.compat table` from `docs/compat.json`, which `make matrix` records;",
         "never edited by hand. Each engine is Debian's `docker.io` running as a daemon in a container on the",
-        "host daemon (`helpers/engines.py`). In each cell: **nbval** (every output equals the stored one,",
+        "host daemon (`helpers/engines.py`); `podman-5` is Debian's Podman serving its Docker-compatible API",
+        "there, driven by the docker CLI and Compose (`make matrix-podman`; no nbval: Podman's outputs differ",
+        "from Docker's by design, e.g. its build logs). In each cell: **nbval** (every output equals the stored one,",
         "after `tests/sanitize.cfg`) · **solutions** (papermill with `SOLUTIONS=True`: no error, every checker",
         "accepts). ❌ names the failing code cells, counted as nbval does (code cells only, from 0).",
         "Notebook 04 restarts the daemon and is run by papermill only (with `ALLOW_DAEMON_RESTART=False`).",

@@ -84,3 +84,17 @@ def test_readme_section_is_replaced_between_the_markers_only(tmp_path: Path) -> 
     readme.write_text("no markers\n")
     assert not compat.update_readme(_data(), readme)
     assert readme.read_text() == "no markers\n"
+
+
+def test_a_passing_run_that_said_what_its_engine_cannot_do_is_limited_with_those_sentences(tmp_path: Path) -> None:
+    sentence = "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs it here."
+    said = {"cells": [{"cell_type": "code", "source": "", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": ["$ docker run …\n", f"⚠ {sentence}\n"]},
+        {"output_type": "stream", "name": "stdout", "text": f"⚠ {sentence}\nok\n"},
+        {"output_type": "stream", "name": "stderr", "text": "⚠ not for the learner's eyes\n"}]}]}  # fmt: skip
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "01-why-containers.ipynb").write_text(json.dumps(said))
+    found = compat.solutions_results(FIXTURES / "solutions-docker-28.xml", tmp_path)
+    assert found["01-why-containers"] == {"status": "limited", "cells": [], "why": sentence}
+    assert compat._mark(found["01-why-containers"]) == "⚠"
+    assert compat.limits_said(tmp_path / "solutions" / "01-why-containers.ipynb") == [sentence]

@@ -8,6 +8,7 @@ ports come from the namespace, so neither run sees or removes the other's resour
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pytest
 
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, stdout_text
 
-SECOND_LEARNER = "dmac-b"
+# DMAC_SOLUTIONS_NAMESPACE: make matrix-podman uses its own, so it may run beside make matrix (build/<ns>/ apart)
+SECOND_LEARNER = os.environ.get("DMAC_SOLUTIONS_NAMESPACE", "dmac-b")
 
 
 def exercises(notebook: Path) -> set[str]:
