@@ -528,6 +528,10 @@ def load_base_images(engine: Engine) -> list[str]:
     save.stdout.close()
     if save.wait(timeout=600) != 0 or load.returncode != 0:
         raise EngineError(f"moving {', '.join(wanted)} into {engine.name} failed: {load.stderr.strip()[-800:]}")
+    if engine.podman:  # Podman files a loaded short name under localhost/; a pulled one is docker.io/library/
+        for ref in wanted:
+            host("exec", engine.container, "podman", "tag", f"localhost/{ref}", f"docker.io/library/{ref}")
+            host("exec", engine.container, "podman", "untag", f"docker.io/library/{ref}", f"localhost/{ref}")
     return wanted
 
 
