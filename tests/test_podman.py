@@ -112,7 +112,7 @@ def test_podman_health_checks_run_and_exit_codes_come_through() -> None:
     # (always 0 before Podman 4.6); `docker commit` through the CLI (failed to decode with Podman 4.3)
     out = on_podman(
         """
-        import time
+        import os, subprocess, time
         from helpers import course
         from helpers.daemon import client
         from helpers.shell import docker
@@ -124,6 +124,10 @@ def test_podman_health_checks_run_and_exit_codes_come_through() -> None:
             time.sleep(0.5)
             status = client().containers.get(name).attrs["State"]["Health"]["Status"]
         committed = docker("commit", name, course.image("podman-commit", "1"), echo=False, show=False).ok
+        newer = "/usr/local/bin/docker"  # this machine's CLI 28, if there: Podman 4.3's commit answer failed it
+        if os.access(newer, os.X_OK):
+            committed &= subprocess.run([newer, "commit", name, course.image("podman-commit", "2")]).returncode == 0
+            docker("rmi", course.image("podman-commit", "2"), echo=False, show=False)
         docker("rm", "-f", name, echo=False, show=False)
         docker("rmi", course.image("podman-commit", "1"), echo=False, show=False)
         code = docker("run", "--rm", "busybox", "sh", "-c", "exit 3", check=False, echo=False, show=False).returncode
