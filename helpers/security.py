@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import oneshot
 from .daemon import client
 from .shell import which
 
@@ -107,11 +108,10 @@ def make_canary(folder: Path) -> Path:
             fh.write(CANARY_TEXT)
         os.chown(path, 0, 0)
         return path
-    client().containers.run(
+    oneshot.output(
         "busybox",
         ["sh", "-c", f"rm -f /s/canary.txt; echo '{CANARY_TEXT.strip()}' > /s/canary.txt; chmod 600 /s/canary.txt"],
         volumes={str(folder): {"bind": "/s", "mode": "rw"}},
-        remove=True,
     )
     return path
 
@@ -138,9 +138,7 @@ def fingerprint(path: Path) -> Fingerprint:
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except PermissionError:
         try:
-            out = client().containers.run(
-                "busybox", ["sha256sum", "/f"], volumes={str(path): {"bind": "/f", "mode": "ro"}}, remove=True
-            )
+            out = oneshot.output("busybox", ["sha256sum", "/f"], volumes={str(path): {"bind": "/f", "mode": "ro"}})
             digest = out.decode().split()[0]
         except sdk.errors.ContainerError:
             digest = "unreadable"

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course
+from . import course, oneshot
 from .daemon import client
 
 
@@ -174,10 +174,9 @@ def benchmark_modify(image: str, volume: str, result: IoResult, *, reps: int = 3
 
 def _bash(image: str, volume: str, script: str) -> str:
     """Run ``script`` with bash in a throwaway course container with ``volume`` at ``/vol``; its stdout."""
-    out = client().containers.run(
+    out = oneshot.output(
         image,
         ["bash", "-c", script],
-        remove=True,
         labels=course.labels(),
         volumes={volume: {"bind": "/vol", "mode": "rw"}},
     )
@@ -234,10 +233,9 @@ def scratch(*parts: str) -> Path:
     try:
         shutil.rmtree(folder)
     except PermissionError:
-        client().containers.run(
+        oneshot.output(
             "busybox",
             ["sh", "-c", "rm -rf /x/* /x/.[!.]*"],
-            remove=True,
             labels=course.labels(),
             volumes={str(folder): {"bind": "/x", "mode": "rw"}},
         )

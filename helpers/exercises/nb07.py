@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .. import course, dockerfiles, images
-from ..daemon import client
+from .. import course, dockerfiles, images, oneshot
 from . import Verdict, course_container, exercise, failed, passed
 
 
@@ -43,7 +42,7 @@ def fast_rebuild(answer: object) -> Verdict:
     token = f"v{time.time_ns()}"
     files["report.sh"] = dockerfiles.REPORT_SH.replace("v1", token)
     second = images.build(ref, images.context("ex-fast", {"Dockerfile": text, **files}), show=False)
-    out = client().containers.run(ref, remove=True).decode()
+    out = oneshot.output(ref).decode()
     if token not in out or "3 dependencies" not in out:
         return failed(f"the rebuilt image does not run the changed report.sh (it printed {out.strip()!r}).")
     slow = [s for s in dockerfiles.steps(second.output) if "sleep 3" in s.instruction]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .. import course, dockerfiles
+from .. import course, dockerfiles, oneshot
 from ..daemon import client
 from ..shell import docker
 from . import Verdict, course_image, exercise, failed, passed, reset_images
@@ -37,10 +37,10 @@ def default_env() -> Verdict:
     env = dict(item.split("=", 1) for item in img.attrs["Config"].get("Env") or [])
     if env.get("UNITS") != "degC":
         return failed(f"the image's environment has UNITS={env.get('UNITS')!r}, not 'degC'.", "ENV UNITS=degC")
-    out = client().containers.run(ref, remove=True).decode().strip()
+    out = oneshot.output(ref).decode().strip()
     if out != "degC":
         return failed(f"docker run --rm {ref} printed {out!r}, not 'degC'.", 'CMD ["sh", "-c", "echo $UNITS"]')
-    override = client().containers.run(ref, remove=True, environment={"UNITS": "K"}).decode().strip()
+    override = oneshot.output(ref, environment={"UNITS": "K"}).decode().strip()
     if override != "K":
         return failed("with -e UNITS=K the container should print K: print the variable, not a fixed text.")
     return passed(f"{ref} defaults to UNITS=degC, and -e UNITS=K overrides it.")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import docker as sdk
 
-from .. import course, dockerfiles
-from ..daemon import client
+from .. import course, dockerfiles, oneshot
 from . import Verdict, course_image, exercise, failed, passed, reset_images
 
 EXERCISE_IMAGES = [("ex-sst-small", "1"), ("ex-sst", "builder")]
@@ -42,7 +41,7 @@ def small_image() -> Verdict:
     if isinstance(img, Verdict):
         return img
     size = img.attrs["Size"]
-    out = client().containers.run(ref, remove=True).decode().strip()
+    out = oneshot.output(ref).decode().strip()
     if out != expected_summary():
         return failed(
             f"running {ref} printed {out[:80]!r}, not the summary of /data/temps.csv.",
@@ -70,15 +69,10 @@ def builder_stage() -> Verdict:
     if isinstance(found, Verdict):
         return found
     try:
-        out = (
-            client()
-            .containers.run(
-                ref,
-                ["sh", "-c", "gcc --version | head -1; test -x /usr/local/bin/sst-summary && echo has-binary"],
-                remove=True,
-            )
-            .decode()
-        )
+        out = oneshot.output(
+            ref,
+            ["sh", "-c", "gcc --version | head -1; test -x /usr/local/bin/sst-summary && echo has-binary"],
+        ).decode()
     except sdk.errors.ContainerError:
         return failed(f"{ref} has no gcc or no shell: is it the builder stage?", "--target builder")
     if "gcc" not in out or "has-binary" not in out:
