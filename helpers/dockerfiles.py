@@ -493,17 +493,35 @@ class Steps(list):
         pass
 
 
-def show_steps(log: str, *, skip_from: bool = True, stages: tuple[str, ...] = ()) -> Steps:
+def stage_names(dockerfile: Path) -> list[str]:
+    """The stages of a Dockerfile in its own order (``FROM … AS name``; ``stage-N`` when unnamed)."""
+    names = []
+    for line in dockerfile.read_text().splitlines():
+        if line.strip().upper().startswith("FROM "):
+            found = _AS_NAME.search(line.strip())
+            names.append(found.group(1) if found else f"stage-{len(names)}")
+    return names
+
+
+def show_steps(
+    log: str, *, skip_from: bool = True, stages: tuple[str, ...] = (), dockerfile: Path | None = None
+) -> Steps:
     """Print the steps of a build log: CACHED or ran, per instruction (FROM left out).
 
-    With ``stages``, print only those stages' steps, then the names of every stage the build ran.
+    With ``stages``, print only those stages' steps, then the names of every stage the build ran, in the
+    ``dockerfile``'s order when it is given (BuildKit runs independent stages in parallel, so the log's
+    order changes from build to build).
     """
     every = [s for s in steps(log) if not (skip_from and s.instruction.upper().startswith("FROM"))]
     found = Steps(s for s in every if not stages or s.stage in stages)
     for step in found:
         print(step)
     if stages:
-        print("stages in this build:", ", ".join(dict.fromkeys(s.stage for s in every)))
+        ran = list(dict.fromkeys(s.stage for s in every))
+        if dockerfile is not None:
+            order = stage_names(Path(dockerfile))
+            ran.sort(key=lambda name: order.index(name) if name in order else len(order))
+        print("stages in this build:", ", ".join(ran))
     return found
 
 

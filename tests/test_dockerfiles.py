@@ -139,7 +139,26 @@ def test_podman_build_steps_are_named_by_stage_and_the_course_label_step_is_left
         ("[runtime 4/6]", "ENTRYPOINT", False),
         ("[runtime 5/6]", "CMD", False),
     ]
-    single = "STEP 1/3: FROM busybox\nSTEP 2/3: RUN sleep 3\n--> Using cache 0225a7778349\nSTEP 3/3: CMD [\"sh\"]\n"
+    single = 'STEP 1/3: FROM busybox\nSTEP 2/3: RUN sleep 3\n--> Using cache 0225a7778349\nSTEP 3/3: CMD ["sh"]\n'
     assert [(s.label, s.cached) for s in dockerfiles.steps(single)] == [("[1/3]", False), ("[2/3]", True),
                                                                          ("[3/3]", False)]  # fmt: skip
     assert dockerfiles.steps("[2/2] STEP 1/2: FROM busybox\n")[0].stage == "stage-1"  # unnamed, as BuildKit names it
+
+
+def test_stages_are_listed_in_the_dockerfiles_order_whatever_the_log_order(tmp_path, capsys) -> None:
+    """BuildKit runs independent stages in parallel: the log may show the runtime stage first."""
+    from helpers.dockerfiles import show_steps, stage_names
+
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM busybox AS builder\nRUN true\nFROM busybox AS runtime\nCOPY --from=builder / /x\n")
+    assert stage_names(dockerfile) == ["builder", "runtime"]
+    log = (
+        "#5 [runtime 1/2] FROM docker.io/library/busybox\n#5 DONE 0.0s\n"
+        "#6 [builder 1/2] FROM docker.io/library/busybox\n#6 DONE 0.0s\n"
+        "#7 [builder 2/2] RUN true\n#7 DONE 0.1s\n"
+        "#8 [runtime 2/2] COPY --from=builder / /x\n#8 DONE 0.1s\n"
+    )
+    show_steps(log, stages=("builder",))
+    assert capsys.readouterr().out.splitlines()[-1] == "stages in this build: runtime, builder"  # the log's order
+    show_steps(log, stages=("builder",), dockerfile=dockerfile)
+    assert capsys.readouterr().out.splitlines()[-1] == "stages in this build: builder, runtime"
