@@ -13,11 +13,12 @@ import math
 import re
 import subprocess
 import tarfile
-import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from . import wait
+from .shell import docker
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
@@ -533,18 +534,23 @@ def build_date() -> str:
 # ----------------------------------------------------------------- small waits and verdicts
 
 
-def wait_http(url: str, timeout: float = 20.0) -> str:
-    """GET ``url`` until it answers (bounded by ``timeout``); returns the body."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError as exc:
-            last = exc
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s ({last})")
+def wait_http(url: str, timeout: float = 60.0, container: str | None = None) -> str:
+    """GET ``url`` until it answers (bounded by ``timeout``); returns the body.
+
+    With ``container``, a container that stops while we wait ends the wait at once, with its logs.
+    """
+    return wait.http_body(url, timeout=timeout, give_up=(lambda: stopped(container)) if container else None)
+
+
+def stopped(container: str) -> str | None:
+    """Why ``container`` will never answer (it is not running: status, exit code, last log lines), or None."""
+    fmt = "{{.State.Status}} {{.State.ExitCode}}"
+    state = docker("inspect", "--format", fmt, container, echo=False, show=False, check=False)
+    status, _, code = state.output.strip().partition(" ")
+    if state.returncode == 0 and status == "running":
+        return None
+    logs = docker("logs", "--tail", "5", container, echo=False, show=False, check=False).output.strip()
+    return f"container {container} is {status or 'gone'} (exit code {code or '?'}); last log lines: {logs or '(none)'}"
 
 
 def image_config(ref: str) -> dict:
