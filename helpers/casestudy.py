@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from . import course
+from . import course, wait
 from .daemon import client
 from .shell import docker
 
@@ -90,11 +90,6 @@ def timed_stop(name: str, timeout: int = 3) -> float:
     return time.monotonic() - start
 
 
-def wait_for(predicate, timeout: float = 30, interval: float = 0.3) -> bool:
-    """Poll ``predicate()`` until true or ``timeout`` seconds pass (bounded waits in cells)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+def wait_for(predicate, timeout: float = 30, interval: float = 0.3, what: str = "the condition") -> bool:
+    """True once ``predicate()`` holds; WaitTimeout after ``timeout`` seconds (see helpers.wait)."""
+    return bool(wait.until(predicate, what, timeout=timeout, interval=interval))

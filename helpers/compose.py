@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from . import course
+from . import course, wait
 from .shell import Result, docker, run
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
@@ -260,27 +259,19 @@ def restart_count(name: str) -> int:
     return int(docker("inspect", "--format", "{{.RestartCount}}", name, echo=False, show=False).output.strip())
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.5) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; returns the last answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+def wait_until(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.5, what: str = "it") -> bool:
+    """True once ``predicate()`` holds; WaitTimeout after ``timeout`` seconds (see helpers.wait)."""
+    return bool(wait.until(predicate, what, timeout=timeout, interval=interval))
 
 
 def http(path: str, *, port: int | None = None, data: dict | None = None, timeout: float = 30) -> Any:
     """GET (or POST ``data`` as JSON to) the app on its published port; retries until ``timeout``."""
     url = f"http://127.0.0.1:{port or course.port(43)}{path}"
     body = json.dumps(data).encode() if data is not None else None
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ask() -> list[Any]:  # wrapped so an empty JSON list still counts as an answer
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return [json.loads(response.read())]
+
+    return wait.until(ask, f"an answer from {url}", timeout=timeout, interval=0.5)[0]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import course
+from . import course, wait
 from .daemon import DaemonUnavailable, probe
 
 NAMESPACE = "dmac-engines"
@@ -480,17 +480,16 @@ def logs_tail(engine: Engine, lines: int = 25) -> str:
 
 def wait_ready(engine: Engine, timeout: float = START_TIMEOUT) -> float:
     """Wait until the inner daemon answers ``_ping``; seconds waited, or EngineError with its log."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if answers(engine):
-            return time.monotonic() - start
-        if state(engine) not in ("running", "created"):
-            break
-        time.sleep(0.5)
-    raise EngineError(
-        f"the inner dockerd of {engine.name} did not answer at {engine.host} within {timeout:.0f} s "
-        f"(container state: {state(engine)}). Last lines of its log:\n{logs_tail(engine)}"
-    )
+    def gone() -> str | None:
+        now = state(engine)
+        return None if now in ("running", "created") else f"its container is {now}"
+
+    try:
+        return wait.timed(lambda: answers(engine), f"the inner dockerd of {engine.name} at {engine.host}",
+                          timeout=timeout, interval=0.5, give_up=gone)
+    except (wait.WaitTimeout, wait.WaitFailed) as exc:
+        tail = logs_tail(engine)
+        raise EngineError(f"{exc} (container state: {state(engine)}). Last lines of its log:\n{tail}") from None
 
 
 def inner_env(engine: Engine) -> dict[str, str]:

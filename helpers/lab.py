@@ -15,10 +15,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from . import wait
 from .course import ROOT
 
 DEFAULT_PORT = 8888
@@ -73,17 +72,15 @@ def command(port: int) -> list[str]:
 
 def wait_until_up(proc: subprocess.Popen, port: int, timeout: float = START_TIMEOUT) -> None:
     """Poll JupyterLab's API until it answers; a server that exits or never answers ends ``make lab``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"JupyterLab stopped at once (exit code {proc.returncode}); its messages are above.")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise SystemExit(f"JupyterLab did not answer on port {port} within {timeout:.0f} s; its messages are above.")
+    try:
+        wait.http_body(f"http://127.0.0.1:{port}/api", timeout=timeout,
+                       give_up=lambda: None if proc.poll() is None else f"it stopped (exit code {proc.returncode})")
+    except wait.WaitFailed:
+        raise SystemExit(f"JupyterLab stopped at once (exit code {proc.returncode}); its messages are above.") from None
+    except wait.WaitTimeout:
+        proc.terminate()
+        message = f"JupyterLab did not answer on port {port} within {timeout:.0f} s; its messages are above."
+        raise SystemExit(message) from None
 
 
 def main(argv: list[str] | None = None) -> int:

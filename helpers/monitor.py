@@ -18,6 +18,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import wait
 from .daemon import client
 from .shell import docker
 
@@ -352,15 +353,10 @@ def http_get(url: str, timeout: float = 5) -> str:
 
 
 def wait_http(url: str, timeout: float = 30, interval: float = 0.5) -> bool:
-    """Poll ``url`` until it answers 200, at most ``timeout`` seconds (progress on stderr)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            http_get(url, timeout=2)
-            return True
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(interval)
-    return False
+    """True once ``url`` answers 200; WaitTimeout after ``timeout`` seconds (progress on stderr)."""
+    return bool(wait.until(
+        lambda: http_get(url, timeout=2) or True, f"an answer from {url}", timeout=timeout, interval=interval
+    ))
 
 
 def query(port: int, promql: str, host: str = "localhost") -> list[dict[str, Any]]:
@@ -382,19 +378,13 @@ def targets(port: int, host: str = "localhost") -> dict[str, str]:
 
 
 def wait_for_data(port: int, promql: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:
-    """Repeat ``promql`` until it returns at least ``count`` series (bounded; progress on stderr)."""
-    deadline = time.monotonic() + timeout
-    result: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
-        try:
-            result = query(port, promql)
-        except (urllib.error.URLError, ConnectionError, OSError):
-            result = []
-        if len(result) >= count:
-            return result
-        _progress(f"waiting for the first scrape ({time.monotonic() - deadline + timeout:.0f} s)")
-        time.sleep(1)
-    return result
+    """Repeat ``promql`` until it returns at least ``count`` series; WaitTimeout after ``timeout`` seconds."""
+
+    def enough() -> list[dict[str, Any]] | None:
+        result = query(port, promql)
+        return result if len(result) >= count else None
+
+    return wait.until(enough, f"{count} series of {promql!r} from Prometheus", timeout=timeout, interval=1.0)
 
 
 def metric_names(port: int, prefix: str = "", host: str = "localhost") -> list[str]:

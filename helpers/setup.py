@@ -14,9 +14,9 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from . import wait
 from .daemon import DaemonUnavailable, find
 
 STATE_DIR = Path(os.environ.get("DMAC_STATE_DIR", "/var/lib/dmac-course"))
@@ -93,18 +93,16 @@ def start_dockerd(data_root: str | None = None) -> dict:
         )
     state = {"argv": argv, "pid": proc.pid, "log": str(log), "data_root": data_root}
     (STATE_DIR / "dockerd.json").write_text(json.dumps(state, indent=2))
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(errors="replace").splitlines()[-5:]
-            raise SystemExit("dockerd exited at once. Last lines of its log:\n  " + "\n  ".join(tail))
-        try:
-            find(timeout=1.0)
-            _say("dockerd answers")
-            return state
-        except DaemonUnavailable:
-            time.sleep(0.5)
-    raise SystemExit(f"dockerd did not answer within {START_TIMEOUT:.0f} s; see {log}.")
+    try:
+        wait.until(lambda: find(timeout=1.0), "dockerd answering", timeout=START_TIMEOUT, interval=0.5,
+                   retry=(DaemonUnavailable,), give_up=lambda: None if proc.poll() is None else "it exited")
+    except wait.WaitFailed:
+        tail = log.read_text(errors="replace").splitlines()[-5:]
+        raise SystemExit("dockerd exited at once. Last lines of its log:\n  " + "\n  ".join(tail)) from None
+    except wait.WaitTimeout:
+        raise SystemExit(f"dockerd did not answer within {START_TIMEOUT:.0f} s; see {log}.") from None
+    _say("dockerd answers")
+    return state
 
 
 def ensure_daemon() -> None:

@@ -12,10 +12,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from . import course, setup
+from . import course, setup, wait
 from .daemon import DaemonUnavailable, client, find, reset_client
 
 RESTART_TIMEOUT = 30.0
@@ -104,15 +103,7 @@ def _write_config(config: dict) -> None:
 
 
 def _wait_for(predicate, what: str, timeout: float = RESTART_TIMEOUT) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if predicate():
-                return time.monotonic() - start
-        except (DaemonUnavailable, OSError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+    return wait.timed(predicate, what, timeout=timeout, interval=0.2, retry=(DaemonUnavailable, OSError, ValueError))
 
 
 def _live_restore() -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from helpers import casestudy, course, docker
+import pytest
+
+from helpers import casestudy, course, docker, wait
 
 
 def _rm(*names: str) -> None:
@@ -96,6 +98,7 @@ def test_zombies_and_timed_stop(unique: str) -> None:
         _rm(naive, init)
 
 
-def test_wait_for_is_bounded() -> None:
-    assert casestudy.wait_for(lambda: False, timeout=0.3, interval=0.1) is False
+def test_wait_for_is_bounded_and_says_what_did_not_happen() -> None:
+    with pytest.raises(wait.WaitTimeout, match=r"the harvest did not happen within 0\.3 s"):
+        casestudy.wait_for(lambda: False, timeout=0.3, interval=0.1, what="the harvest")
     assert casestudy.wait_for(lambda: True, timeout=0.3) is True
