@@ -160,6 +160,30 @@ def _no_limit_reason(caps: Capabilities, what: str) -> str:
     return f"This {caps.short} daemon reports no cgroup {what} controller"
 
 
+_PODMAN_DIFFERENCES = {
+    "stats-no-stream": (
+        "Podman's one-shot statistics carry no earlier reading to compare with, so `docker stats --no-stream` "
+        "shows CPU % near 0 for every container; the samples below take two readings a second apart."
+    ),
+    "recursive-ro": (
+        "Podman makes a read-only bind mount read-only at its top only (Docker Engine 25 and later make it "
+        "read-only all the way down), so file systems mounted below it stay writable: the write attempt is skipped."
+    ),
+    "api-pin": (
+        "Podman's Docker-compatible API serves any API version a client pins instead of refusing one that is "
+        "too new, so there is no refusal to show here."
+    ),
+    "net-raw": (
+        "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs "
+        "`--cap-add NET_RAW` here; the course adds it."
+    ),
+    "live-restore": (
+        "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."
+    ),
+}
+"""What Podman does differently from Docker Engine, by demonstration kind (see :func:`limitation`)."""
+
+
 def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     """One plain sentence when demonstration ``kind`` cannot run as designed here, else None.
 
@@ -220,28 +244,8 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
         return (
             "This Docker CLI builds without BuildKit: its images carry no inline cache metadata; this part is skipped."
         )
-    if kind == "stats-no-stream" and caps.product == PODMAN:
-        return (
-            "Podman's one-shot statistics carry no earlier reading to compare with, so `docker stats --no-stream` "
-            "shows CPU % near 0 for every container; the samples below take two readings a second apart."
-        )
-    if kind == "recursive-ro" and caps.product == PODMAN:
-        return (
-            "Podman makes a read-only bind mount read-only at its top only (Docker Engine 25 and later make it "
-            "read-only all the way down), so file systems mounted below it stay writable: the write attempt is skipped."
-        )
-    if kind == "api-pin" and caps.product == PODMAN:
-        return (
-            "Podman's Docker-compatible API serves any API version a client pins instead of refusing one that is "
-            "too new, so there is no refusal to show here."
-        )
-    if kind == "net-raw" and caps.product == PODMAN:
-        return (
-            "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs "
-            "`--cap-add NET_RAW` here; the course adds it."
-        )
-    if kind == "live-restore" and caps.product == PODMAN:
-        return "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."
+    if caps.product == PODMAN and kind in _PODMAN_DIFFERENCES:
+        return _PODMAN_DIFFERENCES[kind]
     if kind == "eol" and caps.eol:
         return (
             f"Docker Engine {caps.version} is end of life: Docker publishes no more fixes (security fixes "
