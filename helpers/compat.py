@@ -199,7 +199,8 @@ def _about(name: str, entry: dict[str, Any]) -> str:
     timing = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in secs.items())
     return (
         f"- **{name}**: Engine {entry.get('server', '?')}, CLI {entry.get('cli', '?')}, "
-        f"buildx {entry.get('buildx', '?')}, Compose {entry.get('compose', '?')}; "
+        f"buildx {entry.get('buildx', '?')}, Compose {entry.get('compose', '?')}, "
+        f"the course's Python {entry.get('python', '?')}; "
         f"recorded {entry.get('recorded', '?')} at commit {entry.get('commit', '?')}"
         + (f"; {timing}" if timing else "")
     )

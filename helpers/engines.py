@@ -20,6 +20,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -151,6 +152,7 @@ class Engine:
     packages: tuple[str, ...]
     product: str = "docker"  # or "podman"
     files: tuple[tuple[str, str], ...] = ()  # (absolute path, text) written into the image
+    python: bool = False  # the course's tests run inside, with the suite's own Python (helpers.matrix)
 
     @property
     def podman(self) -> bool:
@@ -197,7 +199,10 @@ class Engine:
 
 # In both suites the CLI is its own package (docker.io only recommends it; recommends are not installed).
 ENGINES = {
-    "docker-26": Engine("docker-26", "trixie", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
+    # trixie's Python 3.13 runs the course's tests on Engine 26: a newer Python than the host's is tried too
+    "docker-26": Engine(
+        "docker-26", "trixie", ("docker.io", "docker-cli", "python3-venv", *COMMON_PACKAGES), python=True
+    ),
     "docker-28": Engine("docker-28", "sid", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
     "podman-5": Engine(
         "podman-5",
@@ -593,6 +598,7 @@ def describe(engine: Engine) -> dict[str, str]:
         return proc.stdout.strip() if proc.returncode == 0 else "none"
 
     return {
+        "python": platform.python_version(),  # the host's .venv; helpers.matrix names an engine's own Python
         "server": out("version", "--format", "{{.Server.Version}}"),
         "cli": out("version", "--format", "{{.Client.Version}}"),
         "buildx": out("buildx", "version").split(" ")[1] if out("buildx", "version") != "none" else "none",

@@ -5,11 +5,17 @@ change what the build cache shows), but one engine's nbval and another engine's 
 side: different daemons, different namespaces (``dmac``, ``dmac-b``) and so different ``build/``
 folders. Engines A and B take two rounds: nbval A with solutions B, then nbval B with solutions A.
 Each run's output goes to ``build/engines/<name>/reports/<kind>.log``; the results to docs/compat.json.
+
+An engine with its own ``python`` (docker-26: Debian trixie's Python 3.13) runs the tests inside its
+container, in a venv of the course made with that Python, so the course is tried on a newer Python
+than the host's too; the others run the host's ``.venv`` in the engine's namespaces.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -28,9 +34,65 @@ def schedule(names: list[str]) -> list[list[tuple[str, str]]]:
     return [[(names[r], "nbval"), (names[(r + 1) % n], "solutions")] for r in range(n)]
 
 
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+"""The host's CA bundle (a TLS-intercepting proxy's CA included), given to pip inside the engine."""
+
+
+def venv(engine: engines.Engine) -> Path:
+    """The course's venv made with the engine's own Python (under the checkout, which the engine mounts)."""
+    return engine.folder / "venv"
+
+
+def _exec(engine: engines.Engine, argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+    """``docker exec`` argv running ``argv`` in the engine container, against its inner daemon."""
+    pairs = {"DOCKER_HOST": f"unix://{engines.INNER_RUN}/docker.sock", **(env or {})}
+    flags = [arg for key, value in pairs.items() for arg in ("-e", f"{key}={value}")]
+    return [engines._host_cli(), "exec", "-w", str(course.ROOT), *flags, engine.container, *argv]
+
+
+def _align_docker_group(engine: engines.Engine) -> None:
+    """Give the engine's ``docker`` group the host's gid, which owns the inner socket (notebook 01 names it)."""
+    gid = engines.dockerd_command()[-1].removeprefix("--group=")
+    argv = ["sh", "-c", f"groupmod -o -g {gid} docker 2>/dev/null || groupadd -o -g {gid} docker"]
+    subprocess.run(_exec(engine, argv), check=True, env=engines.host_env())
+
+
+def prepare_python(engine: engines.Engine) -> str:
+    """Make (or reuse) the engine Python's venv of the course; that Python's version."""
+    _align_docker_group(engine)
+    folder = venv(engine)
+    wanted = hashlib.sha256(b"".join(f.read_bytes() for f in _env_files())).hexdigest()
+    stamp = folder / ".installed"
+    if not (stamp.is_file() and stamp.read_text() == wanted):
+        env = {}
+        if CA_BUNDLE.is_file():
+            shutil.copyfile(CA_BUNDLE, engine.folder / "ca.crt")
+            env = {"PIP_CERT": str(engine.folder / "ca.crt"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        print(f"▶ {engine.name}: the course's environment with the engine's own Python …", flush=True)
+        begin = time.monotonic()
+        for step in (["python3", "-m", "venv", "--clear", str(folder)], [*_install(folder)]):
+            subprocess.run(_exec(engine, step, env), check=True, stdout=subprocess.DEVNULL, env=engines.host_env())
+        stamp.write_text(wanted)
+        engines.record_time(engine, "python-env", time.monotonic() - begin)
+    return subprocess.run(
+        _exec(engine, [str(folder / "bin" / "python"), "-c", "import platform; print(platform.python_version())"]),
+        capture_output=True, text=True, check=True, env=engines.host_env(),
+    ).stdout.strip()  # fmt: skip
+
+
+def _env_files() -> list[Path]:
+    """What defines the course's environment (its lock when there is one)."""
+    return [f for f in (course.ROOT / "pyproject.toml", course.ROOT / "uv.lock") if f.is_file()]
+
+
+def _install(folder: Path) -> list[str]:
+    return [str(folder / "bin" / "pip"), "install", "--quiet", "-e", f"{course.ROOT}[test]"]
+
+
 def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks: list[str]) -> list[str]:
     """The pytest command of one run (namespace dmac for nbval, tests/test_solutions.py's dmac-b)."""
-    pytest = str(course.ROOT / ".venv" / "bin" / "pytest")
+    bin_dir = venv(engine) / "bin" if engine.python else course.ROOT / ".venv" / "bin"
+    pytest = str(bin_dir / "pytest")
     report = compat.reports(engine.name)
     if kind == "nbval":
         argv = [pytest, *nbval_flags, *notebooks, f"--junitxml={report / 'nbval.xml'}"]
@@ -43,7 +105,11 @@ def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subproce
     log = compat.reports(engine.name) / f"{kind}.log"
     _, env = engines._inner(engine)
     out = open(log, "w")  # closed when the process has ended (see run_round)
-    proc = subprocess.Popen(engines.sandbox_argv(engine, argv), env=env, stdout=out, stderr=subprocess.STDOUT)
+    if engine.python:  # `env NAME=value … pytest …` inside the engine container
+        argv, env = _exec(engine, argv), engines.host_env()
+    else:
+        argv = engines.sandbox_argv(engine, argv)
+    proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, log
 
 
@@ -82,11 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         folder = compat.reports(name)
         subprocess.run(["rm", "-rf", str(folder)], check=True)
         folder.mkdir(parents=True)
+    pythons = {name: prepare_python(engines.get(name)) for name in opts.engines if engines.get(name).python}
     for jobs in schedule(opts.engines):
         run_round(jobs, flags, notebooks)
     failed = 0
     for name in opts.engines:
-        entry = compat.record(name, engines.describe(engines.get(name)))
+        python = pythons.get(name, ".".join(map(str, sys.version_info[:3])))
+        entry = compat.record(name, {**engines.describe(engines.get(name)), "python": python})
         failed += compat.failures(entry)
         print(f"{name}: {compat.failures(entry)} failing notebook run(s)")
     compat.write_tables()

@@ -112,7 +112,16 @@ def _versions(user_env: dict[str, str]) -> dict[str, str]:
         "cli": out("version", "--format", "{{.Client.Version}}"),
         "compose": out("compose", "version", "--short"),
         "cli_path": cli().path,
+        "python": _python_version(),
     }
+
+
+def _python_version() -> str:
+    """The version of the Python the course user's venv is made with."""
+    from . import rootless
+
+    probe = [rootless.python_for_user(), "-c", "import platform; print(platform.python_version())"]
+    return subprocess.run(probe, capture_output=True, text=True, timeout=30).stdout.strip()
 
 
 def _git_commit() -> str:
