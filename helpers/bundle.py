@@ -23,7 +23,13 @@ from . import course
 from .daemon import client
 from .images import BASE_IMAGES
 
-DEBS = ["docker.io", "containerd", "runc", "tini", "debootstrap", "busybox-static", "iptables"]
+DEBS = [
+    "docker.io", "containerd", "runc", "tini", "debootstrap", "busybox-static", "iptables", "python3", "python3-venv",
+]  # fmt: skip
+"""What a room machine needs from Debian; the bundle carries them with every dependency a minimal Debian 12 lacks."""
+
+BASE = "debian:bookworm-slim"
+"""The minimal Debian 12 the closure is computed against (the course's own, made by debootstrap)."""
 
 
 def _say(message: str) -> None:
@@ -36,6 +42,40 @@ def course_images(ns: str | None = None) -> list[str]:
     for img in client().images.list(filters={"label": course.label_filter(ns)}):
         tags.update(img.tags)
     return sorted(tags)
+
+
+def download_debs(folder: Path) -> int:
+    """Fetch :data:`DEBS` with their whole dependency closure, as apt resolves it on the course's minimal
+    Debian 12 (``debian:bookworm-slim``, made by debootstrap), into ``folder`` as a flat apt repository
+    (the .deb files and their ``Packages`` index): a container with network downloads them, and
+    :data:`INSTALL_DEBS` installs from them with no network (proved by helpers.bundle_check)."""
+    labels = [arg for key, value in course.labels().items() for arg in ("--label", f"{key}={value}")]
+    script = (
+        "apt-get update -qq && apt-get install -y -qq --download-only --no-install-recommends "
+        + " ".join(DEBS)
+        + " > /dev/null && cd /var/cache/apt/archives && for f in *.deb; do cp $f /out/; dpkg-deb -f $f;"
+        + ' printf "Filename: ./%s\nSize: %s\nSHA256: %s\n\n" $f $(stat -c %s $f) $(sha256sum $f | cut -c1-64);'
+        + " done > /out/Packages"
+    )
+    result = subprocess.run(
+        ["docker", "run", "--rm", *labels, "-v", f"{folder.resolve()}:/out", BASE, "sh", "-c", script],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"downloading the Debian packages failed: {result.stderr.strip()[-800:]}")
+    return len(list(folder.glob("*.deb")))
+
+
+# Install DEBS from a bundle's flat repository ($1: its folder) with apt, which orders pre-dependencies
+# (dpkg -i of the lot does not), and with that folder as apt's only source, so nothing is fetched.
+INSTALL_DEBS = f"""
+set -e
+src=$(mktemp -d)
+echo "deb [trusted=yes] file:$1 ./" > "$src/bundle.list"
+only="-o Dir::Etc::SourceList=$src/bundle.list -o Dir::Etc::SourceParts=$src"
+apt-get $only -qq update
+DEBIAN_FRONTEND=noninteractive apt-get $only install -y -qq --no-install-recommends {" ".join(DEBS)}
+"""
 
 
 def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[str] | None = None) -> Path:
@@ -68,14 +108,10 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
             )
             for own in (root / "wheels").glob("dmac_containers-*"):
                 own.unlink()
-        if debs and shutil.which("apt-get"):
-            _say("downloading Debian's Docker Engine packages")
+        if debs:
             (root / "debs").mkdir()
-            result = subprocess.run(
-                ["apt-get", "download", *DEBS], cwd=root / "debs", capture_output=True, text=True, timeout=900
-            )
-            if result.returncode != 0:
-                _say("could not download the Debian packages (the bundle has images and wheels only)")
+            count = download_debs(root / "debs")
+            _say(f"{count} Debian packages: {', '.join(DEBS)} and everything they need on a minimal Debian 12")
         target.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(target, "w") as tar:
             for entry in sorted(root.iterdir()):
@@ -93,7 +129,7 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
         debs = sorted((root / "debs").glob("*.deb")) if (root / "debs").is_dir() else []
         if debs and os.geteuid() == 0 and not shutil.which("dockerd"):
             _say(f"installing {len(debs)} Debian package(s)")
-            subprocess.run(["dpkg", "-i", *map(str, debs)], check=True, timeout=900)
+            subprocess.run(["sh", "-c", INSTALL_DEBS, "install-debs", str(root / "debs")], check=True, timeout=900)
         if (root / "images.tar").exists():
             from .setup import ensure_daemon
 
