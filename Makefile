@@ -165,8 +165,9 @@ hub-stop: env ## stop the hub, the learners' servers and daemons (PURGE=1: also 
 hub-status: env ## who runs a server, with memory and processes per learner
 	$(PY) -m helpers.hub status
 
+# test-hub runs without the decoys: the accounts change /etc/passwd, which they fingerprint (the test checks the rest)
 test-hub: setup ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; ~4 min)
-	DMAC_HUB_TESTS=1 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
+	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
 
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks

@@ -41,7 +41,6 @@ PROXY = OPT / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 CONFIG = course.ROOT / "hub" / "jupyterhub_config.py"
 HUB_PACKAGES = ("jupyterhub>=5,<7", "jupyterhub-idle-culler>=1.4,<3")
 PROXY_PACKAGE = "configurable-http-proxy@4"
-INSTRUCTOR = "dmac-instructor"
 SOURCE = OPT / "course"  # root's clone of this checkout's HEAD: what every learner clones
 
 
@@ -55,6 +54,7 @@ class Settings:
 
     instance: str = "dmac-hub"
     prefix: str = "dmac-l"
+    instructor: str = "dmac-instructor"  # the admin account (its own per instance: a purge removes it)
     learners: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # account -> the person's name on the sheet
     port: int = 8000
@@ -177,17 +177,16 @@ def ensure_account(name: str, passwords: dict[str, str]) -> rootless.Learner:
     groups = subprocess.run(["id", "-nG", name], capture_output=True, text=True, check=True).stdout.split()
     if "docker" in groups:
         subprocess.run(["gpasswd", "--delete", name, "docker"], check=True, capture_output=True)
-    if name not in passwords:
-        passwords[name] = _password()
-        subprocess.run(["chpasswd"], input=f"{name}:{passwords[name]}\n", text=True, check=True, timeout=30)
+    passwords.setdefault(name, _password())  # set every time: an account made again gets the sheet's password
+    subprocess.run(["chpasswd"], input=f"{name}:{passwords[name]}\n", text=True, check=True, timeout=30)
     return user
 
 
 def sheet(settings: Settings, passwords: dict[str, str]) -> str:
     """The page the instructor prints and cuts into slips: address, account, password (and the person)."""
     lines = [f"Workshop hub: {settings.url.replace('127.0.0.1', os.uname().nodename)}", ""]
-    for name in [INSTRUCTOR, *settings.learners]:
-        who = "instructor (admin)" if name == INSTRUCTOR else settings.names.get(name, "")
+    for name in [settings.instructor, *settings.learners]:
+        who = "instructor (admin)" if name == settings.instructor else settings.names.get(name, "")
         lines.append(f"{name:<16} {passwords.get(name, '?'):<16} {who}")
     return "\n".join(lines)
 
@@ -200,9 +199,9 @@ def _passwords(settings: Settings) -> dict[str, str]:
 def accounts(settings: Settings) -> dict[str, str]:
     """Every account (learners and the instructor) and their password, created where missing."""
     passwords = _passwords(settings)
-    for name in [INSTRUCTOR, *settings.learners]:
+    for name in [settings.instructor, *settings.learners]:
         user = ensure_account(name, passwords)
-        if name != INSTRUCTOR:
+        if name != settings.instructor:
             rootless.sync_checkout(user, SOURCE)
     (settings.state / "passwords.json").write_text(json.dumps(passwords, indent=2))
     (settings.state / "passwords.json").chmod(0o600)
@@ -243,6 +242,7 @@ def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> sub
         raise
     proc.stdin.write(b"go\n")
     proc.stdin.close()
+    proc.stdin = None  # the gate is done with: communicate() must not flush it
     return proc
 
 
@@ -252,10 +252,22 @@ def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> sub
 def _pid(settings: Settings) -> int | None:
     try:
         pid = int((settings.state / "jupyterhub.pid").read_text())
-        os.kill(pid, 0)
-        return pid
+        return pid if _running(pid) else None
     except (OSError, ValueError):
         return None
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie of ours is reaped and counts as stopped)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _self_signed(settings: Settings) -> None:
@@ -334,7 +346,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
         _say(f"stopping JupyterHub (pid {pid})")
         os.kill(pid, signal.SIGTERM)
         try:
-            wait.until(lambda: not Path(f"/proc/{pid}").exists(), "JupyterHub stopping", timeout=60)
+            wait.until(lambda: not _running(pid), "JupyterHub stopping", timeout=60)
         except wait.WaitTimeout:
             os.killpg(pid, signal.SIGKILL)
     (settings.state / "jupyterhub.pid").unlink(missing_ok=True)
@@ -343,7 +355,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
     for top in {folder.parent for name in settings.learners for folder in cgroups.folders(settings.instance, name)}:
         cgroups.remove([top])
     if purge:
-        for name in [*settings.learners, INSTRUCTOR]:
+        for name in [*settings.learners, settings.instructor]:
             if name in {p.pw_name for p in pwd.getpwall()}:
                 _say(f"removing account {name} and its home")
                 subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=120)
@@ -421,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
             settings = _from_env(opts)
             settings.learners, settings.names = account_names(settings, opts.learners, opts.roster)
             print(start(settings))
-            print(f"\nAdmin page: {settings.url}/hub/admin (log in as {INSTRUCTOR}); stop with `make hub-stop`.")
+            admin = f"{settings.url}/hub/admin (log in as {settings.instructor})"
+            print(f"\nAdmin page: {admin}; stop with `make hub-stop`.")
         elif opts.command == "stop":
             try:
                 settings = load(opts.instance)

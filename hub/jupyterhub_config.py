@@ -30,7 +30,7 @@ if settings.tls:
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False  # no login session manager needed: the hook makes /run/user/<uid>
 c.Authenticator.allowed_users = set(settings.learners)
-c.Authenticator.admin_users = {hub.INSTRUCTOR}
+c.Authenticator.admin_users = {settings.instructor}
 
 # Each learner's server: the shared environment, their own clone, their own daemon and cgroup.
 c.JupyterHub.spawner_class = hub_spawner.CourseSpawner

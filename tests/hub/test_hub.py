@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cgroups, course, hub, rootless, rootless_matrix, wait
+from tests import isolation
 
 pytestmark = [
     pytest.mark.hub,
@@ -38,6 +39,7 @@ def _settings() -> hub.Settings:
     return hub.Settings(
         instance="dmac-hubtest",
         prefix="dmac-t",
+        instructor="dmac-tadmin",
         learners=list(LEARNERS),
         port=int(os.environ.get("DMAC_HUB_TEST_PORT", "18100")),
         memory="1g",
@@ -76,15 +78,30 @@ def start_server(settings: hub.Settings, name: str) -> float:
     return round(time.monotonic() - began, 1)
 
 
+# The accounts change /etc/passwd, group and shadow (so make test-hub runs without the suite's decoys, which
+# fingerprint them); every other host file a learner's container could touch must stay as it was.
+UNTOUCHED = [path for path in isolation.HOST_FILES if path not in ("/etc/passwd", "/etc/group", "/etc/shadow")]
+
+
+def _accounts_of(settings: hub.Settings) -> list[str]:
+    names = [settings.instructor, *settings.learners]
+    return [line for line in Path("/etc/passwd").read_text().splitlines() if line.split(":")[0] in names]
+
+
 @pytest.fixture(scope="module")
 def settings():
     settings = _settings()
     hub.stop(settings, purge=True)  # a previous run's leftovers, if any (this instance's only)
+    before = {path: isolation.host_fingerprint()[path] for path in UNTOUCHED}
+    accounts_before = Path("/etc/passwd").read_text().splitlines()
     began = time.monotonic()
     hub.start(settings)
     MEASURED["hub_start_s"] = round(time.monotonic() - began, 1)
     yield settings
     hub.stop(settings, purge=True)
+    assert {path: isolation.host_fingerprint()[path] for path in UNTOUCHED} == before
+    assert not _accounts_of(settings) and Path("/etc/passwd").read_text().splitlines() == accounts_before
+    assert not cgroups.folders(settings.instance, LEARNERS[0])[0].parent.exists()
     out = course.ROOT / "build" / "hub" / "measurements.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(MEASURED, indent=2))
@@ -107,9 +124,7 @@ def test_each_server_runs_in_its_own_cgroup_on_its_own_daemon(running: hub.Setti
     hosts = set()
     for name in LEARNERS:
         pid = server(running, name)["state"]["pid"]
-        env = dict(
-            line.split("=", 1) for line in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line
-        )
+        env = dict(line.split("=", 1) for line in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line)
         assert env["DOCKER_HOST"] == rootless.learner(name).host  # kernels and terminals inherit it
         hosts.add(env["DOCKER_HOST"])
         assert f"memory:/{running.instance}/{name}" in Path(f"/proc/{pid}/cgroup").read_text()
@@ -164,9 +179,18 @@ def test_a_learner_reaches_neither_the_root_daemon_nor_another_learners(running:
     shadow = as_learner(a, "docker", "run", "--rm", "-v", "/:/host", "busybox", "cat", "/host/etc/shadow")
     assert shadow.returncode != 0 and "root:" not in shadow.stdout
     assert "permission denied" in shadow.stderr.lower(), shadow.stderr
-    probe = Path("/etc/dmac-hub-probe")
-    wrote = as_learner(a, "docker", "run", "--rm", "-v", "/etc:/host", "busybox", "touch", "/host/dmac-hub-probe")
-    assert wrote.returncode != 0 and not probe.exists()
+    # host files A may not write: a root-owned file (0644) and a root-owned folder (0755)
+    target = Path("/var/tmp") / f"dmac-hub-probe-{os.getpid()}"
+    target.write_text("root's\n")
+    try:
+        append = as_learner(
+            a, "docker", "run", "--rm", "-v", "/var/tmp:/host", "busybox", "sh", "-c", f"echo A >> /host/{target.name}"
+        )
+        assert append.returncode != 0 and target.read_text() == "root's\n", append.stderr
+    finally:
+        target.unlink()
+    create = as_learner(a, "docker", "run", "--rm", "-v", "/usr/local:/host", "busybox", "touch", "/host/dmac-probe")
+    assert create.returncode != 0 and not Path("/usr/local/dmac-probe").exists(), create.stderr
     # A's clean-up, as thorough as it gets in A's daemon, leaves B's container running
     swept = as_learner(a, str(hub.VENV / "bin" / "python"), "-m", "helpers.cleanup", "--all-namespaces")
     assert swept.returncode == 0, swept.stderr
