@@ -169,6 +169,14 @@ hub-status: env ## who runs a server, with memory and processes per learner
 test-hub: setup ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; ~4 min)
 	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
 
+# Kubernetes (deploy/kubernetes): the Zero to JupyterHub values rendered with Helm and checked against the chart's
+# schema and Kubernetes' (kubernetes-validate), with the learner pod as KubeSpawner makes it. Offline: CHART=path to
+# the chart (a checkout's jupyterhub/ folder or the packaged .tgz). Never talks to a cluster.
+.PHONY: k8s-validate
+k8s-validate: env ## validate the Kubernetes deployment offline (CHART=path/to/zero-to-jupyterhub chart)
+	@test -n "$(CHART)" || { echo "usage: make k8s-validate CHART=path/to/jupyterhub-chart"; exit 2; }
+	$(PY) deploy/kubernetes/validate.py --chart $(CHART)
+
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks
 
