@@ -9,10 +9,15 @@ its admin token, and purged afterwards (accounts, homes, cgroups). Limits are ti
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import subprocess
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -235,3 +240,45 @@ def test_stopping_a_server_stops_its_daemon_and_starting_again_keeps_the_work(ru
     assert work.read_text() == "mine\n"
     volumes = as_learner(name, "docker", "volume", "ls", "--format", "{{.Name}}").stdout.split()
     assert "dmac-hub-mine" in volumes
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 is the answer we look at
+
+
+def log_in(settings: hub.Settings, name: str, password: str) -> int:
+    """The login form as a browser submits it (with its XSRF token); the HTTP status of the answer."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+    form = opener.open(f"{settings.url}/hub/login", timeout=30).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
+    assert xsrf, "no XSRF token in the login form"
+    data = urllib.parse.urlencode({"_xsrf": xsrf.group(1), "username": name, "password": password}).encode()
+    try:
+        return opener.open(f"{settings.url}/hub/login", data=data, timeout=30).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def test_learners_log_in_with_their_own_password_only(settings: hub.Settings) -> None:
+    passwords = json.loads((settings.state / "passwords.json").read_text())
+    assert len(set(passwords.values())) == len(LEARNERS) + 1  # each account its own, the instructor's too
+    a, b = LEARNERS[0], LEARNERS[1]
+    assert log_in(settings, a, passwords[a]) == 302  # to their server
+    assert log_in(settings, a, passwords[b]) == 403  # B's password does not open A's account
+    assert log_in(settings, "root", passwords[a]) == 403
+
+
+def test_reset_empties_one_learners_daemon_and_notebooks_only(running: hub.Settings) -> None:
+    name, other = LEARNERS[1], LEARNERS[0]  # (LEARNERS[2] met the fork bomb)
+    label = f"{course.LABEL}={NS}"
+    for learner in (name, other):
+        assert as_learner(learner, "docker", "volume", "create", "--label", label, "dmac-hub-keep").returncode == 0
+    work = rootless.learner(name).checkout / "notebooks" / "scratch.txt"
+    assert as_learner(name, "sh", "-c", f"echo mine > {work}").returncode == 0
+    hub.reset(running, name)
+    assert not work.exists() and (rootless.learner(name).checkout / "notebooks").is_dir()
+    assert not (rootless.learner(name).home / ".local" / "share" / "docker").exists()
+    assert "dmac-hub-keep" in as_learner(other, "docker", "volume", "ls", "-q").stdout.split()
+    start_server(running, name)
+    assert "dmac-hub-keep" not in as_learner(name, "docker", "volume", "ls", "-q").stdout.split()
