@@ -201,8 +201,8 @@ def accounts(settings: Settings) -> dict[str, str]:
     passwords = _passwords(settings)
     for name in [settings.instructor, *settings.learners]:
         user = ensure_account(name, passwords)
-        if name != settings.instructor:
-            rootless.sync_checkout(user, SOURCE)
+        if name != settings.instructor and not (user.checkout / ".git").is_dir():
+            rootless.sync_checkout(user, SOURCE)  # cloned once: a restarted hub never pulls over their work
     (settings.state / "passwords.json").write_text(json.dumps(passwords, indent=2))
     (settings.state / "passwords.json").chmod(0o600)
     return passwords
