@@ -48,7 +48,13 @@ c.JupyterHub.concurrent_spawn_limit = 10
 c.JupyterHub.services = [
     {
         "name": "idle-culler",
-        "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={settings.cull_seconds}"],
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={settings.cull_seconds}",
+            f"--cull-every={max(10, min(300, settings.cull_seconds // 2))}",  # look at least twice per timeout
+        ],
     },
     {"name": "dmac-admin", "api_token": settings.token_file.read_text().strip()},
 ]
