@@ -146,6 +146,37 @@ matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; C
 matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (root; ~8 min) -> docs/compat.json
 	$(PY) -m helpers.rootless matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
 
+# Workshop hub (root): JupyterHub for a room on this host (helpers/hub.py, hub/jupyterhub_config.py). One Unix
+# account per learner (dmac-l01, ...: LEARNERS=N, or ROSTER=file with one name per line), each with a password on
+# the printed sheet, their own clone of the course and their own rootless Docker daemon, started with their server
+# and stopped when it stops or is culled, inside a cgroup with the limits MEM=2g CPUS=1 PIDS=2048. JupyterHub and
+# the course's packages are installed once in /opt/dmac-hub. PORT=8000, TLS=1 for a self-signed certificate.
+# (LEARNERS here is the hub's, not the test list above: only a value given on the command line counts.)
+HUB_LEARNERS = $(if $(filter command line,$(origin LEARNERS)),$(LEARNERS),3)
+HUB_ENV = $(if $(PORT),DMAC_HUB_PORT=$(PORT)) $(if $(MEM),DMAC_HUB_MEMORY=$(MEM)) $(if $(CPUS),DMAC_HUB_CPUS=$(CPUS)) \
+  $(if $(PIDS),DMAC_HUB_PIDS=$(PIDS)) $(if $(CULL),DMAC_HUB_CULL_SECONDS=$(CULL)) $(if $(TLS),DMAC_HUB_TLS=1)
+.PHONY: hub hub-stop hub-status test-hub
+hub: setup ## JupyterHub for a room: LEARNERS=3 or ROSTER=file, each learner a rootless daemon of their own (root)
+	$(HUB_ENV) $(PY) -m helpers.hub start $(if $(ROSTER),--roster $(ROSTER),--learners $(HUB_LEARNERS))
+
+hub-stop: env ## stop the hub, the learners' servers and daemons (PURGE=1: also remove their accounts and homes)
+	$(PY) -m helpers.hub stop $(if $(PURGE),--purge,)
+
+hub-status: env ## who runs a server, with memory and processes per learner
+	$(PY) -m helpers.hub status
+
+# test-hub runs without the decoys: the accounts change /etc/passwd, which they fingerprint (the test checks the rest)
+test-hub: setup ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; 4-6 min)
+	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
+
+# Kubernetes (deploy/kubernetes): the Zero to JupyterHub values rendered with Helm and checked against the chart's
+# schema and Kubernetes' (kubernetes-validate), with the learner pod as KubeSpawner makes it. Offline: CHART=path to
+# the chart (a checkout's jupyterhub/ folder or the packaged .tgz). Never talks to a cluster.
+.PHONY: k8s-validate
+k8s-validate: env ## validate the Kubernetes deployment offline (CHART=path/to/zero-to-jupyterhub chart)
+	@test -n "$(CHART)" || { echo "usage: make k8s-validate CHART=path/to/jupyterhub-chart"; exit 2; }
+	$(PY) deploy/kubernetes/validate.py --chart $(CHART)
+
 lint: env ## ruff over helpers, tests and notebooks
 	$(VENV)/bin/ruff check helpers tests notebooks
 

@@ -29,6 +29,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,11 @@ class Learner:
     @property
     def checkout(self) -> Path:
         return self.home / "course"
+
+    @property
+    def log(self) -> Path:
+        """The daemon's log: one file per user, so several users' daemons never share one."""
+        return LOG if self.name == USER else LOG.with_name(f"dockerd-rootless-{self.name}.log")
 
 
 def _say(message: str) -> None:
@@ -232,31 +238,52 @@ def answers(user: Learner, timeout: float = 2.0) -> bool:
     return True
 
 
-def start_daemon(user: Learner) -> dict:
-    """Start ``dockerd-rootless.sh`` as the user (or reuse theirs if it answers); wait until it answers."""
+def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) -> dict:
+    """Start ``dockerd-rootless.sh`` as the user (or reuse theirs if it answers); wait until it answers.
+
+    ``confine(pid)`` (root) runs before the script starts: the process waits on a gate until then, so
+    every process of the daemon's tree is born where ``confine`` put it (a cgroup of the user's own).
+    """
     if answers(user):
         _say(f"the rootless daemon of {user.name} already answers at {user.host}")
         return state(user) or {"host": user.host}
-    LOG.parent.mkdir(parents=True, exist_ok=True)
+    log_path = user.log
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     user.socket.unlink(missing_ok=True)  # left by a daemon that was killed
-    _say(f"starting dockerd-rootless.sh as {user.name} (log {LOG})")
-    with open(LOG, "ab") as log:
+    _say(f"starting dockerd-rootless.sh as {user.name} (log {log_path})")
+    gate = ["/bin/sh", "-c", 'read -r _ && exec "$0"'] if confine else []
+    with open(log_path, "ab") as log:
         proc = as_user(
-            user, [str(SCRIPT)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            user,
+            [*gate, str(SCRIPT)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if confine else subprocess.DEVNULL,
+            start_new_session=True,
         )
-    record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(LOG), "started": time.time()}
+    if confine:
+        assert proc.stdin is not None
+        try:
+            confine(proc.pid)
+        except BaseException:
+            proc.stdin.close()  # the gate closes unopened: the shell exits without starting the script
+            proc.wait()
+            raise
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(log_path), "started": time.time()}
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     _state_file(user).write_text(json.dumps(record, indent=2))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            tail = LOG.read_text(errors="replace").splitlines()[-8:]
+            tail = log_path.read_text(errors="replace").splitlines()[-8:]
             raise RootlessError("dockerd-rootless.sh exited at once. Last lines of its log:\n  " + "\n  ".join(tail))
         if answers(user, 1.0):
             _say(f"the rootless daemon answers at {user.host}")
             return record
         time.sleep(0.5)
-    raise RootlessError(f"the rootless daemon did not answer within {START_TIMEOUT:.0f} s; see {LOG}")
+    raise RootlessError(f"the rootless daemon did not answer within {START_TIMEOUT:.0f} s; see {log_path}")
 
 
 def stop_daemon(user: Learner, timeout: float = 30.0) -> bool:

@@ -1,0 +1,459 @@
+"""A workshop hub: JupyterHub on one host, each learner a Unix account with a rootless Docker daemon of their own.
+
+Run as root (``make hub`` / ``make hub-stop``)::
+
+    python -m helpers.hub start --learners 3        # install, accounts, start JupyterHub; prints the sheet
+    python -m helpers.hub start --roster names.txt  # one learner per line of the file (names go on the sheet)
+    python -m helpers.hub status                    # who runs a server, their memory and processes
+    python -m helpers.hub reset dmac-l02            # stop their server, empty their daemon, fresh notebooks
+    python -m helpers.hub stop [--purge]            # stop the hub and every learner's daemon (--purge: accounts too)
+
+What is shared and what is not: JupyterHub, JupyterLab and the course's Python packages are installed once
+in ``/opt/dmac-hub/venv`` (root's, read-only to learners); ``configurable-http-proxy`` from the npm
+registry in ``/opt/dmac-hub/proxy``. Each learner (``dmac-l01``, ``dmac-l02``, ...) has a home of mode
+0700 with their own clone of the course (``~/course``: notebooks and helpers, which write under it), and
+their own daemon (``helpers.rootless``) whose data lives in that home. The hub's state (database, cookie
+secret, the admin token, the password sheet) is in ``/var/lib/<instance>`` (mode 0700).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import tomllib
+
+from . import cgroups, course, rootless, wait
+
+OPT = Path("/opt/dmac-hub")
+VENV = OPT / "venv"
+PROXY = OPT / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+CONFIG = course.ROOT / "hub" / "jupyterhub_config.py"
+HUB_PACKAGES = ("jupyterhub>=5,<7", "jupyterhub-idle-culler>=1.4,<3")
+PROXY_PACKAGE = "configurable-http-proxy@4"
+SOURCE = OPT / "course"  # root's clone of this checkout's HEAD: what every learner clones
+
+
+class HubError(RuntimeError):
+    """The hub could not be installed, started or stopped; the message says why."""
+
+
+@dataclass
+class Settings:
+    """One hub instance: its accounts' prefix, ports, limits and where it keeps its state."""
+
+    instance: str = "dmac-hub"
+    prefix: str = "dmac-l"
+    instructor: str = "dmac-instructor"  # the admin account (its own per instance: a purge removes it)
+    learners: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # account -> the person's name on the sheet
+    port: int = 8000
+    memory: str = "2g"
+    pids: int = 2048
+    cpus: float = 1.0
+    cull_seconds: int = 3600
+    tls: bool = False
+
+    @property
+    def state(self) -> Path:
+        return Path("/var/lib") / self.instance
+
+    @property
+    def logs(self) -> Path:
+        return Path("/var/log") / self.instance
+
+    @property
+    def file(self) -> Path:
+        return self.state / "settings.json"
+
+    @property
+    def token_file(self) -> Path:
+        return self.state / "admin-token"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def limits(self) -> cgroups.Limits:
+        return cgroups.Limits(memory=parse_bytes(self.memory), pids=self.pids, cpus=self.cpus)
+
+    def save(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.state.chmod(0o700)
+        self.file.write_text(json.dumps(asdict(self), indent=2))
+
+
+def parse_bytes(text: str) -> int:
+    """``2g`` -> 2147483648 (k, m, g; a plain number is bytes)."""
+    text = text.strip().lower()
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1:] in units else int(text)
+
+
+def load(instance: str = "dmac-hub") -> Settings:
+    path = Path(os.environ.get("DMAC_HUB_SETTINGS", Path("/var/lib") / instance / "settings.json"))
+    try:
+        return Settings(**json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise HubError(f"no hub settings at {path}: start the hub first (make hub)") from exc
+
+
+def _say(message: str) -> None:
+    print(f"[hub] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- installed once (root)
+
+
+def course_requirements(pyproject: Path = course.ROOT / "pyproject.toml") -> list[str]:
+    """The course's runtime dependencies (not the course itself: each learner runs their own clone)."""
+    return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
+
+
+def install() -> None:
+    """The shared environment (JupyterHub, the course's packages) and the proxy, each only when missing or stale."""
+    wanted = sorted([*HUB_PACKAGES, *course_requirements()])
+    marker = VENV / ".dmac-requirements"
+    if not (marker.exists() and marker.read_text() == "\n".join(wanted)):
+        _say(f"installing JupyterHub and the course's packages into {VENV} (once)")
+        if not (VENV / "bin" / "python").exists():
+            subprocess.run([rootless.python_for_user(), "-m", "venv", str(VENV)], check=True, timeout=300)
+        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, *wanted], check=True, timeout=1800)
+        marker.write_text("\n".join(wanted))
+    if not PROXY.exists():
+        if not shutil.which("npm"):
+            _say("installing nodejs and npm (apt-get) for configurable-http-proxy")
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
+            argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"]
+            subprocess.run(argv, env=env, check=True, timeout=900)
+        _say(f"installing {PROXY_PACKAGE} from the npm registry into {PROXY.parents[2]}")
+        subprocess.run(
+            ["npm", "install", "--silent", "--no-fund", "--no-audit", "--prefix", str(PROXY.parents[2]), PROXY_PACKAGE],
+            check=True,
+            timeout=600,
+        )
+    if (SOURCE / ".git").is_dir():
+        subprocess.run(["git", "-C", str(SOURCE), "pull", "--quiet", "--ff-only", str(course.ROOT), "HEAD"], check=True)
+    else:
+        subprocess.run(["git", "clone", "--quiet", str(course.ROOT), str(SOURCE)], check=True, timeout=300)
+    for folder in (OPT, VENV, PROXY.parents[2], SOURCE):
+        folder.chmod(0o755)  # readable and runnable by learners, writable by root only
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def account_names(settings: Settings, count: int, roster: Path | None) -> tuple[list[str], dict[str, str]]:
+    """``dmac-l01``, ``dmac-l02``, ... for ``count`` learners, or one per non-empty line of ``roster``."""
+    people = [line.strip() for line in roster.read_text().splitlines() if line.strip()] if roster else []
+    total = len(people) if roster else count
+    if not 1 <= total <= 99:
+        raise HubError(f"between 1 and 99 learners per host, not {total}")
+    accounts = [f"{settings.prefix}{i:02d}" for i in range(1, total + 1)]
+    return accounts, dict(zip(accounts, people, strict=False))
+
+
+def _password() -> str:
+    words = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
+    return f"{words[:4]}-{words[4:8]}-{words[8:12]}"
+
+
+def ensure_account(name: str, passwords: dict[str, str]) -> rootless.Learner:
+    """The Unix account (home mode 0700, no docker group, subordinate ids) with a password of its own."""
+    user = rootless.ensure_user(name)
+    user.home.chmod(0o700)  # Debian's useradd makes homes 0755: learners must not read each other's work
+    groups = subprocess.run(["id", "-nG", name], capture_output=True, text=True, check=True).stdout.split()
+    if "docker" in groups:
+        subprocess.run(["gpasswd", "--delete", name, "docker"], check=True, capture_output=True)
+    passwords.setdefault(name, _password())  # set every time: an account made again gets the sheet's password
+    subprocess.run(["chpasswd"], input=f"{name}:{passwords[name]}\n", text=True, check=True, timeout=30)
+    return user
+
+
+def sheet(settings: Settings, passwords: dict[str, str]) -> str:
+    """The page the instructor prints and cuts into slips: address, account, password (and the person)."""
+    lines = [f"Workshop hub: {settings.url.replace('127.0.0.1', os.uname().nodename)}", ""]
+    for name in [settings.instructor, *settings.learners]:
+        who = "instructor (admin)" if name == settings.instructor else settings.names.get(name, "")
+        lines.append(f"{name:<16} {passwords.get(name, '?'):<16} {who}")
+    return "\n".join(lines)
+
+
+def _passwords(settings: Settings) -> dict[str, str]:
+    path = settings.state / "passwords.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def accounts(settings: Settings) -> dict[str, str]:
+    """Every account (learners and the instructor) and their password, created where missing."""
+    passwords = _passwords(settings)
+    for name in [settings.instructor, *settings.learners]:
+        user = ensure_account(name, passwords)
+        if name != settings.instructor and not (user.checkout / ".git").is_dir():
+            rootless.sync_checkout(user, SOURCE)  # cloned once: a restarted hub never pulls over their work
+    (settings.state / "passwords.json").write_text(json.dumps(passwords, indent=2))
+    (settings.state / "passwords.json").chmod(0o600)
+    return passwords
+
+
+def learner_env(name: str) -> dict[str, str]:
+    """What a learner's server, kernels and terminals see: their daemon, the shared environment, their clone."""
+    user = rootless.learner(name)
+    env = rootless.user_env(user)
+    env.update(
+        PATH=f"{VENV / 'bin'}:{env['PATH']}",
+        PYTHONPATH=str(user.checkout),  # `from helpers import ...` finds the learner's own clone
+        DOCKER_BUILDKIT="1",
+    )
+    return env
+
+
+def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> subprocess.Popen:
+    """Start ``argv`` as the learner inside their cgroup (as their server's kernels run), with :func:`learner_env`.
+
+    The process waits on a gate until root has moved it into the cgroup, so nothing it starts runs outside.
+    """
+    user = rootless.learner(name)
+    folders = cgroups.folders(settings.instance, name)
+    proc = rootless.as_user(
+        user,
+        ["/bin/sh", "-c", 'read -r _ && exec "$@"', "gate", *argv],
+        stdin=subprocess.PIPE,
+        env=learner_env(name),
+        **popen,
+    )
+    assert proc.stdin is not None
+    try:
+        cgroups.enter(folders, proc.pid)
+    except BaseException:
+        proc.stdin.close()  # unopened gate: the shell exits without running argv
+        raise
+    proc.stdin.write(b"go\n")
+    proc.stdin.close()
+    proc.stdin = None  # the gate is done with: communicate() must not flush it
+    return proc
+
+
+# ---------------------------------------------------------------- the hub process
+
+
+def _pid(settings: Settings) -> int | None:
+    try:
+        pid = int((settings.state / "jupyterhub.pid").read_text())
+        return pid if _running(pid) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie of ours is reaped and counts as stopped)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _self_signed(settings: Settings) -> None:
+    cert, key = settings.state / "tls.crt", settings.state / "tls.key"
+    if not cert.exists():
+        host = os.uname().nodename
+        argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={host}"]
+        subprocess.run([*argv, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+
+
+def start_hub(settings: Settings) -> int:
+    """Start JupyterHub (it starts the proxy) in the background; returns its pid once its API answers."""
+    if (pid := _pid(settings)) is not None:
+        _say(f"JupyterHub already runs (pid {pid})")
+        return pid
+    if not settings.token_file.exists():
+        settings.token_file.write_text(secrets.token_hex(32))
+        settings.token_file.chmod(0o600)
+    if settings.tls:
+        _self_signed(settings)
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in os.environ.items() if key not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
+    env.update(
+        DMAC_HUB_SETTINGS=str(settings.file),
+        PYTHONPATH=str(course.ROOT),  # the spawner and the hooks come from this checkout (root's)
+        PATH=f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
+    )
+    log = open(settings.logs / "jupyterhub.log", "ab")  # the hub keeps it open
+    proc = subprocess.Popen(
+        [str(VENV / "bin" / "jupyterhub"), "-f", str(CONFIG)],
+        cwd=settings.state,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    (settings.state / "jupyterhub.pid").write_text(str(proc.pid))
+
+    def gone() -> str | None:
+        return None if proc.poll() is None else f"JupyterHub exited; see {settings.logs / 'jupyterhub.log'}"
+
+    wait.until(lambda: api(settings, "GET", "/"), "JupyterHub's API answering", timeout=90, give_up=gone)
+    return proc.pid
+
+
+def api(settings: Settings, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
+    """One JupyterHub REST API call with the admin token (``path`` after ``/hub/api``)."""
+    import ssl
+
+    request = urllib.request.Request(
+        f"{settings.url}/hub/api{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {settings.token_file.read_text().strip()}"},
+    )
+    context = ssl._create_unverified_context() if settings.tls else None  # our own self-signed certificate
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        data = response.read()
+    return json.loads(data) if data else {}
+
+
+def stop_learner(settings: Settings, name: str) -> None:
+    """Stop a learner's daemon and everything left in their cgroup (what the hub's post-stop hook does)."""
+    if name not in {p.pw_name for p in pwd.getpwall()}:
+        return
+    rootless.stop_daemon(rootless.learner(name))
+    groups = cgroups.folders(settings.instance, name)
+    wait.until(lambda: cgroups.kill_all(groups) == 0, f"{name}'s processes gone", timeout=30)
+    cgroups.remove(groups)
+
+
+def stop(settings: Settings, purge: bool = False) -> None:
+    """Stop JupyterHub (it stops the servers and the proxy), then every learner's daemon; purge: remove accounts."""
+    if (pid := _pid(settings)) is not None:
+        _say(f"stopping JupyterHub (pid {pid})")
+        os.kill(pid, signal.SIGTERM)
+        try:
+            wait.until(lambda: not _running(pid), "JupyterHub stopping", timeout=60)
+        except wait.WaitTimeout:
+            os.killpg(pid, signal.SIGKILL)
+    (settings.state / "jupyterhub.pid").unlink(missing_ok=True)
+    for name in settings.learners:
+        stop_learner(settings, name)
+    for top in {folder.parent for name in settings.learners for folder in cgroups.folders(settings.instance, name)}:
+        cgroups.remove([top])
+    if purge:
+        for name in [*settings.learners, settings.instructor]:
+            if name in {p.pw_name for p in pwd.getpwall()}:
+                _say(f"removing account {name} and its home")
+                subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=120)
+                rootless.Learner(name, 0, 0, Path("/")).log.unlink(missing_ok=True)
+        shutil.rmtree(settings.state, ignore_errors=True)
+
+
+def start(settings: Settings) -> str:
+    """Install, accounts, JupyterHub; returns the sheet to print."""
+    if os.geteuid() != 0:
+        raise HubError("the hub creates accounts and cgroups: run it as root (sudo make hub)")
+    rootless.install_packages()
+    rootless.ensure_tun()
+    install()
+    settings.save()
+    passwords = accounts(settings)
+    start_hub(settings)
+    return sheet(settings, passwords)
+
+
+def status(settings: Settings) -> str:
+    users = {u["name"]: u for u in api(settings, "GET", "/users")}
+    rows = []
+    for name in settings.learners:
+        running = bool(users.get(name, {}).get("servers"))
+        used = cgroups.usage(cgroups.folders(settings.instance, name))
+        mib = used.get("memory", 0) / (1 << 20)
+        rows.append(f"{name:<12} {'running' if running else 'stopped':<8} {mib:7.0f} MiB {used.get('pids', 0):5d} pids")
+    return "\n".join(rows)
+
+
+def reset(settings: Settings, name: str) -> None:
+    """A learner back to the start: server stopped, their daemon's data removed, a fresh clone of the course."""
+    if name not in settings.learners:
+        raise HubError(f"{name} is not a learner of this hub")
+    try:
+        api(settings, "DELETE", f"/users/{name}/server")
+    except OSError:
+        pass
+    stopped = lambda: not api(settings, "GET", f"/users/{name}").get("servers")  # noqa: E731
+    wait.until(stopped, f"{name}'s server stopping", timeout=60)
+    stop_learner(settings, name)
+    user = rootless.learner(name)
+    shutil.rmtree(user.home / ".local" / "share" / "docker", ignore_errors=True)
+    shutil.rmtree(user.checkout, ignore_errors=True)
+    rootless.sync_checkout(user, SOURCE)
+
+
+def _from_env(opts: argparse.Namespace) -> Settings:
+    settings = Settings(instance=opts.instance, prefix=os.environ.get("DMAC_HUB_PREFIX", "dmac-l"))
+    for key, cast in (("port", int), ("memory", str), ("pids", int), ("cpus", float), ("cull_seconds", int)):
+        value = os.environ.get(f"DMAC_HUB_{key.upper()}")
+        if value:
+            setattr(settings, key, cast(value))
+    settings.tls = os.environ.get("DMAC_HUB_TLS", "") not in ("", "0")
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.hub", description=__doc__.splitlines()[0])
+    parser.add_argument("--instance", default=os.environ.get("DMAC_HUB_INSTANCE", "dmac-hub"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    begin = sub.add_parser("start", help="install, create the accounts, start JupyterHub, print the sheet")
+    begin.add_argument("--learners", type=int, default=3)
+    begin.add_argument("--roster", type=Path, help="one learner's name per line (instead of --learners)")
+    end = sub.add_parser("stop", help="stop the hub and every learner's daemon")
+    end.add_argument("--purge", action="store_true", help="also remove the accounts, their homes and the hub's state")
+    sub.add_parser("status", help="who runs a server, memory and processes per learner")
+    sub.add_parser("sheet", help="print the sheet again")
+    again = sub.add_parser("reset", help="a learner back to the start (daemon emptied, fresh notebooks)")
+    again.add_argument("name")
+    opts = parser.parse_args(argv)
+    try:
+        if opts.command == "start":
+            settings = _from_env(opts)
+            settings.learners, settings.names = account_names(settings, opts.learners, opts.roster)
+            print(start(settings))
+            admin = f"{settings.url}/hub/admin (log in as {settings.instructor})"
+            print(f"\nAdmin page: {admin}; stop with `make hub-stop`.")
+        elif opts.command == "stop":
+            try:
+                settings = load(opts.instance)
+            except HubError:
+                _say("no hub state: nothing to stop")
+                return 0
+            stop(settings, purge=opts.purge)
+        elif opts.command == "status":
+            print(status(load(opts.instance)))
+        elif opts.command == "sheet":
+            settings = load(opts.instance)
+            print(sheet(settings, _passwords(settings)))
+        else:
+            reset(load(opts.instance), opts.name)
+    except (HubError, rootless.RootlessError, wait.WaitTimeout, subprocess.CalledProcessError) as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

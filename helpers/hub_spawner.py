@@ -1,0 +1,66 @@
+"""JupyterHub's side of a learner's server: their cgroup, their rootless daemon, started and stopped with it.
+
+Loaded by ``hub/jupyterhub_config.py`` in the hub (root). Before a server spawns, the hook creates the
+learner's cgroup (``helpers.cgroups``), starts their ``dockerd-rootless.sh`` inside it and loads the base
+images they lack; the server itself enters the same cgroup before it drops root. When the server stops
+(by the learner, the admin, the idle culler or the hub shutting down), their daemon stops and anything
+left in their cgroup is killed. Each spawn's timings go to ``/var/lib/<instance>/spawns.jsonl``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
+
+from . import cgroups, hub, rootless
+
+
+def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
+    """Root's work before a spawn: cgroup, runtime folder, daemon inside the cgroup, base images."""
+    began = time.monotonic()
+    user = rootless.learner(name)
+    folders = cgroups.create(settings.instance, name, settings.limits())
+    rootless.ensure_tun()
+    rootless.ensure_runtime_dir(user)
+    rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid))
+    daemon = time.monotonic()
+    rootless.load_images(user)
+    done = time.monotonic()
+    times = {"daemon_s": round(daemon - began, 2), "images_s": round(done - daemon, 2)}
+    record = {"user": name, "at": time.time(), **times}
+    with open(settings.state / "spawns.jsonl", "a") as log:
+        log.write(json.dumps(record) + "\n")
+    return times
+
+
+async def pre_spawn(spawner: LocalProcessSpawner) -> None:
+    settings = hub.load()
+    times = await asyncio.to_thread(_prepare, settings, spawner.user.name)
+    spawner.log.info("daemon of %s ready: %s", spawner.user.name, times)
+
+
+async def post_stop(spawner: LocalProcessSpawner) -> None:
+    await asyncio.to_thread(hub.stop_learner, hub.load(), spawner.user.name)
+    spawner.log.info("daemon and cgroup of %s stopped", spawner.user.name)
+
+
+class CourseSpawner(LocalProcessSpawner):
+    """A local process spawner whose server joins the learner's cgroup before it becomes the learner."""
+
+    def make_preexec_fn(self, name: str):
+        folders = cgroups.folders(hub.load().instance, name)
+        drop = set_user_setuid(name)
+
+        def preexec() -> None:
+            cgroups.enter(folders)
+            drop()
+
+        return preexec
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        env.update(hub.learner_env(self.user.name))
+        return env

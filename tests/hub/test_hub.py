@@ -1,0 +1,284 @@
+"""The workshop hub end to end: three learners, each with their own daemon, at once (``make test-hub``, root).
+
+A hub instance of its own (``dmac-hubtest``: accounts ``dmac-t01``..``dmac-t03``, port 18100, state in
+``/var/lib/dmac-hubtest``) is started as ``make hub`` starts one, driven through JupyterHub's REST API with
+its admin token, and purged afterwards (accounts, homes, cgroups). Limits are tighter than a room's (1 GiB,
+1024 processes) so the fault tests stay quick. Figures measured here are printed and written to
+``build/hub/measurements.json`` (INSTRUCTORS.md quotes them).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from helpers import cgroups, course, hub, rootless, rootless_matrix, wait
+from tests import isolation
+
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.skipif(
+        os.environ.get("DMAC_HUB_TESTS") != "1" or os.geteuid() != 0,
+        reason="the hub creates accounts and cgroups: root and `make test-hub` (DMAC_HUB_TESTS=1) only",
+    ),
+]
+
+LEARNERS = ["dmac-t01", "dmac-t02", "dmac-t03"]
+NS = os.environ.get("DMAC_TEST_NAMESPACE", "dmac-hub")
+MEASURED: dict[str, object] = {}
+NOTEBOOKS = ["00-setup-and-preflight", "05-layers-and-copy-on-write"]
+
+
+def _settings() -> hub.Settings:
+    return hub.Settings(
+        instance="dmac-hubtest",
+        prefix="dmac-t",
+        instructor="dmac-tadmin",
+        learners=list(LEARNERS),
+        port=int(os.environ.get("DMAC_HUB_TEST_PORT", "18100")),
+        memory="1g",
+        pids=1024,
+        cpus=1.0,
+    )
+
+
+def as_learner(name: str, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``argv`` as the learner with their server's environment (their daemon, the shared tools)."""
+    user = rootless.learner(name)
+    return subprocess.run(
+        list(argv),
+        user=user.uid,
+        group=user.gid,
+        extra_groups=[],
+        env=hub.learner_env(name),
+        cwd=user.home,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def server(settings: hub.Settings, name: str) -> dict:
+    return hub.api(settings, "GET", f"/users/{name}").get("servers", {}).get("", {})
+
+
+def start_server(settings: hub.Settings, name: str) -> float:
+    """POST the learner's server, wait until it is ready and their first container ran; seconds it took."""
+    began = time.monotonic()
+    hub.api(settings, "POST", f"/users/{name}/server")
+    wait.until(lambda: server(settings, name).get("ready"), f"{name}'s server ready", timeout=300)
+    first = as_learner(name, "docker", "run", "--rm", "--label", f"{course.LABEL}={NS}", "busybox", "true")
+    assert first.returncode == 0, first.stderr
+    return round(time.monotonic() - began, 1)
+
+
+# The accounts change /etc/passwd, group and shadow (so make test-hub runs without the suite's decoys, which
+# fingerprint them); every other host file a learner's container could touch must stay as it was.
+UNTOUCHED = [path for path in isolation.HOST_FILES if path not in ("/etc/passwd", "/etc/group", "/etc/shadow")]
+
+
+def _accounts_of(settings: hub.Settings) -> list[str]:
+    names = [settings.instructor, *settings.learners]
+    return [line for line in Path("/etc/passwd").read_text().splitlines() if line.split(":")[0] in names]
+
+
+@pytest.fixture(scope="module")
+def settings():
+    settings = _settings()
+    hub.stop(settings, purge=True)  # a previous run's leftovers, if any (this instance's only)
+    before = {path: isolation.host_fingerprint()[path] for path in UNTOUCHED}
+    accounts_before = Path("/etc/passwd").read_text().splitlines()
+    began = time.monotonic()
+    hub.start(settings)
+    MEASURED["hub_start_s"] = round(time.monotonic() - began, 1)
+    yield settings
+    hub.stop(settings, purge=True)
+    assert {path: isolation.host_fingerprint()[path] for path in UNTOUCHED} == before
+    assert not _accounts_of(settings) and Path("/etc/passwd").read_text().splitlines() == accounts_before
+    assert not cgroups.folders(settings.instance, LEARNERS[0])[0].parent.exists()
+    out = course.ROOT / "build" / "hub" / "measurements.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(MEASURED, indent=2))
+    print(json.dumps(MEASURED, indent=2))
+
+
+@pytest.fixture(scope="module")
+def running(settings: hub.Settings) -> hub.Settings:
+    """All three servers started at once through the REST API."""
+    with ThreadPoolExecutor(len(LEARNERS)) as pool:
+        seconds = dict(zip(LEARNERS, pool.map(lambda n: start_server(settings, n), LEARNERS), strict=True))
+    MEASURED["spawn_to_first_container_s"] = seconds
+    spawns = [json.loads(line) for line in (settings.state / "spawns.jsonl").read_text().splitlines()]
+    MEASURED["daemon_start_s"] = {s["user"]: s["daemon_s"] for s in spawns}
+    MEASURED["base_images_load_s"] = {s["user"]: s["images_s"] for s in spawns}
+    return settings
+
+
+def test_each_server_runs_in_its_own_cgroup_on_its_own_daemon(running: hub.Settings) -> None:
+    hosts = set()
+    for name in LEARNERS:
+        pid = server(running, name)["state"]["pid"]
+        env = dict(line.split("=", 1) for line in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in line)
+        assert env["DOCKER_HOST"] == rootless.learner(name).host  # kernels and terminals inherit it
+        hosts.add(env["DOCKER_HOST"])
+        assert f"memory:/{running.instance}/{name}" in Path(f"/proc/{pid}/cgroup").read_text()
+        folders = cgroups.folders(running.instance, name)
+        assert Path(folders[0], "memory.limit_in_bytes").read_text().strip() == str(1 << 30)
+        commands = {Path(f"/proc/{p}/comm").read_text().strip() for p in cgroups.members(folders)}
+        assert {"dockerd", "containerd", "rootlesskit"} <= commands, commands
+        groups = as_learner(name, "id", "-nG").stdout.split()
+        assert "docker" not in groups and groups == [name]
+    assert len(hosts) == len(LEARNERS)
+
+
+def test_notebooks_run_in_all_three_at_once(running: hub.Settings) -> None:
+    """00 then 05 per learner, the three learners at once, in their cgroups, each on their own daemon."""
+
+    def run(name: str) -> dict[str, dict]:
+        user = rootless.learner(name)
+        results = {}
+        for stem in NOTEBOOKS:
+            source = user.checkout / "notebooks" / f"{stem}.ipynb"
+            target = user.home / f"run-{stem}.ipynb"
+            argv = [str(hub.VENV / "bin" / "papermill"), "--log-level", "WARNING", str(source), str(target)]
+            argv += ["-p", "SOLUTIONS", "True", "--cwd", str(source.parent)]
+            began = time.monotonic()
+            proc = hub.run_confined(running, name, argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            output = proc.communicate(timeout=420)[0].decode(errors="replace")
+            outcome = rootless_matrix.verdict(json.loads(target.read_text())) if target.exists() else {}
+            results[stem] = {**outcome, "seconds": round(time.monotonic() - began, 1), "tail": output[-800:]}
+        return results
+
+    with ThreadPoolExecutor(len(LEARNERS)) as pool:
+        results = dict(zip(LEARNERS, pool.map(run, LEARNERS), strict=True))
+    MEASURED["notebooks_three_at_once_s"] = {n: {s: r["seconds"] for s, r in v.items()} for n, v in results.items()}
+    MEASURED["memory_after_notebooks_mib"] = {
+        n: round(cgroups.usage(cgroups.folders(running.instance, n)).get("memory", 0) / (1 << 20)) for n in LEARNERS
+    }
+    for name, per_notebook in results.items():
+        for stem, outcome in per_notebook.items():
+            assert outcome.get("status") in ("pass", "limited"), f"{name} {stem}: {outcome}"
+
+
+def test_a_learner_reaches_neither_the_root_daemon_nor_another_learners(running: hub.Settings) -> None:
+    a, b = LEARNERS[0], LEARNERS[1]
+    label = f"{course.LABEL}={NS}"
+    made = as_learner(b, "docker", "run", "-d", "--label", label, "--name", "dmac-hub-b", "busybox", "sleep", "300")
+    assert made.returncode == 0, made.stderr
+    seen = as_learner(a, "docker", "ps", "-a", "--format", "{{.Names}}")
+    assert seen.returncode == 0 and "dmac-hub-b" not in seen.stdout
+    for socket in ("/var/run/docker.sock", str(rootless.learner(b).socket)):
+        refused = as_learner(a, "docker", "-H", f"unix://{socket}", "ps")
+        assert refused.returncode != 0 and "permission denied" in refused.stderr.lower(), (socket, refused.stderr)
+    shadow = as_learner(a, "docker", "run", "--rm", "-v", "/:/host", "busybox", "cat", "/host/etc/shadow")
+    assert shadow.returncode != 0 and "root:" not in shadow.stdout
+    assert "permission denied" in shadow.stderr.lower(), shadow.stderr
+    # host files A may not write: a root-owned file (0644) and a root-owned folder (0755)
+    target = Path("/var/tmp") / f"dmac-hub-probe-{os.getpid()}"
+    target.write_text("root's\n")
+    try:
+        append = as_learner(
+            a, "docker", "run", "--rm", "-v", "/var/tmp:/host", "busybox", "sh", "-c", f"echo A >> /host/{target.name}"
+        )
+        assert append.returncode != 0 and target.read_text() == "root's\n", append.stderr
+    finally:
+        target.unlink()
+    create = as_learner(a, "docker", "run", "--rm", "-v", "/usr/local:/host", "busybox", "touch", "/host/dmac-probe")
+    assert create.returncode != 0 and not Path("/usr/local/dmac-probe").exists(), create.stderr
+    # A's clean-up, as thorough as it gets in A's daemon, leaves B's container running
+    swept = as_learner(a, str(hub.VENV / "bin" / "python"), "-m", "helpers.cleanup", "--all-namespaces")
+    assert swept.returncode == 0, swept.stderr
+    assert as_learner(a, "docker", "system", "prune", "-af").returncode == 0
+    still = as_learner(b, "docker", "inspect", "--format", "{{.State.Running}}", "dmac-hub-b")
+    assert still.stdout.strip() == "true"
+    as_learner(b, "docker", "rm", "-f", "dmac-hub-b")
+
+
+def test_a_runaway_container_meets_its_learners_limits_and_the_others_keep_working(running: hub.Settings) -> None:
+    a, b = LEARNERS[2], LEARNERS[1]
+    folders = cgroups.folders(running.instance, a)
+    # memory: a container holding 1.5 GiB in a 1 GiB cgroup is killed by the kernel (the host keeps its memory)
+    hog = as_learner(a, "docker", "run", "--rm", "busybox", "sh", "-c", "head -c 1500m /dev/zero | tail > /dev/null")
+    assert hog.returncode == 137, (hog.returncode, hog.stderr)  # SIGKILL from the cgroup's OOM killer
+    assert int(Path(folders[0], "memory.failcnt").read_text()) > 0
+    # processes: a fork bomb stops at the cgroup's pids.max while B runs a container
+    bomb = "i=0; while [ $i -lt 2000 ]; do sleep 20 & i=$((i+1)); done; wait"
+    argv = ["docker", "run", "--rm", "busybox", "sh", "-c", bomb]
+    storm = hub.run_confined(running, a, argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    refused = Path(folders[1], "pids.events")  # "max N": forks refused at the limit
+    wait.until(lambda: int(refused.read_text().split()[1]) > 0, "the fork bomb at the pids limit", timeout=60)
+    ok = as_learner(b, "docker", "run", "--rm", "busybox", "echo", "B still works")
+    assert ok.returncode == 0 and "B still works" in ok.stdout
+    assert cgroups.usage(folders)["pids"] <= 1024
+    storm.wait(timeout=120)
+
+
+def test_stopping_a_server_stops_its_daemon_and_starting_again_keeps_the_work(running: hub.Settings) -> None:
+    name = LEARNERS[0]
+    user = rootless.learner(name)
+    work = user.checkout / "notebooks" / "my-notes.txt"
+    assert as_learner(name, "sh", "-c", f"echo mine > {work}").returncode == 0
+    label = f"{course.LABEL}={NS}"
+    assert as_learner(name, "docker", "volume", "create", "--label", label, "dmac-hub-mine").returncode == 0
+    hub.api(running, "DELETE", f"/users/{name}/server")  # what the idle culler does to an idle server
+    folders = cgroups.folders(running.instance, name)
+    wait.until(lambda: not server(running, name) and not cgroups.members(folders), f"{name} stopped", timeout=90)
+    assert not rootless.answers(user)
+    assert rootless.answers(rootless.learner(LEARNERS[1]))  # the others' daemons run on
+    MEASURED["restart_s"] = start_server(running, name)
+    assert work.read_text() == "mine\n"
+    volumes = as_learner(name, "docker", "volume", "ls", "--format", "{{.Name}}").stdout.split()
+    assert "dmac-hub-mine" in volumes
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 is the answer we look at
+
+
+def log_in(settings: hub.Settings, name: str, password: str) -> int:
+    """The login form as a browser submits it (with its XSRF token); the HTTP status of the answer."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+    form = opener.open(f"{settings.url}/hub/login", timeout=30).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
+    assert xsrf, "no XSRF token in the login form"
+    data = urllib.parse.urlencode({"_xsrf": xsrf.group(1), "username": name, "password": password}).encode()
+    try:
+        return opener.open(f"{settings.url}/hub/login", data=data, timeout=30).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def test_learners_log_in_with_their_own_password_only(settings: hub.Settings) -> None:
+    passwords = json.loads((settings.state / "passwords.json").read_text())
+    assert len(set(passwords.values())) == len(LEARNERS) + 1  # each account its own, the instructor's too
+    a, b = LEARNERS[0], LEARNERS[1]
+    assert log_in(settings, a, passwords[a]) == 302  # to their server
+    assert log_in(settings, a, passwords[b]) == 403  # B's password does not open A's account
+    assert log_in(settings, "root", passwords[a]) == 403
+
+
+def test_reset_empties_one_learners_daemon_and_notebooks_only(running: hub.Settings) -> None:
+    name, other = LEARNERS[1], LEARNERS[0]  # (LEARNERS[2] met the fork bomb)
+    label = f"{course.LABEL}={NS}"
+    for learner in (name, other):
+        assert as_learner(learner, "docker", "volume", "create", "--label", label, "dmac-hub-keep").returncode == 0
+    work = rootless.learner(name).checkout / "notebooks" / "scratch.txt"
+    assert as_learner(name, "sh", "-c", f"echo mine > {work}").returncode == 0
+    hub.reset(running, name)
+    assert not work.exists() and (rootless.learner(name).checkout / "notebooks").is_dir()
+    assert not (rootless.learner(name).home / ".local" / "share" / "docker").exists()
+    assert "dmac-hub-keep" in as_learner(other, "docker", "volume", "ls", "-q").stdout.split()
+    start_server(running, name)
+    assert "dmac-hub-keep" not in as_learner(name, "docker", "volume", "ls", "-q").stdout.split()
