@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course
+from . import course, wait
 
 USER = os.environ.get("DMAC_ROOTLESS_USER", "dmac-learner")
 PACKAGES = ("rootlesskit", "slirp4netns", "uidmap")
@@ -274,16 +274,19 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) ->
     record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(log_path), "started": time.time()}
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     _state_file(user).write_text(json.dumps(record, indent=2))
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log_path.read_text(errors="replace").splitlines()[-8:]
-            raise RootlessError("dockerd-rootless.sh exited at once. Last lines of its log:\n  " + "\n  ".join(tail))
-        if answers(user, 1.0):
-            _say(f"the rootless daemon answers at {user.host}")
-            return record
-        time.sleep(0.5)
-    raise RootlessError(f"the rootless daemon did not answer within {START_TIMEOUT:.0f} s; see {log_path}")
+    try:
+        wait.until(
+            lambda: answers(user, 1.0), f"the rootless daemon of {user.name} answering", timeout=START_TIMEOUT,
+            interval=0.5, give_up=lambda: None if proc.poll() is None else "dockerd-rootless.sh exited",
+        )  # fmt: skip
+    except wait.WaitFailed:
+        tail = "\n  ".join(log_path.read_text(errors="replace").splitlines()[-8:])
+        raise RootlessError(f"dockerd-rootless.sh exited at once. Last lines of its log:\n  {tail}") from None
+    except wait.WaitTimeout:
+        message = f"the rootless daemon did not answer within {START_TIMEOUT:.0f} s; see {log_path}"
+        raise RootlessError(message) from None
+    _say(f"the rootless daemon answers at {user.host}")
+    return record
 
 
 def stop_daemon(user: Learner, timeout: float = 30.0) -> bool:
@@ -294,10 +297,9 @@ def stop_daemon(user: Learner, timeout: float = 30.0) -> bool:
         return False
     pgid = record["pid"]  # started in a session of its own: its pid is the group id
     os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(record["pid"]):
-        time.sleep(0.3)
-    if _alive(record["pid"]):
+    try:
+        wait.until(lambda: not _alive(record["pid"]), f"the rootless daemon of {user.name} stopping", timeout=timeout)
+    except wait.WaitTimeout:
         os.killpg(pgid, signal.SIGKILL)
     _state_file(user).unlink(missing_ok=True)
     return True
