@@ -4,12 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+# The bound on one cell, everywhere a notebook runs: [tool.dmac] cell-timeout in pyproject.toml
+CELL_TIMEOUT := $(shell sed -n 's/^cell-timeout = \([0-9][0-9]*\).*/\1/p' pyproject.toml)
 # nbval: strict output comparison, one sanitize file, a bound on every cell
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: update-lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -63,6 +65,10 @@ update-lock: $(UV) ## re-resolve uv.lock to the newest versions pyproject.toml a
 	$(UV) lock --upgrade --python $(PYTHON)
 	$(MAKE) --no-print-directory binder-requirements
 
+lock: $(UV) ## after editing pyproject.toml: re-lock changing as few versions as possible, then Binder's list
+	$(UV) lock --python $(PYTHON)
+	$(MAKE) --no-print-directory binder-requirements
+
 # no hashes: conda's pip section installs it together with `-e .`, which pip's hash mode refuses
 binder-requirements: $(UV) ## write binder/requirements.txt from uv.lock (the course's packages, none of the tests')
 	$(UV) export --locked --no-emit-project --no-dev --no-hashes --quiet --output-file $(BINDER_REQUIREMENTS)
@@ -89,14 +95,14 @@ run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=...
 	@mkdir -p build/run
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "papermill $$nb"; \
-	  $(VENV)/bin/papermill --log-level WARNING $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) \
+	  $(VENV)/bin/papermill --log-level WARNING --execution-timeout $(CELL_TIMEOUT) $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) \
 	    $$(case $$nb in *04-*) echo -p ALLOW_DAEMON_RESTART $(or $(ALLOW_DAEMON_RESTART),False);; esac) || exit 1; \
 	done
 
 outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "executing $$nb"; \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
 	done
 
 BUNDLE ?= build/dmac-bundle.tar

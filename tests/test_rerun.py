@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from helpers.limits import cell_timeout
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids
 
 NS = os.environ.get("DMAC_RERUN_NAMESPACE", "dmac-rerun")
@@ -40,7 +41,7 @@ def _run_without_cleanup(notebook: Path, upto: str) -> int:
             if notebook.stem.startswith("04-"):
                 cell.source += "ALLOW_DAEMON_RESTART = False\n"
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+        nb, timeout=cell_timeout(), kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
     )
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
