@@ -4,12 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
+# The bound on one cell, everywhere a notebook runs: [tool.dmac] cell-timeout in pyproject.toml
+CELL_TIMEOUT := $(shell sed -n 's/^cell-timeout = \([0-9][0-9]*\).*/\1/p' pyproject.toml)
 # nbval: strict output comparison, one sanitize file, a bound on every cell
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=$(CELL_TIMEOUT)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -36,13 +38,40 @@ test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over 
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
-env: $(VENV)/.installed ## create the Python environment (.venv)
+env: $(VENV)/.installed ## create the Python environment (.venv) exactly as uv.lock says
 
-$(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+# One lock, uv.lock, for every install: `make env` (so lab, test, CI), Binder (binder/requirements.txt is
+# exported from it) and conda users (environment.yml reads that file). uv itself is bootstrapped from PyPI
+# with the host's pip into .uv/ (a fresh machine needs only python3 with venv, and make). uv uses the
+# host's python3 and never downloads one ([tool.uv] in pyproject.toml), and the system's certificates
+# (a TLS-intercepting proxy's CA is trusted there).
+UV_VERSION := 0.13.9
+UV_HOME := .uv
+UV := $(UV_HOME)/bin/uv
+export UV_SYSTEM_CERTS := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+BINDER_REQUIREMENTS := binder/requirements.txt
+
+$(UV):
+	@test -x $(UV_HOME)/bin/python || $(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet 'uv==$(UV_VERSION)'
+
+# --locked: a pyproject.toml edited without `make update-lock` stops here instead of installing something else
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --extra test --python $(PYTHON) --quiet
 	@touch $@
+
+update-lock: $(UV) ## re-resolve uv.lock to the newest versions pyproject.toml allows (deliberately), then Binder's list
+	$(UV) lock --upgrade --python $(PYTHON)
+	$(MAKE) --no-print-directory binder-requirements
+
+lock: $(UV) ## after editing pyproject.toml: re-lock changing as few versions as possible, then Binder's list
+	$(UV) lock --python $(PYTHON)
+	$(MAKE) --no-print-directory binder-requirements
+
+# no hashes: conda's pip section installs it together with `-e .`, which pip's hash mode refuses
+binder-requirements: $(UV) ## write binder/requirements.txt from uv.lock (the course's packages, none of the tests')
+	$(UV) export --locked --no-emit-project --no-dev --no-hashes --quiet --output-file $(BINDER_REQUIREMENTS)
 
 daemon: env ## make sure a Docker daemon answers (installs and starts one as root on Debian/Ubuntu)
 	$(PY) -m helpers.setup daemon
@@ -66,14 +95,14 @@ run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=...
 	@mkdir -p build/run
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "papermill $$nb"; \
-	  $(VENV)/bin/papermill --log-level WARNING $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) \
+	  $(VENV)/bin/papermill --log-level WARNING --execution-timeout $(CELL_TIMEOUT) $$nb build/run/$$(basename $$nb) -p SOLUTIONS $(or $(SOLUTIONS),False) \
 	    $$(case $$nb in *04-*) echo -p ALLOW_DAEMON_RESTART $(or $(ALLOW_DAEMON_RESTART),False);; esac) || exit 1; \
 	done
 
 outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "executing $$nb"; \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 $$nb || exit 1; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
 	done
 
 BUNDLE ?= build/dmac-bundle.tar

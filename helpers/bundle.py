@@ -4,8 +4,8 @@
     python -m helpers.bundle load build/dmac-bundle.tar   # make load-bundle BUNDLE=… (in the room)
 
 Images are saved with ``docker save`` (base images and every image of the namespace, which carry
-BuildKit's inline cache, so the notebooks' builds hit the cache with no network); wheels with
-``pip download``; the Docker Engine packages with ``apt-get download`` where apt exists.
+BuildKit's inline cache, so the notebooks' builds hit the cache with no network); wheels of the
+versions uv.lock pins (``pip wheel``); the Docker Engine packages with ``apt-get download`` where apt exists.
 """
 
 from __future__ import annotations
@@ -34,6 +34,30 @@ BASE = "debian:bookworm-slim"
 
 def _say(message: str) -> None:
     print(f"[bundle] {message}", flush=True)
+
+
+def _export_lock(target: Path) -> Path:
+    """uv.lock as a requirements file (the test tools included): the bundle's wheels are the locked versions."""
+    uv = course.ROOT / ".uv" / "bin" / "uv"  # bootstrapped by `make env`
+    subprocess.run(
+        [
+            str(uv),
+            "export",
+            "--locked",
+            "--no-emit-project",
+            "--extra",
+            "test",
+            "--no-hashes",
+            "--quiet",
+            "--output-file",
+            str(target),
+        ],
+        cwd=course.ROOT,
+        check=True,
+        timeout=300,
+        env=dict(os.environ, UV_SYSTEM_CERTS="1"),
+    )
+    return target
 
 
 def course_images(ns: str | None = None) -> list[str]:
@@ -90,6 +114,7 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
             _say("collecting the Python wheels of the environment (sdists are built into wheels)")
             # `pip wheel`, not `pip download`: a package published only as an sdist is built here, where
             # its build tools can be fetched; the course's own build backend comes along too
+            locked = _export_lock(root / "requirements.txt")
             subprocess.run(
                 [
                     sys.executable,
@@ -99,6 +124,8 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
                     "--quiet",
                     "-w",
                     str(root / "wheels"),
+                    "-r",
+                    str(locked),
                     f"{course.ROOT}[test]",
                     "setuptools>=64",
                     "wheel",
@@ -150,6 +177,7 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
                     "--no-index",
                     "--find-links",
                     str(root / "wheels"),
+                    *(["-r", str(root / "requirements.txt")] if (root / "requirements.txt").exists() else []),
                     "-e",
                     f"{course.ROOT}[test]",
                 ],

@@ -14,7 +14,7 @@ import re
 import subprocess
 import tarfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import wait
@@ -528,7 +528,7 @@ def show_steps(
 
 def build_date() -> str:
     """Now, in UTC, as the ISO 8601 value images carry (``--build-arg BUILD_DATE=…``)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ----------------------------------------------------------------- small waits and verdicts

@@ -1,9 +1,11 @@
 """Reading the course without a Docker daemon (Binder): cells that need Docker say so, the rest run.
 
 When ``start()`` finds no daemon it calls :func:`activate`. From then on every cell runs inside a
-guard: if it stops because Docker is missing (or because an earlier such cell defined nothing), it
-prints one short line instead of a traceback, and the notebook carries on. Cells that need no daemon
-(hadolint, ``docker compose config``, parsing, quizzes, plots of recorded numbers) run for real.
+guard: if it stops because Docker is missing (or because an earlier such cell did not get to define a
+name it uses), it prints one short line instead of a traceback, and the notebook carries on. Any other
+NameError (a learner's typo) shows as usual: only the names a stopped cell would have defined count.
+Cells that need no daemon (hadolint, ``docker compose config``, parsing, quizzes, plots of recorded
+numbers) run for real.
 """
 
 from __future__ import annotations
@@ -19,14 +21,36 @@ NOTICE = (
     "Have a remote daemon? Set DOCKER_HOST (e.g. ssh://you@host) before starting JupyterLab."
 )
 _state = {"active": False, "said": False}
+_undefined: set[str] = set()  # names that cells stopped by the guard would have defined
 
 
 def active() -> bool:
     return _state["active"]
 
 
-def note(exc: BaseException) -> None:
-    """What a guarded cell prints when it needed the daemon."""
+def covers(exc: BaseException) -> bool:
+    """Whether the guard speaks for ``exc``: a NameError only for a name a stopped cell would have defined."""
+    if isinstance(exc, NameError) and not isinstance(exc, DaemonUnavailable):
+        return getattr(exc, "name", None) in _undefined
+    return True
+
+
+def bound_names(tree: ast.AST) -> set[str]:
+    """Every name a cell binds: assignments, loop and with targets, imports, functions and classes."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+    return names
+
+
+def note(exc: BaseException, defines: tuple[str, ...] = ()) -> None:
+    """What a guarded cell prints when it needed the daemon; its names are now known to be missing."""
+    _undefined.update(defines)
     if isinstance(exc, DaemonUnavailable):
         reason = exc.reason
     elif isinstance(exc, NameError):
@@ -48,14 +72,16 @@ class _Guard(ast.NodeTransformer):
             last = body.pop()
             body.append(ast.Assign(targets=[ast.Name("_dmac_last", ast.Store())], value=last.value))
             tail = [ast.Expr(ast.Name("_dmac_last", ast.Load()))]
+        defines = tuple(sorted(bound_names(node) - {"_dmac_last"}))
         guarded = ast.parse(
             "_dmac_last = None\n"
             "try:\n    pass\n"
             "except (__import__('helpers.daemon').daemon.DaemonUnavailable, NameError, ConnectionError,\n"
             "        __import__('urllib.error').error.URLError) as _dmac_exc:\n"
-            "    if not __import__('helpers.offline').offline.active():\n"
+            "    if not (__import__('helpers.offline').offline.active()\n"
+            "            and __import__('helpers.offline').offline.covers(_dmac_exc)):\n"
             "        raise\n"
-            "    __import__('helpers.offline').offline.note(_dmac_exc)\n"
+            f"    __import__('helpers.offline').offline.note(_dmac_exc, {defines!r})\n"
         ).body
         guarded[1].body = body  # type: ignore[attr-defined]
         node.body = [*guarded, *tail]

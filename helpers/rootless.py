@@ -42,8 +42,10 @@ STATE_DIR = Path(os.environ.get("DMAC_STATE_DIR", "/var/lib/dmac-course"))
 LOG = Path("/var/log/dmac-course/dockerd-rootless.log")
 START_TIMEOUT = 60.0
 SUBID_COUNT = 65536
-# What the user's processes inherit from root's environment: the proxy's CA bundle and pip's settings.
-PASSED = ("PIP_", "SSL_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "DMAC_DEBIAN_MIRROR", "LANG")
+# What the user's processes inherit from root's environment: the proxy's CA bundle, pip's and uv's settings.
+PASSED = (
+    "PIP_", "UV_", "SSL_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "DMAC_DEBIAN_MIRROR", "LANG",
+)
 
 
 class RootlessError(RuntimeError):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import course
+from .limits import cell_timeout
 
 OUT = course.ROOT / "build" / "rootless"
 WARN = "⚠ "
@@ -82,8 +83,8 @@ def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:
         begin = time.monotonic()
         try:
             papermill.execute_notebook(
-                str(notebook), str(target), parameters=params, cwd=str(notebook.parent), execution_timeout=900,
-                progress_bar=False, kernel_name="python3",
+                str(notebook), str(target), parameters=params, cwd=str(notebook.parent),
+                execution_timeout=cell_timeout(), progress_bar=False, kernel_name="python3",
             )  # fmt: skip
         except Exception as exc:  # papermill's error: the output notebook has the failing cell
             if not target.exists():

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from . import course
 
@@ -38,7 +41,11 @@ class CommandFailed(RuntimeError):
 
 
 class CommandTimeout(RuntimeError):
-    """A shell command ran past its timeout and was stopped."""
+    """A shell command ran past its timeout and was stopped; ``output`` is what it printed until then."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 @dataclass
@@ -170,6 +177,7 @@ def run(
     input: str | None = None,
     shown_as: str | None = None,
     env: dict[str, str] | None = None,
+    cidfile: Path | None = None,
 ) -> Result:
     """Run ``argv``; echo it as ``$ ...``, stream output (when ``show``), bounded by ``timeout``.
 
@@ -180,6 +188,10 @@ def run(
 
     ``expect_error``: the cell demonstrates a failure; a non-zero exit prints one stable line,
     and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
+
+    Past ``timeout`` (or on an interrupt) the command and every process it started are killed, and
+    the container of a ``docker run`` (its id in ``cidfile``) is removed: nothing keeps running.
+    The output is read to its end in every case.
     """
     if echo:
         print("$ " + (shown_as or shlex.join(argv)) + (" | sort" if sort else ""), flush=True)
@@ -193,6 +205,7 @@ def run(
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
             env=env or _env(),
             errors="replace",
+            start_new_session=True,  # its own process group: a timeout stops the CLI and all it started
         )
     except FileNotFoundError:
         raise CommandFailed(f"`{argv[0]}` is not installed or not on PATH.") from None
@@ -215,13 +228,19 @@ def run(
         proc.stdin.close()
     try:
         proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        # the output ends when the last process holding it exits: bounded by what is left of the timeout
+        reader.join(timeout=max(timeout - (time.monotonic() - start), 1.0))
+        if reader.is_alive():
+            raise subprocess.TimeoutExpired(argv, timeout)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as stop:
+        removed = _stop(proc, reader, cidfile)
+        if isinstance(stop, KeyboardInterrupt):
+            raise
+        what = f"; its container {removed} was removed" if removed else ""
         raise CommandTimeout(
-            f"`{shlex.join(argv[:3])} ...` did not finish within {timeout:.0f} s and was stopped."
+            f"`{shlex.join(argv[:3])} ...` did not finish within {timeout:.0f} s and was stopped{what}.",
+            "".join(lines),
         ) from None
-    reader.join(timeout=5)
     result = Result(list(argv), proc.returncode, "".join(lines), time.monotonic() - start)
     if sort and show and not expect_error:
         print("".join(sorted(lines)), end="", flush=True)
@@ -241,6 +260,33 @@ def run(
         tail = "\n".join(result.lines[-5:])
         raise CommandFailed(f"`{shlex.join(argv[:4])} ...` failed with exit code {result.returncode}:\n{tail}")
     return result
+
+
+def _stop(proc: subprocess.Popen, reader: threading.Thread, cidfile: Path | None) -> str | None:
+    """Kill the command's process group, read its output to the end, remove the container it ran.
+
+    Returns the removed container's short id, or None when it had none (or had not created it yet).
+    """
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    reader.join()  # every writer is gone: the pipe ends
+    cid = cidfile.read_text().strip() if cidfile is not None and cidfile.exists() else ""
+    if not cid:
+        return None
+    subprocess.run([cli().path, "rm", "-f", cid], capture_output=True, timeout=60, env=_env())
+    return cid[:12]
+
+
+def _run_position(args: list[str]) -> int:
+    """Where options start in a ``docker run`` / ``docker container run`` command, else 0."""
+    if args[:1] == ["run"]:
+        return 1
+    if args[:2] == ["container", "run"]:
+        return 2
+    return 0
 
 
 def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tuple[str, ...] = (), **kwargs) -> Result:
@@ -267,7 +313,15 @@ def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tu
                 if kwargs.get("echo", True):
                     print("$ " + shown)
                 raise
-    return run([cli().path, *argv], shown_as=shown, **kwargs)
+    at = _run_position(argv)
+    if not at:
+        return run([cli().path, *argv], shown_as=shown, **kwargs)
+    # a run records its container's id (not shown: the learner's command is the same without it), so
+    # that a timeout or an interrupt removes the container too, not only the CLI attached to it
+    with tempfile.TemporaryDirectory(prefix="dmac-run-") as folder:
+        cidfile = Path(folder) / "cid"
+        argv = [*argv[:at], "--cidfile", str(cidfile), *argv[at:]]
+        return run([cli().path, *argv], shown_as=shown, cidfile=cidfile, **kwargs)
 
 
 def _daemonless(args: list[str]) -> bool:

@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from helpers.limits import cell_timeout
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 OUT = Path(os.environ.get("DMAC_TEST_RUNS") or ROOT / "build" / "test-runs")  # the engine matrix has its own
@@ -17,7 +19,7 @@ def ids() -> list[str]:
 
 
 def execute(
-    notebook: Path, kind: str, parameters: dict, env: dict[str, str] | None = None, timeout: int = 900
+    notebook: Path, kind: str, parameters: dict, env: dict[str, str] | None = None, timeout: int | None = None
 ) -> tuple[Path, float]:
     """Run ``notebook`` with papermill into ``build/test-runs/<kind>/``; returns (output, seconds).
 
@@ -36,7 +38,7 @@ def execute(
             str(out),
             parameters=parameters,
             cwd=str(notebook.parent),
-            execution_timeout=timeout,
+            execution_timeout=timeout or cell_timeout(),
             progress_bar=False,
             log_output=False,
             kernel_name="python3",

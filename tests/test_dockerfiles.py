@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import time
 
 import pytest
@@ -32,8 +34,19 @@ def test_parse_joins_continuations_and_names_stages() -> None:
     ]
 
 
-def test_tarball_is_reproducible() -> None:
-    assert dockerfiles.tarball({"a.txt": "x"}) == dockerfiles.tarball({"a.txt": "x"})
+def test_tarball_is_reproducible_whatever_the_clock_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same bytes days apart: no timestamp of the moment (member mtimes, gzip header) gets into the tar."""
+    files = {"b/c.txt": "y", "a.txt": "x"}
+    first = dockerfiles.tarball(files)
+    later = time.time() + 3 * 86400
+    monkeypatch.setattr(time, "time", lambda: later)  # what tarfile and gzip read for "now"
+    assert dockerfiles.tarball(files) == first
+    monkeypatch.undo()
+    assert first[4:8] == b"\0\0\0\0"  # gzip's MTIME field
+    with tarfile.open(fileobj=io.BytesIO(first)) as tar:
+        members = tar.getmembers()
+    assert [m.name for m in members] == ["a.txt", "b/c.txt"]
+    assert all(abs(m.mtime - time.time()) > 86400 for m in members), [m.mtime for m in members]
 
 
 def test_steps_of_a_real_build_show_what_the_cache_reused() -> None:

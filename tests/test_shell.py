@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import course
-from helpers.shell import CommandFailed, CommandTimeout, docker, docker_out, with_label
+from helpers.shell import CommandFailed, CommandTimeout, docker, docker_out, run, with_label
 
 
 def test_command_is_echoed_as_typed_and_output_streams(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,13 +50,44 @@ def test_expected_failure_prints_one_stable_line(capsys: pytest.CaptureFixture[s
         docker("run", "--rm", "busybox", "true", expect_error=True)
 
 
-def test_timeout_stops_the_command(unique: str) -> None:
+def _containers_named(name: str) -> list[str]:
+    return docker_out("ps", "-a", "--filter", f"name=^{name}$", "--format", "{{.Names}} {{.Status}}").splitlines()
+
+
+@pytest.mark.parametrize("options", [["--rm"], [], ["-t"]], ids=["rm", "kept", "tty"])
+def test_timeout_stops_the_attached_container_too(unique: str, options: list[str]) -> None:
     name = course.name("timeout", unique)
     try:
-        with pytest.raises(CommandTimeout, match="within 2 s"):
-            docker("run", "--rm", "--name", name, "busybox", "sleep", "30", timeout=2, show=False)
+        with pytest.raises(CommandTimeout, match=r"within 2 s and was stopped; its container [0-9a-f]{12} was removed"):
+            docker("run", *options, "--name", name, "busybox", "sleep", "30", timeout=2, show=False)
+        assert _containers_named(name) == []  # not still running (or left exited) behind the message
     finally:
         docker("rm", "-f", name, show=False, check=False)
+
+
+def test_timeout_keeps_the_output_printed_so_far(unique: str, capsys: pytest.CaptureFixture[str]) -> None:
+    script = "for i in 1 2 3; do echo line $i; done; sleep 30"
+    name = course.name("timeout", unique)
+    try:
+        with pytest.raises(CommandTimeout) as raised:
+            docker("run", "--rm", "--name", name, "busybox", "sh", "-c", script, timeout=3)
+    finally:
+        docker("rm", "-f", name, show=False, check=False)
+    assert raised.value.output.splitlines() == ["line 1", "line 2", "line 3"]
+    assert "line 3" in capsys.readouterr().out
+
+
+def test_output_written_after_the_cli_exits_is_not_lost(tmp_path) -> None:
+    """A process the command leaves behind still writing: read to the end, not cut after a few seconds."""
+    script = "(sleep 6; echo late line) & echo early line"
+    result = run(["sh", "-c", script], timeout=20, echo=False, show=False)
+    assert result.lines == ["early line", "late line"]
+
+
+def test_a_timeout_before_the_container_exists_says_so_plainly() -> None:
+    with pytest.raises(CommandTimeout) as raised:
+        run(["sh", "-c", "sleep 30"], timeout=1, echo=False, show=False)
+    assert str(raised.value).endswith("did not finish within 1 s and was stopped.")
 
 
 def test_sorted_output_for_listings_in_no_fixed_order(capsys: pytest.CaptureFixture[str]) -> None:

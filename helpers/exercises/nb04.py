@@ -18,9 +18,15 @@ from . import Verdict, exercise, failed, passed
     takes_answer=True,
 )
 def api_version(answer: object) -> Verdict:
-    actual = client().version().get("ApiVersion", "")
+    version = client().version()
+    actual = version.get("ApiVersion", "")
     if str(answer).strip() == actual:
         return passed(f"this daemon speaks API {actual}; newer clients negotiate down to it.")
+    if str(answer).strip() == version.get("Version"):
+        return failed(
+            f"{version['Version']} is the Engine's own version, not the API version it speaks.",
+            "Server.APIVersion, not Server.Version.",
+        )
     return failed(
         f"{str(answer).strip()[:20]!r} is not the daemon's API version.", "Look at the Server part of docker version."
     )

@@ -42,7 +42,10 @@ def default_env() -> Verdict:
         return failed(f"docker run --rm {ref} printed {out!r}, not 'degC'.", 'CMD ["sh", "-c", "echo $UNITS"]')
     override = oneshot.output(ref, environment={"UNITS": "K"}).decode().strip()
     if override != "K":
-        return failed("with -e UNITS=K the container should print K: print the variable, not a fixed text.")
+        return failed(
+            "with -e UNITS=K the container should print K: print the variable, not a fixed text.",
+            'CMD ["sh", "-c", "echo $UNITS"]',
+        )
     return passed(f"{ref} defaults to UNITS=degC, and -e UNITS=K overrides it.")
 
 

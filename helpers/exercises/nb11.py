@@ -70,7 +70,7 @@ def busiest(answer: object) -> Verdict:
     else:  # docker stats shows the host's figures for every container: measure their processes instead
         cpu = process_cpu(mine)
     top = max(cpu, key=cpu.get)
-    if answer.strip() == top:
+    if answer.strip() in (top, top.removeprefix(course.namespace() + "-")):  # "hog" names dmac-hog as well
         return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the others almost none.")
     return failed(
         f"{answer.strip()[:40]!r} is not the container with the highest CPU %.",

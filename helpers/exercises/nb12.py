@@ -25,6 +25,11 @@ def harvester() -> Verdict:
     if isinstance(box, Verdict):
         return box
     mounts = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
+    if mounts and mounts[0].get("Type") == "bind":
+        return failed(
+            f"{wanted} mounts a host folder ({mounts[0].get('Source')}) at /data: a bind mount, not a volume.",
+            "Give -v a volume name, not a path: -v NAME:/data.",
+        )
     if not mounts or mounts[0].get("Type") != "volume":
         return failed(f"{wanted} has no volume mounted at /data.", "Add -v NAME:/data.")
     limit = log_max_size(box)
@@ -66,8 +71,13 @@ def update_policy() -> Verdict:
     if isinstance(box, Verdict):
         return box
     policy = box.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
+    if policy == "no":  # nothing done yet
+        return failed(f"{wanted}'s restart policy is 'no'.", "docker update can change it in place.")
     if policy != "unless-stopped":
-        return failed(f"{wanted}'s restart policy is {policy!r}.", "docker update can change it in place.")
+        return failed(
+            f"{wanted}'s restart policy is {policy!r}, not 'unless-stopped'.",
+            "docker update --restart unless-stopped NAME changes it in place.",
+        )
     if box.status != "running":
         return failed(f"{wanted} has the policy but is {box.status}: it should keep running (update, not re-create).")
     return passed(f"{wanted} now has restart policy unless-stopped, and kept running.")

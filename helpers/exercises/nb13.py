@@ -45,4 +45,10 @@ def add() -> Verdict:
     found = _sql("SELECT count(*) FROM catalog WHERE title = 'learner-dataset'")
     if found == "1":
         return passed("the database has a dataset titled 'learner-dataset'.")
+    near = _sql("SELECT title FROM catalog WHERE title <> 'learner-dataset' AND title ILIKE '%learner%' LIMIT 1")
+    if near:
+        return failed(
+            f"the catalog has {near!r}, but no dataset titled exactly 'learner-dataset'.",
+            'compose.http("/catalog", data={"title": "learner-dataset", ...}): the title exactly so.',
+        )
     return failed("no dataset titled 'learner-dataset' in the catalog table yet.")

@@ -54,5 +54,9 @@ def decoys_gone() -> Verdict:
         except sdk.errors.NotFound:
             pass
     if left:
-        return failed("still there: " + ", ".join(left) + ".")
+        some_gone = len(left) < 4  # started: each kind has its own rm command
+        hint = (
+            "docker rm, docker volume rm, docker network rm, docker image rm: one for each kind." if some_gone else ""
+        )
+        return failed("still there: " + ", ".join(left) + ".", hint)
     return passed("all four decoys are gone, removed by you.")

@@ -1,0 +1,28 @@
+"""One bound on a notebook cell ([tool.dmac] cell-timeout), the same for make and Python, near what cells take."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from helpers.limits import cell_timeout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dry_run(*target: str) -> str:
+    return subprocess.run(["make", "-n", *target], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+
+
+def test_make_runs_notebooks_with_the_same_bound() -> None:
+    bound = cell_timeout()
+    assert f"--nbval-cell-timeout={bound} " in _dry_run("test-notebooks", "NB=notebooks/x.ipynb")
+    assert f"--ExecutePreprocessor.timeout={bound} " in _dry_run("outputs", "NB=notebooks/x.ipynb")
+    assert f"--execution-timeout {bound} " in _dry_run("run", "NB=notebooks/x.ipynb")
+
+
+def test_the_bound_is_a_small_multiple_of_the_slowest_measured_cell() -> None:
+    cells = json.loads((ROOT / "docs" / "benchmark.json").read_text())["notebooks"]["cells"]
+    slowest = max(c["seconds"] for c in cells)  # a cold first build (make bench)
+    assert 2 * slowest <= cell_timeout() <= 8 * slowest, (slowest, cell_timeout())

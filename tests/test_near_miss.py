@@ -1,0 +1,303 @@
+"""Near misses: for every checker (but 00, 03, 06, 07, 09, tested by their owners) a plausible wrong answer,
+made for real on the daemon, is rejected with the hint a learner needs.
+
+Each test builds or runs only what it names in this namespace and removes it again (``made``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import docker as sdk
+import pytest
+
+from helpers import compose, course, dockerfiles, exercises, images, wait
+from helpers.daemon import client
+from helpers.shell import docker, docker_out
+
+
+@pytest.fixture(autouse=True)
+def _no_solutions() -> None:
+    exercises.configure(solutions=False)
+
+
+@pytest.fixture
+def made() -> Iterator[dict[str, list[str]]]:
+    """What a test made (container, volume and image names); removed afterwards, whatever happened."""
+    things: dict[str, list[str]] = {"containers": [], "volumes": [], "images": [], "networks": []}
+    yield things
+    dc = client()
+    for kind, remove in (
+        ("containers", lambda n: dc.containers.get(n).remove(force=True, v=True)),
+        ("volumes", lambda n: dc.volumes.get(n).remove(force=True)),
+        ("networks", lambda n: dc.networks.get(n).remove()),
+        ("images", lambda n: dc.images.remove(n, force=True)),
+    ):
+        for name in things[kind]:
+            try:
+                remove(name)
+            except sdk.errors.NotFound:
+                pass
+
+
+def _run(made: dict[str, list[str]], suffix: str, *args: str) -> str:
+    """``docker run --name name(suffix) ARGS`` (labelled), recorded for clean-up; returns the name."""
+    box = course.name(suffix)
+    docker("rm", "-f", box, show=False, echo=False)
+    made["containers"].append(box)
+    docker("run", "--name", box, *args, show=False, echo=False)
+    return box
+
+
+def _build(made: dict[str, list[str]], ref: str, dockerfile: str, files: dict[str, str] | None = None) -> str:
+    made["images"].append(ref)
+    images.build(ref, images.context(ref.split("/")[-1].replace(":", "-"), {"Dockerfile": dockerfile, **(files or {})}))
+    return ref
+
+
+def _rejected(verdict: exercises.Verdict, message: str, hint: str = "") -> None:
+    assert not verdict.ok, verdict.message
+    assert message in verdict.message, verdict.message
+    assert hint in verdict.hint, verdict.hint
+
+
+PYTHON_DOCKERFILE = f"FROM debian:bookworm-slim\n{dockerfiles.PYTHON_LINE}\n"
+
+
+# ------------------------------------------------------------------------------------------------ 01
+
+
+def test_01_1_the_plain_image_instead_of_the_pinned_one_or_run_with_rm(made) -> None:
+    plain = _build(made, course.image("ocean-plain", "1"), "FROM busybox\nLABEL image=plain\n")
+    _build(made, course.image("ocean-numpy", "1"), "FROM busybox\nLABEL image=pinned\n")
+    docker("rm", "-f", course.name("ex-summary"), show=False, echo=False)
+    docker("run", "--rm", "--name", course.name("ex-summary"), plain, "true", show=False, echo=False)
+    _rejected(exercises.evaluate("01.1"), "there is no container called")  # the exercise says: without --rm
+    _run(made, "ex-summary", plain, "echo", "hourly observations")
+    _rejected(exercises.evaluate("01.1"), f"runs ['{plain}'], not {course.image('ocean-numpy', '1')}")
+
+
+def test_01_2_the_major_version_only(made) -> None:
+    _build(made, course.image("ocean-plain", "1"), PYTHON_DOCKERFILE)
+    _rejected(exercises.evaluate("01.2", "3"), "'3' is not the Python of the plain image", "python3 --version")
+    assert exercises.evaluate("01.2", "Python 3.11.2").ok  # Debian 12's, as python3 --version prints it
+
+
+# ------------------------------------------------------------------------------------------------ 02
+
+
+def test_02_1_the_kernel_version_string_instead_of_the_release() -> None:
+    _rejected(
+        exercises.evaluate("02.1", docker_out("run", "--rm", "busybox", "uname", "-v")),
+        "is not the release a container reports",
+        "uname -r",
+    )
+
+
+def test_02_2_a_memory_reservation_instead_of_a_limit(made) -> None:
+    _run(made, "ex-small", "-d", "--memory-reservation", "64m", "busybox", "sleep", "60")
+    _rejected(exercises.evaluate("02.2"), "has no memory limit", "-m 64m")
+
+
+def test_02_2_64_mb_in_decimal_megabytes(made) -> None:
+    _run(made, "ex-small", "-d", "-m", "64000000b", "busybox", "sleep", "60")
+    _rejected(exercises.evaluate("02.2"), "is limited to 61 MiB, not 64", "-m 64m")
+
+
+# ------------------------------------------------------------------------------------------------ 04
+
+
+def test_04_1_the_engine_version_instead_of_the_api_version() -> None:
+    _rejected(
+        exercises.evaluate("04.1", docker_out("version", "--format", "{{.Server.Version}}")),
+        "is the Engine's own version, not the API version",
+        "Server.APIVersion",
+    )
+
+
+def test_04_2_the_cli_text_instead_of_a_boolean_and_the_opposite() -> None:
+    text = docker_out("info", "--format", "{{.LiveRestoreEnabled}}")
+    _rejected(exercises.evaluate("04.2", text), f"answer should be True or False, not {text!r}")
+    _rejected(exercises.evaluate("04.2", text != "true"), "not what the daemon reports", "docker info")
+
+
+# ------------------------------------------------------------------------------------------------ 05
+
+
+def test_05_1_the_folder_or_the_deleted_file(made) -> None:
+    from helpers.exercises import nb05
+
+    made["containers"].append(nb05.make_mystery())
+    _rejected(exercises.evaluate("05.1", "/var/lib/ocean/qc/"), "is a directory that holds the file", "deeper")
+    _rejected(exercises.evaluate("05.1", "/etc/debian_version"), "was deleted (D), not added")
+
+
+def test_05_2_counting_every_instruction(made) -> None:
+    dockerfile = 'FROM debian:bookworm-slim\nRUN echo a > /a\nENV STATION=41001\nRUN echo b > /b\nCMD ["true"]\n'
+    _build(made, course.image("layers-demo", "1"), dockerfile)
+    assert exercises.evaluate("05.2", 2).ok
+    _rejected(exercises.evaluate("05.2", 4), "is not the number of filesystem layers", "ENV, CMD, LABEL")
+
+
+# ------------------------------------------------------------------------------------------------ 08
+
+
+def test_08_1_exec_form_does_not_expand_and_a_fixed_text(made) -> None:
+    ref = course.image("ex-env", "1")
+    _build(made, ref, 'FROM busybox\nENV UNITS=degC\nCMD ["echo", "$UNITS"]\n')
+    _rejected(exercises.evaluate("08.1"), "printed '$UNITS', not 'degC'", '"sh", "-c"')
+    _build(made, ref, 'FROM busybox\nENV UNITS=degC\nCMD ["echo", "degC"]\n')
+    _rejected(exercises.evaluate("08.1"), "print the variable, not a fixed text", "echo $UNITS")
+
+
+def test_08_2_shell_form(made) -> None:
+    for key, ref in (
+        ("08-web", course.image("anatomy-web", "1")),
+        ("08-web-shell", course.image("anatomy-web-shell", "1")),
+    ):
+        made["images"].append(ref)
+        images.build(ref, dockerfiles.context(key, show=False))
+    made["containers"] += [course.name("ex-stop-exec"), course.name("ex-stop-shell")]
+    _rejected(exercises.evaluate("08.2", "shell"), "measured now: exec form stopped in", "Process 1")
+
+
+# ------------------------------------------------------------------------------------------------ 10
+
+
+def test_10_1_one_stage_prints_right_but_is_too_big(made) -> None:
+    ref = course.image("ex-sst-small", "1")
+    made["images"].append(ref)
+    images.build(ref, dockerfiles.context("10-single", show=False))
+    _rejected(exercises.evaluate("10.1"), "not below 10 MB yet", "COPY --from=builder")
+
+
+def test_10_2_the_final_stage_without_target(made) -> None:
+    ref = course.image("ex-sst", "builder")
+    made["images"].append(ref)
+    images.build(ref, dockerfiles.context("10-multi", show=False))
+    _rejected(exercises.evaluate("10.2"), "builder stage", "--target builder")
+
+
+# ------------------------------------------------------------------------------------------------ 11
+
+
+def test_11_1_a_limit_of_64_instead_of_50(made) -> None:
+    _run(made, "ex-limited", "-d", "-m", "64m", "busybox", "sleep", "600")
+    _rejected(exercises.evaluate("11.1"), "64 MiB, not 50 MiB", "-m 50m")
+
+
+def test_11_1_a_container_that_already_exited(made) -> None:
+    _run(made, "ex-limited", "-m", "50m", "busybox", "true")
+    _rejected(exercises.evaluate("11.1"), "is exited: docker stats reports a limit only for a running container")
+
+
+def test_11_2_the_name_that_sounds_busiest(made) -> None:
+    from helpers import engine
+
+    if not engine.capabilities().cgroups:
+        pytest.skip("no per-container CPU figures on this engine")
+    for suffix, script in (
+        ("busy", "while :; do sleep 0.2; done"),
+        ("hog", "while :; do :; done"),
+        ("talker", "while :; do echo talk; sleep 0.5; done"),
+        ("idle", "sleep 600"),
+    ):
+        _run(made, suffix, "-d", "busybox", "sh", "-c", script)
+    time.sleep(1)  # let the hog's CPU time show in one stats sample
+    _rejected(exercises.evaluate("11.2", course.name("busy")), "is not the container with the highest CPU %", "CPU %")
+    assert exercises.evaluate("11.2", "hog").ok  # the name without the namespace prefix names it too
+
+
+def test_11_3_another_jobs_series_or_the_whole_response() -> None:
+    series = [{"metric": {"__name__": "cgroup_cpu_seconds_total", "job": "prometheus"}, "value": [1.7e9, "0.4"]}]
+    _rejected(exercises.evaluate("11.3", series), "not the exporter's cgroup_cpu_seconds_total", "by its name")
+    response = {"status": "success", "data": {"resultType": "vector", "result": series}}
+    _rejected(exercises.evaluate("11.3", response), "the non-empty list that monitor.query")
+
+
+# ------------------------------------------------------------------------------------------------ 12
+
+
+def test_12_1_a_bind_mount_instead_of_a_volume(made, tmp_path) -> None:
+    _run(made, "ex-harvester", "-d", "-v", f"{tmp_path}:/data", "--log-opt", "max-size=100k", "busybox", "sleep", "600")
+    _rejected(exercises.evaluate("12.1"), "a bind mount, not a volume", "-v NAME:/data")
+
+
+def test_12_1_a_volume_but_no_log_limit(made) -> None:
+    made["volumes"].append(course.name("ex-data"))
+    _run(
+        made,
+        "ex-harvester",
+        "-d",
+        "-v",
+        f"{course.name('ex-data')}:/data",
+        "--log-opt",
+        "max-file=2",
+        "busybox",
+        "sleep",
+        "600",
+    )
+    _rejected(exercises.evaluate("12.1"), "log is not limited", "max-size=100k")
+
+
+def test_12_2_restart_always(made) -> None:
+    box = _run(made, "ex-service", "-d", "busybox", "sleep", "600")
+    docker("update", "--restart", "always", box, show=False, echo=False)
+    _rejected(
+        exercises.evaluate("12.2"), "restart policy is 'always', not 'unless-stopped'", "--restart unless-stopped"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ 13
+
+
+@pytest.fixture
+def catalog_db(made) -> str:
+    """Only the stack's database, as compose names its container, with the catalog's three datasets."""
+    ref = course.image("nearmiss-db", "1")
+    made["images"].append(ref)
+    images.build(ref, compose.contexts()["db"])
+    box = compose.container("db")
+    docker("rm", "-f", box, show=False, echo=False)
+    made["containers"].append(box)
+    docker("run", "-d", "--name", box, ref, show=False, echo=False)
+    ask = ["exec", box, "psql", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
+    wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
+    return box
+
+
+def test_13_1_counting_the_header_line_too(catalog_db) -> None:
+    _rejected(exercises.evaluate("13.1", 4), "4 is not what the database says", "/catalog")
+    assert exercises.evaluate("13.1", 3).ok
+
+
+def test_13_2_a_title_with_a_space(catalog_db) -> None:
+    sql = "INSERT INTO catalog (title, variable) VALUES ('learner dataset', 'sea_water_temperature')"
+    docker("exec", catalog_db, "psql", "-U", "postgres", "-tAc", sql, show=False, echo=False)
+    _rejected(
+        exercises.evaluate("13.2"),
+        "has 'learner dataset', but no dataset titled exactly 'learner-dataset'",
+        "the title exactly so",
+    )
+
+
+# ------------------------------------------------------------------------------------------------ 14
+
+
+def test_14_1_running_containers_only(made) -> None:
+    _run(made, "nm-running", "-d", "busybox", "sleep", "600")
+    _run(made, "nm-exited", "busybox", "true")
+    running = len(docker_out("ps", "-q", "--filter", f"label={course.label_filter()}").split())
+    _rejected(exercises.evaluate("14.1", running), "is not the number of labelled containers", "docker ps -a")
+
+
+def test_14_2_the_container_removed_but_not_the_rest(made) -> None:
+    made["volumes"].append(course.name("decoy-vol"))
+    made["networks"].append(course.name("decoy-net"))
+    docker("volume", "create", course.name("decoy-vol"), show=False, echo=False)
+    docker("network", "create", course.name("decoy-net"), show=False, echo=False)
+    _build(made, f"{course.namespace()}/decoy:1", "FROM busybox\nLABEL decoy=1\n")
+    box = _run(made, "decoy", "-d", "busybox", "sleep", "600")
+    docker("rm", "-f", box, show=False, echo=False)
+    _rejected(exercises.evaluate("14.2"), "still there: volume, network, image.", "docker volume rm")
