@@ -110,6 +110,9 @@ BUNDLE ?= build/dmac-bundle.tar
 bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $(BUNDLE); run the course first
 	$(PY) -m helpers.bundle save $(BUNDLE)
 
+bundle-check: env ## prove BUNDLE installs with no network: a --network none Debian installs it and runs notebook 00
+	$(PY) -m helpers.bundle_check $(BUNDLE)
+
 load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -90,6 +90,25 @@ def download_debs(folder: Path) -> int:
     return len(list(folder.glob("*.deb")))
 
 
+def wheels_for_debian(folder: Path, requirements: Path) -> None:
+    """Add to ``folder`` the locked wheels as Debian 12's own ``python3`` resolves them (in a container
+    of the course's minimal Debian with network; the host's CA bundle given to pip for a TLS proxy)."""
+    labels = [arg for key, value in course.labels().items() for arg in ("--label", f"{key}={value}")]
+    ca = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
+    mounts = ["-v", f"{folder.resolve()}:/out", "-v", f"{requirements.resolve()}:/requirements.txt:ro"]
+    if ca.is_file():
+        mounts += ["-v", f"{ca.resolve()}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt"]
+    script = (
+        "apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv > /dev/null"
+        " && python3 -m venv /v && /v/bin/pip wheel --quiet --disable-pip-version-check -w /out"
+        " -r /requirements.txt 'setuptools>=64' wheel"
+    )
+    argv = ["docker", "run", "--rm", *labels, *mounts, BASE, "sh", "-c", script]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        raise RuntimeError(f"collecting wheels for Debian's Python failed: {result.stderr.strip()[-800:]}")
+
+
 # Install DEBS from a bundle's flat repository ($1: its folder) with apt, which orders pre-dependencies
 # (dpkg -i of the lot does not), and with that folder as apt's only source, so nothing is fetched.
 INSTALL_DEBS = f"""
@@ -133,6 +152,8 @@ def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[s
                 check=True,
                 timeout=1800,
             )
+            if debs:  # the room's Debian 12 Python (3.11.2) takes other versions where the lock forks on it
+                wheels_for_debian(root / "wheels", locked)
             for own in (root / "wheels").glob("dmac_containers-*"):
                 own.unlink()
         if debs:

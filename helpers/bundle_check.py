@@ -52,7 +52,7 @@ python3 -m venv /venv
 /venv/bin/pip install --quiet --no-index --find-links /b/wheels -e '/course[test]'
 step "Python environment installed from the bundled wheels"
 cd /course/notebooks
-DMAC_NAMESPACE=dmac-offline /venv/bin/papermill --log-level WARNING "/course/$2" /tmp/run.ipynb
+DMAC_NAMESPACE=dmac-offline /venv/bin/papermill --no-progress-bar --log-level WARNING "/course/$2" /tmp/run.ipynb
 /venv/bin/python - <<'PY'
 import json
 cells = json.load(open("/tmp/run.ipynb"))["cells"]

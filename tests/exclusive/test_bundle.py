@@ -1,4 +1,4 @@
-"""The offline bundle round trip: save, remove, load, rebuild from cache, run a notebook.
+"""The offline bundle round trip: save, install in a --network none Debian, remove, load, rebuild from cache.
 
 Runs in the exclusive phase of ``make test`` (it removes and reloads the shared base images).
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import bundle, course, images
+from helpers import bundle, bundle_check, course, images
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, stdout_text
 
 NS = "dmac-bundle"
@@ -30,7 +30,13 @@ def test_round_trip_without_a_registry(ns: str, tmp_path: Path, dc, capsys) -> N
     assert probe in refs and set(images.BASE_IMAGES) <= set(refs)
     before = {ref: dc.images.get(ref).id for ref in refs}
 
-    archive = bundle.save(tmp_path / "bundle.tar", wheels=True, debs=False)
+    archive = bundle.save(tmp_path / "bundle.tar", wheels=True, debs=True)
+
+    # a clean Debian with no network installs it all from the bundle alone and runs notebook 00
+    offline = bundle_check.run(archive)
+    for step in ("installed by apt from the bundle alone: Docker version", "dockerd answers", "images loaded",
+                 "Python environment installed from the bundled wheels", "notebook ran with no error"):  # fmt: skip
+        assert f"[offline] {step}" in offline, offline[-2000:]
 
     for ref in refs:  # as on a fresh machine in the room
         dc.images.remove(ref, force=True)
