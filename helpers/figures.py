@@ -12,8 +12,11 @@ from __future__ import annotations
 import sys
 
 
-def table(title: str, rows: list[tuple[str, str]]):  # -> matplotlib Figure
-    """Draw ``rows`` (what was measured, this run's value) under ``title`` and show it; returns the Figure."""
+def table(title: str, rows: list[tuple[str, str]]) -> None:
+    """Draw ``rows`` (what was measured, this run's value) under ``title`` and show it.
+
+    Returns nothing, so a call as a cell's last line does not show the figure a second time.
+    """
     import matplotlib
 
     matplotlib.use("Agg") if "ipykernel" not in sys.modules else None
@@ -33,4 +36,3 @@ def table(title: str, rows: list[tuple[str, str]]):  # -> matplotlib Figure
     ax.set_title(title, fontsize=10, loc="left")
     fig.tight_layout()
     plt.show()
-    return fig
