@@ -1,7 +1,9 @@
 """Remove what the course created, by label and namespace only.
 
-Resources without the course label are never touched, whatever their names. Run as
-``python -m helpers.cleanup`` (``make clean``).
+Resources without the course label are never touched, whatever their names, with one exception:
+what an exercise's checker recorded by id (``helpers.exercises.records``), because a learner may
+answer an exercise in a terminal, without the label. Run as ``python -m helpers.cleanup``
+(``make clean``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 
 from . import course
 from .daemon import client
+from .exercises import records
 
 
 class Removed(list):
@@ -45,7 +48,9 @@ def resources(ns: str | None = None, *, all_namespaces: bool = False) -> list[Re
         found.append(Resource("volume", v.name, (v.attrs.get("Labels") or {}).get(course.LABEL, "")))
     for n in dc.networks.list(filters=flt):
         found.append(Resource("network", n.name, (n.attrs.get("Labels") or {}).get(course.LABEL, "")))
-    return sorted(found)
+    for made_ns in records.namespaces() if all_namespaces else [ns or course.namespace()]:
+        found += [Resource(m.kind, m.name, made_ns) for m in records.live(made_ns)]
+    return sorted(set(found))
 
 
 def remove(
@@ -64,6 +69,10 @@ def remove(
 
     def done(kind: str, name: str, labels: dict | None) -> None:
         removed.append(Resource(kind, name, (labels or {}).get(course.LABEL, "")))
+
+    # what learners made for exercises (maybe in a terminal, unlabelled), recorded by id by the checkers
+    for made_ns in records.namespaces() if all_namespaces else [ns or course.namespace()]:
+        removed += [Resource(kind, name, made_ns) for kind, name in records.sweep(made_ns)]
 
     for c in dc.containers.list(all=True, filters=flt):
         c.remove(force=True, v=True)
@@ -91,6 +100,8 @@ def remove(
             continue  # went with another tag of the same image
         except sdk.errors.APIError as exc:
             print(f"kept image {img.tags[0] if img.tags else img.short_id}: {exc.explanation}")
+    for made_ns in records.namespaces() if all_namespaces else [ns or course.namespace()]:
+        removed += [Resource(kind, name, made_ns) for kind, name in records.sweep(made_ns)]  # freed only now
     if verbose:
         label = "all course namespaces" if all_namespaces else f"namespace {ns or course.namespace()}"
         kinds = {k: sum(r.kind == k for r in removed) for k in ("container", "image", "volume", "network")}
@@ -109,7 +120,7 @@ def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = T
     nb = notebook or course.notebook()
     flt = {"label": [course.label_filter(), f"{course.NOTEBOOK_LABEL}={nb}"]}
     dc = client()
-    removed = Removed()
+    removed = Removed(Resource(kind, name, course.namespace()) for kind, name in records.sweep(notebook=nb))
     for c in dc.containers.list(all=True, filters=flt):
         c.remove(force=True, v=True)
         removed.append(Resource("container", c.name, course.namespace()))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from .. import course
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed, records
 
 
 @exercise(
     "00.1",
     "run your first named container",
-    hint='docker("run", "--name", name("ex-hello"), "busybox", "echo", "Hello, ocean!") — without --rm, '
+    hint='In a terminal: docker run --name NAME busybox echo "Hello, ocean!" (NAME is name("ex-hello")), or '
+    'docker("run", "--name", name("ex-hello"), "busybox", "echo", "Hello, ocean!") — without --rm, '
     "so the stopped container is still there to inspect.",
     solution="""
     docker("run", "--name", name("ex-hello"), "busybox", "echo", "Hello, ocean!")
@@ -21,8 +22,7 @@ def first_container() -> Verdict:
     box = course_container("ex-hello")
     if isinstance(box, Verdict):
         return box
-    if box.labels.get(course.LABEL) != course.namespace():
-        return failed(f"{wanted} exists but was not made by the course's docker() helper, so it has no course label.")
+    records.note("00.1", "container", wanted, box)  # made in a terminal, it has no course label
     if "busybox" not in " ".join(box.image.tags):
         return failed(f"{wanted} runs {box.image.tags or box.image.short_id}, not busybox.")
     if box.status != "exited":

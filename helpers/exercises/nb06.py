@@ -9,7 +9,7 @@ import docker as sdk
 
 from .. import course, oneshot, volumes
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed, records
 
 SURVEY_TEXT = "CTD cast 17"
 
@@ -31,8 +31,7 @@ def survive() -> Verdict:
         vol = client().volumes.get(wanted)
     except sdk.errors.NotFound:
         return failed(f"there is no volume called {wanted}.", "docker volume create makes one.")
-    if (vol.attrs.get("Labels") or {}).get(course.LABEL) != course.namespace():
-        return failed(f"{wanted} exists but has no course label: create it with the docker() helper.")
+    records.note("06.1", "volume", wanted, vol)  # made in a terminal, it has no course label
     out = oneshot.output(
         "busybox",
         ["sh", "-c", "cat /data/survey.txt 2>&1 || true"],
@@ -41,7 +40,10 @@ def survive() -> Verdict:
     )
     text = out.decode(errors="replace").strip()
     if text != SURVEY_TEXT:
-        return failed(f"a fresh container reads {text[:60]!r} from /data/survey.txt in {wanted}, not {SURVEY_TEXT!r}.")
+        return failed(
+            f"a fresh container reads {text[:60]!r} from /data/survey.txt in {wanted}, not {SURVEY_TEXT!r}.",
+            "Write the file from a container that mounts the volume at /data: -v NAME:/data.",
+        )
     return passed(f"a brand-new container reads {SURVEY_TEXT!r} from {wanted}: the data outlived its writer.")
 
 
@@ -69,6 +71,7 @@ def owner() -> Verdict:
     box = course_container("ex-owner", missing=f"there is no container called {wanted} (run it without --rm).")
     if isinstance(box, Verdict):
         return box
+    records.note("06.2", "container", wanted, box)
     if not any(m["Type"] == "bind" and Path(m["Source"]) == folder for m in box.attrs["Mounts"]):
         return failed(f"{wanted} does not bind-mount {folder}.")
     result = folder / "result.txt"

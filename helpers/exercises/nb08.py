@@ -7,7 +7,7 @@ import time
 from .. import course, dockerfiles, oneshot
 from ..daemon import client
 from ..shell import docker
-from . import Verdict, course_image, exercise, failed, passed, reset_images
+from . import Verdict, course_image, exercise, failed, passed, records, reset_images
 
 EXERCISE_IMAGES = [("ex-env", "1")]
 
@@ -34,6 +34,7 @@ def default_env() -> Verdict:
     img = course_image(ref)
     if isinstance(img, Verdict):
         return img
+    records.note("08.1", "image", ref, img)  # built in a terminal, it has no course label
     env = dict(item.split("=", 1) for item in img.attrs["Config"].get("Env") or [])
     if env.get("UNITS") != "degC":
         return failed(f"the image's environment has UNITS={env.get('UNITS')!r}, not 'degC'.", "ENV UNITS=degC")

@@ -1,0 +1,263 @@
+"""Exercises answered as a learner would: with the real ``docker`` CLI in a subprocess (a terminal, so no
+course label) and with the ``docker()`` helper. Both are accepted, a near-miss gets a hint, and clean-up
+removes what the checker recorded, never a learner's own resources (the decoys, one re-made under the
+exercise's name, one named like it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from helpers import cleanup, course, exercises, images, volumes
+from helpers.daemon import cli_env
+from helpers.exercises import nb06, records
+from helpers.shell import cli, docker
+from tests import isolation
+
+WAYS = ("terminal", "helper")
+
+
+def terminal(*args: str, stdin: str | None = None) -> None:
+    """``docker ARGS`` as typed in a terminal: the CLI itself, no label, no helper."""
+    env = dict(os.environ) | cli_env()
+    done = subprocess.run([cli().path, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def run(way: str, *args: str) -> None:
+    if way == "terminal":
+        terminal(*args)
+    else:
+        docker(*args, show=False, echo=False)
+
+
+def build(way: str, ref: str, dockerfile: str) -> None:
+    if way == "terminal":
+        terminal("build", "-q", "-t", ref, "-", stdin=dockerfile)
+    else:
+        images.build(ref, images.context("ex-env-test", {"Dockerfile": dockerfile}), show=False)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    answer: Callable[[str], None]  # answers the exercise rightly, one way
+    near_miss: Callable[[str], None]  # nearly
+    says: str  # in the near-miss verdict's message
+    hint: str  # in its hint
+    made: tuple[tuple[str, str], ...]  # (kind, name) the checker records
+
+
+def _name(suffix: str) -> str:
+    return course.name(suffix)
+
+
+ENV_DOCKERFILE = 'FROM busybox\nENV UNITS={}\nCMD ["sh", "-c", "echo $UNITS"]\n'
+
+
+def _owner(way: str, *user: str) -> None:
+    folder = nb06.exercise_folder()
+    run(way, "run", "--name", _name("ex-owner"), *user, "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
+
+
+CASES = [
+    Case(
+        "00.1",
+        lambda w: run(w, "run", "--name", _name("ex-hello"), "busybox", "echo", "Hello, ocean!"),
+        lambda w: run(w, "run", "--name", _name("ex-hello"), "busybox", "echo", "Hello, sea!"),
+        "not 'Hello, ocean!'",
+        "exact words",
+        (("container", "ex-hello"),),
+    ),
+    Case(
+        "02.2",
+        lambda w: run(w, "run", "-d", "--name", _name("ex-small"), "-m", "64m", "busybox", "sleep", "60"),
+        lambda w: run(w, "run", "-d", "--name", _name("ex-small"), "-m", "32m", "busybox", "sleep", "60"),
+        "not 64",
+        "-m 64m",
+        (("container", "ex-small"),),
+    ),
+    Case(
+        "06.1",
+        lambda w: (
+            run(w, "volume", "create", _name("ex-survey")),
+            run(
+                w,
+                "run",
+                "--rm",
+                "-v",
+                f"{_name('ex-survey')}:/data",
+                "busybox",
+                "sh",
+                "-c",
+                "echo 'CTD cast 17' > /data/survey.txt",
+            ),
+        ),
+        lambda w: (  # written into the container, not into the volume
+            run(w, "volume", "create", _name("ex-survey")),
+            run(
+                w,
+                "run",
+                "--rm",
+                "-v",
+                f"{_name('ex-survey')}:/data",
+                "busybox",
+                "sh",
+                "-c",
+                "echo 'CTD cast 17' > /survey.txt",
+            ),
+        ),
+        "from /data/survey.txt",
+        "-v NAME:/data",
+        (("volume", "ex-survey"),),
+    ),
+    Case(
+        "06.2",
+        lambda w: _owner(w, *volumes.as_you()),
+        lambda w: _owner(w),
+        "belongs to root",
+        "--user UID:GID",
+        (("container", "ex-owner"),),
+    ),
+    Case(
+        "08.1",
+        lambda w: build(w, course.image("ex-env", "1"), ENV_DOCKERFILE.format("degC")),
+        lambda w: build(w, course.image("ex-env", "1"), ENV_DOCKERFILE.format("K")),
+        "UNITS='K', not 'degC'",
+        "ENV UNITS=degC",
+        (("image", "ex-env"),),
+    ),
+    Case(
+        "11.1",
+        lambda w: run(w, "run", "-d", "--name", _name("ex-limited"), "-m", "50m", "busybox", "sleep", "600"),
+        lambda w: run(w, "run", "-d", "--name", _name("ex-limited"), "-m", "40m", "busybox", "sleep", "600"),
+        "not 50 MiB",
+        "-m 50m",
+        (("container", "ex-limited"),),
+    ),
+    Case(
+        "12.1",
+        lambda w: run(
+            w,
+            "run",
+            "-d",
+            "--name",
+            _name("ex-harvester"),
+            "-v",
+            f"{_name('ex-data')}:/data",
+            "--log-opt",
+            "max-size=100k",
+            "busybox",
+            "sleep",
+            "600",
+        ),
+        lambda w: run(
+            w,
+            "run",
+            "-d",
+            "--name",
+            _name("ex-harvester"),
+            "-v",
+            f"{_name('ex-data')}:/data",
+            "busybox",
+            "sleep",
+            "600",
+        ),
+        "not limited",
+        "--log-opt max-size",
+        (("container", "ex-harvester"), ("volume", "ex-data")),
+    ),
+]
+
+
+def _ref(kind: str, suffix: str) -> str:
+    return course.image(suffix, "1") if kind == "image" else course.name(suffix)
+
+
+def _exists(dc, kind: str, ref: str) -> bool:
+    import docker as sdk
+
+    get = {"container": dc.containers.get, "volume": dc.volumes.get, "image": dc.images.get}[kind]
+    try:
+        get(ref)
+        return True
+    except sdk.errors.NotFound:
+        return False
+
+
+def _forget(case: Case) -> None:
+    """Remove whatever an earlier step left under the exercise's names (labelled or not)."""
+    for kind, suffix in case.made:
+        ref = _ref(kind, suffix)
+        if kind == "image":
+            docker("rmi", "-f", ref, check=False, show=False, echo=False)
+        else:
+            cleanup.remove_named(**{kind: ref})
+    if case.id == "06.2":
+        (nb06.exercise_folder() / "result.txt").unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def decoys(request):
+    made = isolation.create()
+    yield made
+    isolation.remove(made)
+
+
+@pytest.fixture(autouse=True)
+def _learner_mode() -> None:
+    exercises.configure(solutions=False)
+
+
+@pytest.mark.parametrize("way", WAYS)
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_answered_either_way_then_cleaned_up(dc, decoys, case: Case, way: str) -> None:
+    _forget(case)
+    # a learner's own volume, named like the exercise's: never recorded, never removed
+    own = dc.volumes.create(course.name("ex-survey-mine"))
+    try:
+        case.near_miss(way)
+        near = exercises.evaluate(case.id)
+        assert not near.ok and case.says in near.message and case.hint in near.hint, near
+        _forget(case)
+        case.answer(way)
+        verdict = exercises.evaluate(case.id)
+        assert verdict.ok, verdict
+        nb = case.id.split(".")[0]
+        removed = {(r.kind, r.name) for r in cleanup.tidy(nb, verbose=False)}
+        for kind, suffix in case.made:
+            ref = _ref(kind, suffix)
+            assert (kind, ref) in removed and not _exists(dc, kind, ref), f"{kind} {ref} was left behind"
+        own.reload()
+        assert isolation.problems(decoys) == []
+    finally:
+        _forget(case)
+        own.remove(force=True)
+
+
+def test_a_resource_remade_after_the_check_is_not_removed(dc) -> None:
+    box = course.name("ex-hello")
+    cleanup.remove_named(container=box)
+    terminal("run", "--name", box, "busybox", "echo", "Hello, ocean!")
+    assert exercises.evaluate("00.1").ok
+    terminal("rm", box)
+    terminal("create", "--name", box, "busybox", "true")  # the learner's own now, same name, new id
+    try:
+        assert records.sweep(notebook="00") == []
+        assert dc.containers.get(box)
+    finally:
+        cleanup.remove_named(container=box)
+
+
+def test_a_record_outside_the_exercise_names_is_ignored(dc, decoys) -> None:
+    """A hand-edited record naming a learner's container (its true id) removes nothing."""
+    name = decoys.names["stopped"]
+    made = records.read()
+    records._write([*made, records.Made("00.1", "container", name, decoys.ids["stopped"])])
+    assert not records.note("00.1", "container", name, dc.containers.get(name))
+    assert records.sweep(notebook="00") == []
+    assert isolation.problems(decoys) == []
