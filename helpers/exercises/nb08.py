@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from .. import course, dockerfiles, oneshot
+from .. import course, dockerfiles, oneshot, wait
 from ..daemon import client
 from ..shell import docker
 from . import Verdict, course_image, exercise, failed, passed, records, reset_images
@@ -72,9 +70,8 @@ def stop_form(answer: object) -> Verdict:
         if isinstance(found, Verdict):
             return found
         docker("run", "-d", "--name", box, ref, show=False, echo=False)
-        deadline = time.monotonic() + 20  # the server has set its SIGTERM handler once it says "serving"
-        while b"serving" not in client().containers.get(box).logs() and time.monotonic() < deadline:
-            time.sleep(0.2)
+        # the server has set its SIGTERM handler once it says "serving"
+        wait.until(lambda box=box: b"serving" in client().containers.get(box).logs(), f"{box} serving", timeout=60)
         timings[form] = docker("stop", "-t", "3", box, show=False, echo=False).seconds
         docker("rm", "-f", box, check=False, show=False, echo=False)
     fast = "exec" if timings["exec"] < timings["shell"] else "shell"
