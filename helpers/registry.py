@@ -96,8 +96,10 @@ def auth_volume() -> str:
 
 def build() -> Result:
     """Build the registry image (quietly: the log goes to stderr) and say what it is."""
-    context = images.context("registry", {"Dockerfile": DOCKERFILE, "config.yml": CONFIG})
-    result = images.build(image_ref(), context, show="progress", echo=False)
+    from . import dockerfiles
+
+    context = dockerfiles.context("registry", dockerfile=DOCKERFILE, files={"config.yml": CONFIG})
+    result = images.build(image_ref(), context, show="progress")
     version = docker_out("run", "--rm", image_ref(), "docker-registry", "--version").split()
     print(f"course registry image {image_ref()}: {' '.join(version[:3])} from Debian's docker-registry package")
     return result
@@ -201,9 +203,37 @@ def verify(cafile_pem: str | None) -> str:
 # ------------------------------------------------------------------ push, pull, digests
 
 
-def push(ref: str) -> str:
-    """``docker push ref`` (progress on stderr); prints and returns the manifest digest the registry reported."""
-    result = docker("push", ref, show="progress")
+HARVESTER = """
+FROM busybox
+ARG RELEASE=1.2.0
+RUN echo "harvester $RELEASE: fetches buoy 46042 every hour" > /release.txt
+CMD ["cat", "/release.txt"]
+"""
+
+
+def harvester_context() -> Path:
+    """The build context of notebook 07's small ``harvester`` image (its release is a build argument)."""
+    from . import dockerfiles
+
+    return dockerfiles.context("07-harvester", dockerfile=HARVESTER)
+
+
+_LOGIN_NEEDED = ("no basic auth credentials", "unauthorized", "authentication required")
+
+
+def push(ref: str, *, expect_error: bool = False) -> str:
+    """``docker push ref`` (progress on stderr); prints and returns the manifest digest the registry reported.
+
+    ``expect_error``: the push is refused (no login); one stable line says why.
+    """
+    result = docker("push", ref, show=False if expect_error else "progress", check=not expect_error)
+    if expect_error:
+        if result.ok:
+            raise CommandFailed("This push was expected to fail, but it succeeded.")
+        text = result.output.lower()
+        why = "the registry wants a login" if any(w in text for w in _LOGIN_NEEDED) else result.lines[-1].strip()
+        print(f"✗ push refused: {why}")
+        return ""
     digest = next((w for line in result.lines for w in line.split() if w.startswith("sha256:")), "")
     print(f"pushed {ref} → digest {digest}")
     return digest
@@ -259,8 +289,9 @@ def login(user: str, password: str, *, expect_error: bool = False) -> Result:
             raise CommandFailed("This login was expected to fail, but it succeeded.")
         print("Login Succeeded" if "Login Succeeded" in result.output else result.lines[-1])
     else:
-        reason = next((line for line in result.lines if "unauthorized" in line or "Error" in line), result.output)
-        print("✗ login refused:", "unauthorized (wrong or no credentials)" if "unauthorized" in reason else reason)
+        text = result.output.lower()
+        refused = "401" in text or "unauthorized" in text
+        print("✗ login refused:", "401 Unauthorized (wrong user name or password)" if refused else result.lines[-1])
         if not expect_error:
             raise CommandFailed(f"docker login failed: {result.output.strip()}")
     return result
@@ -302,3 +333,34 @@ def manifest(repository: str, reference: str) -> tuple[str, dict] | None:
         if exc.code == 404:
             return None
         raise
+
+
+# ------------------------------------------------------------------ notebook 09: pinning FROM by digest
+
+STATION_BASE = """
+FROM busybox
+ARG BUILD=1
+RUN echo "station base, build $BUILD" > /base.txt
+"""
+
+
+def station_base_context() -> Path:
+    """Notebook 09's stand-in for an upstream base image (its build number is a build argument)."""
+    from . import dockerfiles
+
+    return dockerfiles.context("09-station-base", dockerfile=STATION_BASE)
+
+
+def app_dockerfile(base: str) -> str:
+    """Notebook 09's app image, ``FROM base`` (a tag, or a digest)."""
+    return f"""
+FROM {base}
+RUN echo "app built on: $(cat /base.txt)" > /app.txt
+CMD ["cat", "/app.txt"]
+"""
+
+
+def app_context(key: str, base: str) -> Path:
+    from . import dockerfiles
+
+    return dockerfiles.context(key, dockerfile=app_dockerfile(base))
