@@ -113,8 +113,11 @@ def _remove(name: str) -> None:
 
 
 def _fresh_volume(volume: str) -> None:
-    """(Re)create the labelled volume ``volume``, dropping an earlier one of this namespace."""
-    if docker_out("volume", "ls", "-q", "--filter", f"name=^{volume}$", "--filter", f"label={course.label_filter()}"):
+    """(Re)create the labelled volume ``volume``, dropping an earlier one of this namespace (never another's)."""
+    named = ("volume", "ls", "-q", "--filter", f"name=^{volume}$")
+    if docker_out(*named):
+        if not docker_out(*named, "--filter", f"label={course.label_filter()}"):
+            raise CommandFailed(f"A volume called {volume} exists that the course did not make: it is left alone.")
         docker("volume", "rm", "-f", volume, show=False, echo=False)
     docker("volume", "create", volume, show=False, echo=False)  # labelled: clean-up finds it
 
