@@ -45,7 +45,8 @@ def _build(tag: str, text: str) -> str:
 def test_the_registry_is_distribution_from_debian(running: None) -> None:
     version = docker_out("run", "--rm", registry.image_ref(), "docker-registry", "--version")
     assert "distribution" in version and " 2.8" in version
-    assert dockerfiles.errors(registry.DOCKERFILE.lstrip("\n")) == []
+    for text in (registry.DOCKERFILE, registry.HARVESTER, registry.STATION_BASE, registry.app_dockerfile("busybox:1")):
+        assert dockerfiles.errors(text.lstrip("\n")) == []
 
 
 def test_push_remove_pull_and_a_digest_outlives_its_tag(running: None, unique: str) -> None:
