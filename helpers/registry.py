@@ -224,12 +224,13 @@ def harvester_context() -> Path:
 _LOGIN_NEEDED = ("no basic auth credentials", "unauthorized", "authentication required")
 
 
-def push(ref: str, *, expect_error: bool = False) -> str:
+def push(ref: str, *, expect_error: bool = False, quiet: bool = False) -> str:
     """``docker push ref`` (progress on stderr); prints and returns the manifest digest the registry reported.
 
     ``expect_error``: the push is refused (no login); one stable line says why.
     """
-    result = docker("push", ref, show=False if expect_error else "progress", check=not expect_error)
+    show: bool | str = False if expect_error or quiet else "progress"
+    result = docker("push", ref, show=show, check=not expect_error, echo=not quiet)
     if expect_error:
         if result.ok:
             raise CommandFailed("This push was expected to fail, but it succeeded.")
@@ -238,7 +239,8 @@ def push(ref: str, *, expect_error: bool = False) -> str:
         print(f"✗ push refused: {why}")
         return ""
     digest = next((w for line in result.lines for w in line.split() if w.startswith("sha256:")), "")
-    print(f"pushed {ref} → digest {digest}")
+    if not quiet:
+        print(f"pushed {ref} → digest {digest}")
     return digest
 
 
@@ -307,9 +309,13 @@ def logout() -> Result:
 
 def forget_login() -> None:
     """Log out of this namespace's registries if the CLI config has an entry for them (clean-up)."""
+    try:
+        present = logged_in_registries()
+    except (OSError, ValueError):  # an unreadable or hand-broken config file: leave it to its owner
+        return
     for tls in (False, True):
-        if address(tls) in logged_in_registries():
-            subprocess.run(["docker", "logout", address(tls)], capture_output=True, timeout=30)
+        if address(tls) in present:
+            docker("logout", address(tls), show=False, echo=False, check=False, timeout=30)
 
 
 # ------------------------------------------------------------------ asking the registry itself (checkers)

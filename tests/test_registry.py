@@ -86,6 +86,9 @@ def test_login_adds_and_logout_removes_only_the_course_entry(
     registry.logout()
     after = json.loads((tmp_path / "config.json").read_text())
     assert after["auths"] == decoy["auths"] and after["detachKeys"] == "ctrl-x"
+    registry.login(registry.USER, registry.PASSWORD)  # a run stopped before its logout: clean-up logs out
+    cleanup.tidy("07", verbose=False)
+    assert json.loads((tmp_path / "config.json").read_text())["auths"] == decoy["auths"]
     docker("rmi", private, show=False)
 
 
