@@ -9,7 +9,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle room-registry help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ BUNDLE ?= build/dmac-bundle.tar
 
 bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $(BUNDLE); run the course first
 	$(PY) -m helpers.bundle save $(BUNDLE)
+
+room-registry: setup ## serve the course images to the room from this machine (TLS, read-only; HOST=address to override)
+	$(PY) -m helpers.room start $(if $(HOST),--host $(HOST))
 
 load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }
