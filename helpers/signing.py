@@ -18,15 +18,15 @@ INSIDE = "127.0.0.1:5000"  # the registry's address inside its own network names
 
 DOCKERFILE = """
 FROM debian:bookworm-slim
-# cosign is packaged in Debian unstable (sid) only: download that one package from sid, install it on bookworm.
-# Check-Valid-Until=false: a mirror's copy of sid may be older than its Release file's expiry date;
-# the Release file's signature is still checked.
-RUN echo "deb http://deb.debian.org/debian sid main" > /etc/apt/sources.list.d/sid.list \\
- && apt-get -o Acquire::Check-Valid-Until=false update \\
- && cd /tmp && apt-get download cosign \\
- && rm /etc/apt/sources.list.d/sid.list && apt-get update \\
- && apt-get install -y --no-install-recommends ./cosign_*.deb \\
- && rm -rf /tmp/*.deb /var/lib/apt/lists/*
+# cosign is packaged in Debian unstable (sid) only: read sid's package list alone, download that one package
+# and install it on bookworm (it needs nothing newer than bookworm's libc). Check-Valid-Until=false: a mirror's
+# copy of sid may be older than its Release file's expiry date; the Release file's signature is still checked.
+RUN echo "deb http://deb.debian.org/debian sid main" > /tmp/sid.list \\
+ && apt-get -o Dir::Etc::SourceList=/tmp/sid.list -o Dir::Etc::SourceParts=- \\
+      -o Acquire::Check-Valid-Until=false update \\
+ && cd /tmp && apt-get -o Dir::Etc::SourceList=/tmp/sid.list -o Dir::Etc::SourceParts=- download cosign \\
+ && dpkg -i /tmp/cosign_*.deb \\
+ && rm -rf /tmp/sid.list /tmp/*.deb /var/lib/apt/lists/*
 WORKDIR /keys
 ENTRYPOINT ["cosign"]
 """
