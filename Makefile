@@ -11,7 +11,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle load-bundle help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle bundle-check load-bundle room-registry help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -112,6 +112,9 @@ bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $
 
 bundle-check: env ## prove BUNDLE installs with no network: a --network none Debian installs it and runs notebook 00
 	$(PY) -m helpers.bundle_check $(BUNDLE)
+
+room-registry: setup ## serve the course images to the room from this machine (TLS, read-only; HOST=address to override)
+	$(PY) -m helpers.room start $(if $(HOST),--host $(HOST))
 
 load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }

@@ -102,11 +102,20 @@ def remove(
             print(f"kept image {img.tags[0] if img.tags else img.short_id}: {exc.explanation}")
     for made_ns in records.namespaces() if all_namespaces else [ns or course.namespace()]:
         removed += [Resource(kind, name, made_ns) for kind, name in records.sweep(made_ns)]  # freed only now
+    if not all_namespaces and (ns or course.namespace()) == course.namespace():
+        _forget_login()
     if verbose:
         label = "all course namespaces" if all_namespaces else f"namespace {ns or course.namespace()}"
         kinds = {k: sum(r.kind == k for r in removed) for k in ("container", "image", "volume", "network")}
         print(f"Removed from {label}: " + ", ".join(f"{n} {k}(s)" for k, n in kinds.items()))
     return removed
+
+
+def _forget_login() -> None:
+    """Remove this namespace's course-registry entries from ~/.docker/config.json (``docker logout``), no other."""
+    from . import registry
+
+    registry.forget_login()
 
 
 def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = True) -> Removed:
@@ -133,6 +142,8 @@ def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = T
             removed.append(Resource("volume", v.name, course.namespace()))
         except sdk.errors.APIError:
             pass
+    if nb == "07":  # the notebook that logs in to the course registry
+        _forget_login()
     if images:
         for img in sorted(dc.images.list(filters=flt), key=lambda i: i.attrs.get("Created", ""), reverse=True):
             try:

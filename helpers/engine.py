@@ -177,6 +177,11 @@ _PODMAN_DIFFERENCES = {
         "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs "
         "`--cap-add NET_RAW` here; the course adds it."
     ),
+    "course-registry": (
+        "Podman reaches a registry over plain HTTP, or with a CA of its own, only where containers-registries.conf "
+        "says `insecure = true` for it (Docker trusts 127.0.0.0/8 by default); the course leaves your Podman "
+        "configuration alone, so the parts that use the course registry are skipped."
+    ),
     "live-restore": (
         "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."
     ),
@@ -193,7 +198,8 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     bind mount), ``buildkit``, ``inline-cache`` (BuildKit's cache metadata and ``--cache-from IMAGE``),
     ``live-restore``, ``eol``; Podman's differences from Docker Engine: ``recursive-ro`` (``-v /:/host:ro``
     also read-only below), ``api-pin`` (a too-new pinned API version is refused), ``net-raw`` (``ping``),
-    ``stats-no-stream`` (CPU % of ``docker stats --no-stream``).
+    ``stats-no-stream`` (CPU % of ``docker stats --no-stream``), ``course-registry`` (push to and pull from the
+    course's loopback registry without changing the engine's configuration).
     """
     caps = caps or capabilities()
     no_cgroups = _no_cgroups(caps)

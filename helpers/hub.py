@@ -27,11 +27,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tomllib
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import tomllib
 
 from . import cgroups, course, rootless, wait
 

@@ -18,8 +18,9 @@ from helpers.shell import docker_out
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 KINDS = ("memory-limit", "cpu-limit", "pids-limit", "update-limits", "stats", "top", "host-root", "bind-user",
          "buildkit", "inline-cache", "live-restore", "eol", "recursive-ro", "api-pin", "net-raw",
-         "stats-no-stream")  # fmt: skip
-PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-pin", "net-raw", "stats-no-stream"}
+         "stats-no-stream", "course-registry")  # fmt: skip
+PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-pin", "net-raw", "stats-no-stream",
+               "course-registry"}  # fmt: skip
 
 
 def recorded(name: str, *, cli_buildkit: bool = True) -> engine.Capabilities:
@@ -82,6 +83,7 @@ def test_rootful_podman_recorded_here_differs_from_docker_only_where_podman_does
     assert limited(caps) == PODMAN_ONLY
     assert "--cap-add NET_RAW" in engine.limitation("net-raw", caps)
     assert "registry repository" in engine.limitation("inline-cache", caps)
+    assert "insecure = true" in engine.limitation("course-registry", caps)
 
 
 def test_engine_28_as_root_has_no_limitation() -> None:

@@ -53,3 +53,48 @@ def non_root_dockerfile(answer: object) -> Verdict:
     if uid == "0":
         return failed("containers of this image still run as root (id -u prints 0).", "Add a USER line.")
     return passed(f"containers of this image run as uid {uid} by default.")
+
+
+@exercise(
+    "03.3",
+    "a deployment gate that refuses images not signed with the course key",
+    hint='def answer(ref): return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False).ok '
+    "— True only when cosign verify succeeds with the course's public key.",
+    solution="""
+    from helpers import signing
+
+    def answer(ref):
+        return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False, echo=False).ok
+    """,
+    takes_answer=True,
+)
+def signature_gate(answer: object) -> Verdict:
+    from .. import docker, registry, signing
+
+    if not callable(answer):
+        return failed("answer should be a function: def answer(ref): ... returning True or False.")
+    if not registry.answers():
+        return failed(f"the course registry does not answer on {registry.address()}.", "Run the cells of section 5.")
+    repo = f"{registry.address()}/{course.namespace()}"
+    refs = {}
+    for name, checks in (("gate-signed", "signed"), ("gate-unsigned", "unsigned"), ("gate-stranger", "stranger")):
+        local = course.image(name, "1")
+        images.build(local, signing.qc_context(), "--build-arg", f"CHECKS={checks}", show=False)
+        docker("tag", local, f"{repo}/{name}:1", show=False, echo=False)
+        digest = registry.push(f"{repo}/{name}:1", quiet=True)
+        refs[checks] = f"{repo}/{name}@{digest}"
+    signing.sign(refs["signed"], echo=False)
+    signing.make_keys("stranger")
+    signing.sign(refs["stranger"], "stranger.key", echo=False)
+    if answer(refs["signed"]) is not True:
+        return failed(
+            "your gate refused an image signed with the course key.", "It should return True when verify succeeds."
+        )
+    if answer(refs["unsigned"]) is not False:
+        return failed("your gate let an unsigned image through.", "Return False when cosign verify fails.")
+    if answer(refs["stranger"]) is not False:
+        return failed(
+            "your gate let through an image signed by someone else's key.",
+            "Any signature is not enough: verify with the course's public key, cosign.pub.",
+        )
+    return passed("signed with the course key: accepted; unsigned or signed by a stranger: refused.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .. import course, dockerfiles, images, oneshot
-from . import Verdict, course_container, exercise, failed, passed
+from . import Verdict, course_container, course_image, exercise, failed, passed
 
 
 @exercise(
@@ -81,3 +81,90 @@ def worker() -> Verdict:
     if host.get("Memory") != 32 * 1024 * 1024:
         return failed(f"its memory limit is {host.get('Memory')} bytes, not 32 MB (33554432).", "-m 32m")
     return passed(f"{wanted} runs with --restart unless-stopped and a 32 MB memory limit.")
+
+
+def _registry_repo() -> tuple[str, str]:
+    """The repository (``<ns>/hello``) and the full tag the exercises push to the open course registry."""
+    from .. import registry
+
+    repo = f"{course.namespace()}/hello"
+    return repo, f"{registry.address()}/{repo}:1.0"
+
+
+@exercise(
+    "07.3",
+    "push an image to the course registry and report its digest",
+    hint="docker tag <image> <registry address>/<repository>:<tag> names the registry; docker push prints "
+    "the digest (sha256:…) on its last line, and RepoDigests keeps it.",
+    solution="""
+    from helpers import registry
+
+    target = f"{registry.address()}/{image('hello', '1.0')}"
+    docker("tag", image("hello", "1.0"), target)
+    answer = registry.push(target)
+    """,
+    takes_answer=True,
+)
+def push_digest(answer: object) -> Verdict:
+    from .. import registry
+
+    repo, target = _registry_repo()
+    if not registry.answers():
+        return failed(f"the course registry does not answer on {registry.address()}.", "Run the cells of section 1.")
+    found = registry.manifest(repo, "1.0")
+    if found is None:
+        return failed(
+            f"the registry has no {repo}:1.0 yet.", f"Tag {course.image('hello', '1.0')} as {target}, then push it."
+        )
+    digest, body = found
+    local = course_image(course.image("hello", "1.0"))
+    if isinstance(local, Verdict):
+        return local
+    if body.get("config", {}).get("digest") != local.id:
+        return failed(f"{repo}:1.0 in the registry is another image than {course.image('hello', '1.0')}.")
+    given = str(answer).strip().split("@")[-1]
+    if given == local.id:
+        return failed(
+            "that is the image ID (the digest of its configuration), not the digest the registry gave.",
+            "Use the digest docker push printed, or the part after @ in RepoDigests.",
+        )
+    if given != digest:
+        return failed(f"{given[:19]}… is not the digest of {repo}:1.0 in the registry.")
+    return passed(f"{target} is in the registry with digest {digest}.")
+
+
+@exercise(
+    "07.4",
+    "run the pushed image by its digest",
+    hint="Write the reference as <registry address>/<repository>@sha256:… (the digest of 07.3) instead of :1.0, "
+    'pull it, then docker("run", "--name", name("ex-digest"), that reference).',
+    solution="""
+    from helpers import registry
+
+    docker("rm", "-f", name("ex-digest"), check=False, show=False)
+    by_digest = registry.digest_ref(f"{registry.address()}/{image('hello', '1.0')}")
+    docker("rmi", by_digest, check=False, show=False)
+    docker("pull", by_digest)
+    docker("run", "--name", name("ex-digest"), by_digest)
+    """,
+)
+def run_by_digest() -> Verdict:
+    from .. import registry
+
+    repo, target = _registry_repo()
+    box = course_container("ex-digest", "docker run --name ... <registry>/<repository>@sha256:…")
+    if isinstance(box, Verdict):
+        return box
+    used = box.attrs["Config"]["Image"]
+    if "@sha256:" not in used:
+        return failed(
+            f"{course.name('ex-digest')} was started from {used}, a tag, not a digest.",
+            "Replace :1.0 by @ and the digest.",
+        )
+    name_part, digest = used.split("@", 1)
+    if name_part != target.rsplit(":", 1)[0]:
+        return failed(f"{used} is not in the course registry's {repo} repository.")
+    found = registry.manifest(repo, "1.0")
+    if found is None or found[0] != digest:
+        return failed(f"{digest[:19]}… is not the digest of {repo}:1.0 in the course registry.")
+    return passed(f"{course.name('ex-digest')} ran {used}: the exact image, whatever the tag points to later.")

@@ -1,0 +1,193 @@
+"""The room registry for a workshop: the course registry on the instructor's address, over TLS, preloaded.
+
+    python -m helpers.room start [--host ADDRESS] [--port 5443]   # make room-registry (instructor)
+    python -m helpers.room load ADDRESS:PORT --ca ca.crt          # a learner: pull every course image
+    python -m helpers.room stop                                   # make clean removes it as well
+
+``start`` runs the course registry (:mod:`helpers.registry`'s image) on every interface of the
+instructor's machine, with a certificate for ``ADDRESS`` signed by a fresh course CA, pushes the base
+images and every image of the namespace into it over loopback (which Docker trusts without a CA),
+then restarts it read-only, so the room pulls but nobody pushes. It writes the CA certificate to
+``build/<ns>/room/ca.crt`` and prints what learners run: the CA goes where Docker documents it for a
+private registry, ``/etc/docker/certs.d/ADDRESS:PORT/ca.crt``, then ``load`` pulls and re-tags.
+The registry, its data and its keys are labelled course resources: ``make clean`` removes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import ssl
+import urllib.request
+from pathlib import Path
+
+from . import course, registry, wait
+from .images import BASE_IMAGES
+from .shell import CommandFailed, docker, docker_out
+
+PORT = int(os.environ.get("DMAC_ROOM_PORT", "5443"))
+
+_CERT_SH = """set -e
+cd /auth
+rm -f ./*
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=DMAC room CA" -keyout ca.key -out ca.crt 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=$ROOM_HOST" -keyout registry.key -out registry.csr 2>/dev/null
+printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' "$ROOM_HOST" > ext.cnf
+openssl x509 -req -in registry.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
+  -out registry.crt 2>/dev/null
+rm -f registry.csr ext.cnf ca.srl
+sed 's/^storage:$/storage:\\n  maintenance:\\n    readonly:\\n      enabled: true/' \
+  /etc/docker/registry/config.yml > config-readonly.yml
+chown docker-registry: registry.key
+chmod 600 ca.key registry.key
+"""
+
+
+def host_address() -> str:
+    """``DMAC_ROOM_HOST``, else this machine's address on its default route (no packet is sent)."""
+    if os.environ.get("DMAC_ROOM_HOST"):
+        return os.environ["DMAC_ROOM_HOST"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a route lookup only
+        return probe.getsockname()[0]
+
+
+def container() -> str:
+    return course.name("room-registry")
+
+
+def volumes() -> tuple[str, str]:
+    """(data, auth) volumes of the room registry."""
+    return course.name("room-registry-data"), course.name("room-auth")
+
+
+def _volume(name: str) -> None:
+    named = ("volume", "ls", "-q", "--filter", f"name=^{name}$")
+    if docker_out(*named) and not docker_out(*named, "--filter", f"label={course.label_filter()}"):
+        raise CommandFailed(f"A volume called {name} exists that the course did not make: it is left alone.")
+    docker("volume", "create", name, show=False, echo=False)
+
+
+def _run(host: str, port: int, *, read_only: bool) -> None:
+    data, auth = volumes()
+    docker("rm", "-f", container(), show=False, echo=False, check=False)
+    # read-only: a config file whose storage section says so (environment variables cannot set that key)
+    config = ["docker-registry", "serve", "/auth/config-readonly.yml"] if read_only else []
+    docker(
+        "run", "-d", "--name", container(), "--restart", "unless-stopped", "--stop-timeout", str(registry.STOP_SECONDS),
+        "-p", f"{port}:5000", "-v", f"{data}:/var/lib/registry", "-v", f"{auth}:/auth:ro",
+        "-e", "REGISTRY_HTTP_TLS_CERTIFICATE=/auth/registry.crt", "-e", "REGISTRY_HTTP_TLS_KEY=/auth/registry.key",
+        "-u", "docker-registry", registry.image_ref(), *config, show=False,
+    )  # fmt: skip
+    context = ssl._create_unverified_context()  # readiness only; trust is the learners' certs.d
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/v2/", timeout=3, context=context) as r:
+            return r.status == 200
+
+    wait.until(ready, f"the room registry on port {port}", timeout=30)
+
+
+def images_to_serve() -> list[str]:
+    """The base images and every tagged image of this namespace (what the offline bundle carries too)."""
+    refs = set(BASE_IMAGES)
+    listing = docker_out("images", "--filter", f"label={course.label_filter()}", "--format", "{{.Repository}}:{{.Tag}}")
+    refs |= {ref for ref in listing.split() if not ref.endswith(":<none>") and not ref.startswith("127.0.0.1:")}
+    return sorted(refs)
+
+
+def ca_pem() -> str:
+    auth = volumes()[1]
+    return docker_out("run", "--rm", "-v", f"{auth}:/auth:ro", "busybox", "cat", "/auth/ca.crt") + "\n"
+
+
+def start(host: str | None = None, port: int = PORT, refs: list[str] | None = None) -> Path:
+    """Run the room registry on ``host:port``, preloaded and read-only; returns the CA certificate's path."""
+    host = host or host_address()
+    registry.build()
+    data, auth = volumes()
+    _volume(data)
+    _volume(auth)
+    docker(
+        "run", "--rm", "-v", f"{auth}:/auth", "-e", f"ROOM_HOST={host}", registry.image_ref(), "sh", "-c", _CERT_SH,
+        show=False,
+    )  # fmt: skip
+    _run(host, port, read_only=False)
+    for ref in refs if refs is not None else images_to_serve():
+        local = f"127.0.0.1:{port}/{_repository(ref)}"
+        docker("tag", ref, local, show=False)
+        docker("push", local, show="progress")
+        docker("rmi", local, show=False)
+    _run(host, port, read_only=True)
+    ca = course.workdir("room") / "ca.crt"
+    ca.write_text(ca_pem())
+    print(
+        f"\nRoom registry: https://{host}:{port} (read-only), CA certificate {ca}\n"
+        "On each learner's machine (as root, once):\n"
+        f"  mkdir -p /etc/docker/certs.d/{host}:{port} && cp ca.crt /etc/docker/certs.d/{host}:{port}/ca.crt\n"
+        f"then, in the course checkout:  python -m helpers.room load {host}:{port} --ca ca.crt"
+    )
+    return ca
+
+
+def _repository(ref: str) -> str:
+    """``debian:bookworm-slim`` -> ``library/debian:bookworm-slim``; ``dmac/hello:1.0`` stays."""
+    return ref if "/" in ref.split(":")[0] else f"library/{ref}"
+
+
+def catalog(address: str, ca_file: Path) -> list[str]:
+    """Every ``repository:tag`` the room registry serves, asked over HTTPS with its CA."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+
+    def get(path: str) -> dict:
+        with urllib.request.urlopen(f"https://{address}/v2/{path}", timeout=10, context=context) as r:
+            return json.loads(r.read())
+
+    refs = []
+    for repo in get("_catalog").get("repositories", []):
+        refs += [f"{repo}:{tag}" for tag in get(f"{repo}/tags/list").get("tags") or []]
+    return sorted(refs)
+
+
+def load(address: str, ca_file: Path) -> list[str]:
+    """A learner's side: pull every image of the room registry and give it its course name."""
+    names = []
+    for ref in catalog(address, ca_file):
+        remote = f"{address}/{ref}"
+        docker("pull", remote, show="progress")
+        name = ref.removeprefix("library/")
+        docker("tag", remote, name, show=False)
+        docker("rmi", remote, show=False)
+        names.append(name)
+    print(f"loaded {len(names)} image(s) from the room registry")
+    return names
+
+
+def stop() -> None:
+    docker("rm", "-f", container(), show=False, check=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The DMAC course's registry for a workshop room.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("start", help="run it on this machine's address, preloaded with the course images")
+    up.add_argument("--host", help="the address learners reach (default: DMAC_ROOM_HOST or the default route's)")
+    up.add_argument("--port", type=int, default=PORT)
+    pull = sub.add_parser("load", help="pull every image it serves into this machine's daemon")
+    pull.add_argument("address", help="ADDRESS:PORT of the room registry")
+    pull.add_argument("--ca", type=Path, required=True, help="the room CA certificate (ca.crt)")
+    sub.add_parser("stop", help="stop and remove it (its volumes stay until make clean)")
+    opts = parser.parse_args(argv)
+    if opts.command == "start":
+        start(opts.host, opts.port)
+    elif opts.command == "load":
+        load(opts.address, opts.ca)
+    else:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
