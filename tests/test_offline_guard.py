@@ -28,6 +28,7 @@ def shell() -> Iterator[InteractiveShell]:
     offline.deactivate()
     offline._undefined.clear()
     ip.ast_transformers[:] = [t for t in ip.ast_transformers if not isinstance(t, offline._Guard)]
+    InteractiveShell.clear_instance()  # later tests must not find a running IPython (get_ipython())
 
 
 def _cell(shell: InteractiveShell, source: str, capsys: pytest.CaptureFixture[str]) -> tuple[object, str]:
