@@ -262,7 +262,8 @@ def catalog_db(made) -> str:
     docker("rm", "-f", box, show=False, echo=False)
     made["containers"].append(box)
     docker("run", "-d", "--name", box, ref, show=False, echo=False)
-    ask = ["exec", box, "psql", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
+    # over TCP: postgres's entrypoint first runs the init scripts on a socket-only server, then restarts
+    ask = ["exec", box, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
     wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
     return box
 
