@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cgroups, course, rootless, wait
+from . import cgroups, course, procs, rootless, wait
 
 OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
@@ -251,22 +251,9 @@ def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> sub
 def _pid(settings: Settings) -> int | None:
     try:
         pid = int((settings.state / "jupyterhub.pid").read_text())
-        return pid if _running(pid) else None
+        return pid if procs.alive(pid) else None
     except (OSError, ValueError):
         return None
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie of ours is reaped and counts as stopped)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _self_signed(settings: Settings) -> None:
@@ -345,7 +332,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
         _say(f"stopping JupyterHub (pid {pid})")
         os.kill(pid, signal.SIGTERM)
         try:
-            wait.until(lambda: not _running(pid), "JupyterHub stopping", timeout=60)
+            wait.until(lambda: not procs.alive(pid), "JupyterHub stopping", timeout=60)
         except wait.WaitTimeout:
             os.killpg(pid, signal.SIGKILL)
     (settings.state / "jupyterhub.pid").unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, wait
+from . import course, procs, wait
 
 USER = os.environ.get("DMAC_ROOTLESS_USER", "dmac-learner")
 PACKAGES = ("rootlesskit", "slirp4netns", "uidmap")
@@ -218,18 +218,6 @@ def state(user: Learner) -> dict | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def answers(user: Learner, timeout: float = 2.0) -> bool:
     from .daemon import DaemonUnavailable, probe
 
@@ -294,13 +282,14 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) ->
 def stop_daemon(user: Learner, timeout: float = 30.0) -> bool:
     """Stop the daemon this module started (SIGTERM to its process group, then SIGKILL); True if stopped."""
     record = state(user)
-    if not record or not _alive(record["pid"]):
+    if not record or not procs.alive(record["pid"]):
         _state_file(user).unlink(missing_ok=True)
         return False
     pgid = record["pid"]  # started in a session of its own: its pid is the group id
     os.killpg(pgid, signal.SIGTERM)
     try:
-        wait.until(lambda: not _alive(record["pid"]), f"the rootless daemon of {user.name} stopping", timeout=timeout)
+        gone = f"the rootless daemon of {user.name} stopping"
+        wait.until(lambda: not procs.alive(record["pid"]), gone, timeout=timeout)
     except wait.WaitTimeout:
         os.killpg(pgid, signal.SIGKILL)
     _state_file(user).unlink(missing_ok=True)

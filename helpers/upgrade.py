@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import course, setup, wait
+from . import course, procs, setup, wait
 from .daemon import DaemonUnavailable, client, find, reset_client
 
 RESTART_TIMEOUT = 30.0
@@ -25,20 +25,6 @@ BACKUP = setup.STATE_DIR / "daemon.json.before-04"
 
 def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie counts as gone)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child that exited: reap it
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"
 
 
 def _is_dockerd(pid: int) -> bool:
@@ -63,7 +49,7 @@ def restart_allowed(parameter: bool | None) -> tuple[bool, str]:
         return False, f"the daemon in use ({host}) is not the one the course started"
     if os.geteuid() != 0:
         return False, "restarting the daemon needs root"
-    if not (_alive(state["pid"]) and _is_dockerd(state["pid"])):
+    if not (procs.alive(state["pid"]) and _is_dockerd(state["pid"])):
         return False, "the dockerd the course started is no longer the one running"
     how = "asked for by the parameter" if parameter else "auto: the course started this daemon itself"
     return True, how
@@ -134,7 +120,7 @@ def restore_config() -> None:
     shutil.copy2(BACKUP, setup.daemon_config())
     BACKUP.unlink()
     state = setup.managed()
-    if state and _alive(state["pid"]):
+    if state and procs.alive(state["pid"]):
         os.kill(state["pid"], signal.SIGHUP)
         wanted = bool(read_config().get("live-restore", False))
         _wait_for(lambda: _live_restore() == wanted, "config reload", timeout=10)
@@ -156,7 +142,7 @@ def restart_daemon(timeout: float = RESTART_TIMEOUT) -> dict:
     old = state["pid"]
     _progress(f"stopping dockerd (pid {old})")
     os.kill(old, signal.SIGTERM)
-    took = _wait_for(lambda: not _alive(old), "dockerd exit", timeout)
+    took = _wait_for(lambda: not procs.alive(old), "dockerd exit", timeout)
     _progress(f"dockerd stopped after {took:.1f} s; starting it again")
     log = Path(state.get("log", setup.LOG_DIR / "dockerd.log"))
     log.parent.mkdir(parents=True, exist_ok=True)
