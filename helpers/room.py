@@ -32,9 +32,12 @@ PORT = int(os.environ.get("DMAC_ROOM_PORT", "5443"))
 _CERT_SH = """set -e
 cd /auth
 rm -f ./*
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=DMAC room CA" -keyout ca.key -out ca.crt 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=DMAC room CA" -keyout ca.key -out ca.crt \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -subj "/CN=$ROOM_HOST" -keyout registry.key -out registry.csr 2>/dev/null
-printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' "$ROOM_HOST" > ext.cnf
+printf 'subjectAltName=IP:%s,IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n%s\\n%s\\n%s\\n' "$ROOM_HOST" \
+  'keyUsage=critical,digitalSignature,keyEncipherment' 'subjectKeyIdentifier=hash' \
+  'authorityKeyIdentifier=keyid,issuer' > ext.cnf  # what strict X.509 checking (Python 3.13) asks for
 openssl x509 -req -in registry.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile ext.cnf \
   -out registry.crt 2>/dev/null
 rm -f registry.csr ext.cnf ca.srl
