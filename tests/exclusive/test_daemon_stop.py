@@ -60,11 +60,10 @@ def test_daemon_stopping_mid_notebook_gives_words_then_rerun_works() -> None:
         assert time.monotonic() - start < 15
         message = str(err.value)
         assert "DaemonUnavailable" in message and "no daemon answers" in message
-    from helpers.upgrade import _alive
+    from helpers import procs, wait
 
-    deadline = time.monotonic() + 60  # the old daemon finishes its shutdown (and drops its pid file)
-    while _alive(state["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    # the old daemon finishes its shutdown (and drops its pid file)
+    wait.until(lambda: not procs.alive(state["pid"]), "the stopped dockerd exiting", timeout=60)
     setup.start_dockerd(state["data_root"])
     out, _ = execute(notebook, "daemon-stop", {"NAMESPACE": NS})
     assert error_outputs(out) == []
