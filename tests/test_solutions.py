@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import engine
+from helpers.exercises import get
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, stdout_text
 
 # DMAC_SOLUTIONS_NAMESPACE: make matrix-podman uses its own, so it may run beside make matrix (build/<ns>/ apart)
@@ -42,5 +44,10 @@ def test_solutions_are_accepted(notebook) -> None:
     text = stdout_text(out)
     expected = exercises(notebook)
     assert len(expected) >= 2, f"{notebook.name}: a notebook has at least two exercises"
+    # an exercise that needs what this engine cannot do is skipped by the notebook, which says why
+    skipped = {ex for ex in expected if (kind := get(ex).needs) and engine.limitation(kind)}
+    for ex in skipped:
+        assert engine.limitation(get(ex).needs) in text, f"{notebook.name}: {ex} skipped without saying why"
+    expected -= skipped
     assert accepted(text) == expected, f"{notebook.name}: accepted {sorted(accepted(text))}, has {sorted(expected)}"
     assert "❌ Not yet" not in text

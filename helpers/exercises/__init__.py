@@ -100,17 +100,21 @@ class Exercise:
     hint: str = ""
     takes_answer: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    needs: str = ""  # a helpers.engine.limitation kind: where it applies, the notebook skips this exercise
 
 
 REGISTRY: dict[str, Exercise] = {}
 _settings = {"solutions": False}
 
 
-def exercise(id: str, title: str, solution: str, hint: str = "", takes_answer: bool = False):
-    """Decorator registering a checker ``fn(answer?) -> Verdict`` with its solution code."""
+def exercise(id: str, title: str, solution: str, hint: str = "", takes_answer: bool = False, needs: str = ""):
+    """Decorator registering a checker ``fn(answer?) -> Verdict`` with its solution code.
+
+    ``needs``: the engine capability (a :func:`helpers.engine.limitation` kind) the exercise depends on.
+    """
 
     def register(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
-        REGISTRY[id] = Exercise(id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer)
+        REGISTRY[id] = Exercise(id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer, needs=needs)
         return fn
 
     return register

@@ -58,6 +58,7 @@ def non_root_dockerfile(answer: object) -> Verdict:
 @exercise(
     "03.3",
     "a deployment gate that refuses images not signed with the course key",
+    needs="course-registry",
     hint='def answer(ref): return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False).ok '
     "— True only when cosign verify succeeds with the course's public key.",
     solution="""

@@ -94,6 +94,7 @@ def _registry_repo() -> tuple[str, str]:
 @exercise(
     "07.3",
     "push an image to the course registry and report its digest",
+    needs="course-registry",
     hint="docker tag <image> <registry address>/<repository>:<tag> names the registry; docker push prints "
     "the digest (sha256:…) on its last line, and RepoDigests keeps it.",
     solution="""
@@ -136,6 +137,7 @@ def push_digest(answer: object) -> Verdict:
 @exercise(
     "07.4",
     "run the pushed image by its digest",
+    needs="course-registry",
     hint="Write the reference as <registry address>/<repository>@sha256:… (the digest of 07.3) instead of :1.0, "
     'pull it, then docker("run", "--name", name("ex-digest"), that reference).',
     solution="""
