@@ -12,9 +12,10 @@ import os
 import sys
 from typing import Any
 
-from .course import LABEL, image, label_filter, labels, name, namespace, port
+from .course import LABEL, image, label_filter, labels, name, namespace
 from .daemon import DaemonUnavailable, available, client
 from .exercises import check, solution
+from .ports import publish, published
 from .shell import CommandFailed, CommandTimeout, docker, docker_out
 
 __all__ = [
@@ -32,7 +33,8 @@ __all__ = [
     "labels",
     "name",
     "namespace",
-    "port",
+    "publish",
+    "published",
     "solution",
     "start",
 ]

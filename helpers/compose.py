@@ -2,7 +2,8 @@
 
 Both images are built from Debian packages (``debian:bookworm-slim``). The compose files are
 written from Python so that every service, volume and network carries the course labels and
-the published port comes from :func:`helpers.port`; the notebook prints each file before using it.
+the app is published on a loopback port the kernel picks (``127.0.0.1::8000``; ``docker compose port app
+8000`` reads it back); the notebook prints each file before using it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from . import course, wait
-from .shell import Result, docker, run
+from . import course, ports, wait
+from .shell import CommandFailed, Result, docker, run
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
@@ -149,6 +150,8 @@ def contexts() -> dict[str, Path]:
     }
 
 
+APP_PORT = 8000  # the app's port inside its container
+
 HEALTHCHECK = {
     "test": ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
     "interval": "1s",
@@ -157,7 +160,7 @@ HEALTHCHECK = {
 }
 
 
-def stack(variant: str, *, init_delay: int = 3, app_port: int | None = None) -> dict[str, Any]:
+def stack(variant: str, *, init_delay: int = 3) -> dict[str, Any]:
     """The compose document for one variant of the stack.
 
     ``naive``: the app starts as soon as the db *container* has started (``depends_on`` orders starts only).
@@ -174,7 +177,7 @@ def stack(variant: str, *, init_delay: int = 3, app_port: int | None = None) -> 
     }
     app: dict[str, Any] = {
         "image": app_image(),
-        "ports": [f"127.0.0.1:{app_port or course.port(43)}:8000"],
+        "ports": [ports.publish(APP_PORT)],
         "depends_on": ["db"],
         "init": True,  # tini as PID 1 forwards docker stop's SIGTERM to python (notebook 12)
         "labels": labels,
@@ -266,12 +269,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60, interval: flo
 
 def http(path: str, *, port: int | None = None, data: dict | None = None, timeout: float = 30) -> Any:
     """GET (or POST ``data`` as JSON to) the app on its published port; retries until ``timeout``."""
-    url = f"http://127.0.0.1:{port or course.port(43)}{path}"
     body = json.dumps(data).encode() if data is not None else None
 
     def ask() -> list[Any]:  # wrapped so an empty JSON list still counts as an answer
+        # the host port is read on every try: a restarted app container gets a new one from the kernel
+        url = f"http://127.0.0.1:{port or ports.published(container('app'), APP_PORT)}{path}"
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=5) as response:
             return [json.loads(response.read())]
 
-    return wait.until(ask, f"an answer from {url}", timeout=timeout, interval=0.5)[0]
+    what = f"an answer from the app on {path} (its host port: docker compose port app {APP_PORT})"
+    return wait.until(ask, what, timeout=timeout, interval=0.5, retry=(OSError, CommandFailed))[0]

@@ -7,7 +7,6 @@ so a learner's own resources are never touched, whatever their names.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -76,15 +75,6 @@ def labels(**extra: str) -> dict[str, str]:
 def label_filter(ns: str | None = None) -> str:
     """A ``--filter label=...`` value selecting one namespace's resources."""
     return f"{LABEL}={ns or namespace()}"
-
-
-def port(offset: int = 0) -> int:
-    """A host port for published services, stable per namespace and distinct across namespaces.
-
-    Two learners on one host get different ports, so parallel runs never collide.
-    """
-    digest = int(hashlib.sha256(namespace().encode()).hexdigest(), 16)
-    return 20000 + (digest % 400) * 50 + offset
 
 
 def workdir(*parts: str) -> Path:

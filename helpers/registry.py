@@ -2,10 +2,14 @@
 
 Two variants, each a labelled container with its storage on a labelled volume:
 
-* **open** (``tls=False``): plain HTTP on ``127.0.0.1:port(30)``. Docker trusts 127.0.0.0/8 as an
-  insecure registry by default, so it pushes and pulls there without TLS.
+* **open** (``tls=False``): plain HTTP on a loopback port. Docker trusts 127.0.0.0/8 as an insecure
+  registry by default, so it pushes and pulls there without TLS.
 * **private** (``tls=True``): HTTPS with a certificate signed by a course-made CA, and ``docker login``
-  against an htpasswd (bcrypt) file, on ``127.0.0.1:port(31)``.
+  against an htpasswd (bcrypt) file, on another loopback port.
+
+Each is published with ``-p 127.0.0.1::5000``: the kernel picks the host port (``helpers.ports``), and
+:func:`address` reads it back from the running container. Every address a registry of this namespace
+had is recorded in the namespace's build folder, so clean-up logs out of each one it finds in the CLI config.
 
 The CA, its key, the server key and the htpasswd file live only in the labelled volume
 ``name("registry-auth")``: clean-up removes them with the volume, and no host file is written except
@@ -24,11 +28,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import course, images, wait
+from . import course, images, ports, wait
 from .shell import CommandFailed, Result, docker, docker_out
 
-HTTP_OFFSET = 30
-TLS_OFFSET = 31
+PORT = 5000  # inside the container
 USER = "dmac-publisher"
 PASSWORD = "course-demo-only-not-secret"  # a loopback demonstration; never reuse it
 STOP_SECONDS = 2
@@ -83,8 +86,25 @@ def image_ref() -> str:
 
 
 def address(tls: bool = False) -> str:
-    """``127.0.0.1:<port>`` of this namespace's open (or private, ``tls=True``) registry."""
-    return f"127.0.0.1:{course.port(TLS_OFFSET if tls else HTTP_OFFSET)}"
+    """``127.0.0.1:<port>`` of this namespace's running open (or private, ``tls=True``) registry."""
+    try:
+        return ports.address(container(tls), PORT)
+    except CommandFailed:
+        raise CommandFailed(
+            f"The course registry ({container(tls)}) is not running: run the cell that starts it "
+            f"(registry.start({'tls=True' if tls else ''}))."
+        ) from None
+
+
+def _addresses_file() -> Path:
+    """Where every address this namespace's registries had is recorded (for clean-up's logout)."""
+    return course.workdir("registry") / "addresses.txt"
+
+
+def _record_address(where: str) -> None:
+    path = _addresses_file()
+    known = set(path.read_text().split()) if path.exists() else set()
+    path.write_text("\n".join(sorted(known | {where})) + "\n")
 
 
 def container(tls: bool = False) -> str:
@@ -145,7 +165,7 @@ def start(tls: bool = False, *, echo: bool = True) -> str:
     _fresh_volume(data_volume(tls))
     args = [
         "run", "-d", "--name", name, "--stop-timeout", str(STOP_SECONDS),
-        "-p", f"{address(tls)}:5000", "-v", f"{data_volume(tls)}:/var/lib/registry",
+        "-p", ports.publish(PORT), "-v", f"{data_volume(tls)}:/var/lib/registry",
     ]  # fmt: skip
     if tls:
         args += [
@@ -158,8 +178,10 @@ def start(tls: bool = False, *, echo: bool = True) -> str:
         ]  # fmt: skip
     args += ["-u", "docker-registry", image_ref()]
     docker(*args, show=False, echo=echo)
-    wait.until(lambda: answers(tls), f"the registry on {address(tls)}", timeout=30, give_up=lambda: _exited(name))
-    return address(tls)
+    where = address(tls)
+    _record_address(where)
+    wait.until(lambda: answers(tls), f"the registry on {where}", timeout=30, give_up=lambda: _exited(name))
+    return where
 
 
 def _exited(name: str) -> str | None:
@@ -173,9 +195,13 @@ def _exited(name: str) -> str | None:
 def answers(tls: bool = False) -> bool:
     """True once ``/v2/`` answers (200 open; 401 when it asks for a login)."""
     scheme = "https" if tls else "http"
+    try:
+        where = address(tls)
+    except CommandFailed:
+        return False
     context = ssl._create_unverified_context() if tls else None  # readiness only; trust is shown by verify()
     try:
-        with urllib.request.urlopen(f"{scheme}://{address(tls)}/v2/", timeout=3, context=context) as r:
+        with urllib.request.urlopen(f"{scheme}://{where}/v2/", timeout=3, context=context) as r:
             return r.status == 200
     except urllib.error.HTTPError as exc:
         return exc.code == 401
@@ -334,9 +360,11 @@ def forget_login() -> None:
         present = logged_in_registries()
     except (OSError, ValueError):  # an unreadable or hand-broken config file: leave it to its owner
         return
-    for tls in (False, True):
-        if address(tls) in present:
-            docker("logout", address(tls), show=False, echo=False, check=False, timeout=30)
+    path = _addresses_file()
+    ours = set(path.read_text().split()) if path.exists() else set()
+    for where in sorted(ours & set(present)):
+        docker("logout", where, show=False, echo=False, check=False, timeout=30)
+    path.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ asking the registry itself (checkers)

@@ -1,4 +1,4 @@
-"""Namespace, names, labels and ports (pure functions: no daemon needed)."""
+"""Namespace, names and labels (pure functions: no daemon needed)."""
 
 from __future__ import annotations
 
@@ -24,16 +24,6 @@ def test_unusable_namespace_is_refused_with_words(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("DMAC_NAMESPACE", bad)
     with pytest.raises(ValueError, match="not usable in Docker names"):
         course.namespace()
-
-
-def test_ports_differ_between_learners(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen = {}
-    for learner in ("dmac", "dmac-alice", "dmac-bob", "dmac-t2"):
-        monkeypatch.setenv("DMAC_NAMESPACE", learner)
-        seen[learner] = course.port(0)
-        assert 20000 <= course.port(0) < 40000
-        assert course.port(3) == course.port(0) + 3
-    assert len(set(seen.values())) == len(seen)
 
 
 def test_notebook_label_is_added_when_known(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import course, docker, images, monitor
+from helpers import course, docker, images, monitor, ports
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -73,11 +73,11 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
     )
     images.build(prom_ref, ctx, show=False, echo=False)
     net, exp, prom = (course.name(x, unique) for x in ("t-mon-net", "t-exp", "t-prom"))
-    port = course.port(69)
     docker("network", "create", net, show=False, echo=False)
     try:
         _run("--name", exp, "--network", net, "--network-alias", "exporter", exporter_image)
-        _run("--name", prom, "--network", net, "-p", f"{port}:9090", prom_ref)
+        _run("--name", prom, "--network", net, "-p", ports.publish(9090), prom_ref)
+        port = ports.published(prom, 9090)
         assert monitor.wait_http(f"http://localhost:{port}/-/ready", timeout=30)
         up = monitor.wait_for_data(port, "up == 1", count=2, timeout=30)
         assert sorted(s["metric"]["job"] for s in up) == ["exporter", "prometheus"]

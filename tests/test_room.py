@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cleanup, course, engines, images, room, wait
+from helpers import cleanup, course, engines, images, ports, room, wait
 from helpers.shell import docker, docker_out
 
 NOTEBOOK = "room-test"
@@ -33,7 +33,7 @@ def setting() -> Iterator[tuple[str, str, Path]]:
         course.set_notebook(NOTEBOOK)
         if not images.exists(ENGINE_IMAGE):
             pytest.skip(f"no {ENGINE_IMAGE}: build it with python -m helpers.engines build docker-28")
-        host, port = room.host_address(), course.port(32)
+        host, port = room.host_address(), ports.free()
         ca = room.start(host, port, refs=["busybox:latest"])
         box, data = course.name("room-client"), course.name("room-client-data")
         docker("rm", "-f", box, show=False, echo=False, check=False)

@@ -55,7 +55,8 @@ def test_timed_measures_the_wait() -> None:
 
 
 def test_wait_http_stops_at_once_when_the_container_exits_and_shows_its_logs() -> None:
-    box = course.name("wait-exits", str(course.port(0) % 1000))
+    box = course.name("wait-exits")
+    docker("rm", "-f", box, show=False, echo=False, check=False)  # an interrupted run's
     docker("run", "-d", "--name", box, "busybox", "sh", "-c", "echo cannot bind 8080; exit 3", show=False)
     try:
         start = time.monotonic()
