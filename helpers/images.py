@@ -309,10 +309,10 @@ def build(
             raise CommandFailed("Build secrets need BuildKit and a CA bundle; neither is available here.")
         extra = ["--secret", f"id=ca,src={bundle}"]
     rel = os.path.relpath(path) if Path(path).is_absolute() else str(path)
-    hidden: tuple[str, ...] = ("--no-cache",) if os.environ.get("DMAC_NO_CACHE") == "1" else ()  # cold benchmark
-    if buildkit() and not hidden:  # cache metadata in the image: a loaded offline bundle rebuilds from it
-        hidden = ("--build-arg", "BUILDKIT_INLINE_CACHE=1", *(("--cache-from", tag) if exists(tag) else ()))
-    result = docker("build", "-t", tag, *extra, *args, rel, show=show, timeout=timeout, hidden=hidden, **kwargs)
+    cache: list[str] = ["--no-cache"] if os.environ.get("DMAC_NO_CACHE") == "1" else []  # cold benchmark
+    if buildkit() and not cache:  # cache metadata in the image: a loaded offline bundle rebuilds from it
+        cache = ["--build-arg", "BUILDKIT_INLINE_CACHE=1", *(["--cache-from", tag] if exists(tag) else [])]
+    result = docker("build", "-t", tag, *cache, *extra, *args, rel, show=show, timeout=timeout, **kwargs)
     if show == "progress" and result.ok:
         print(f"✔ built {tag}")
     return result

@@ -7,18 +7,18 @@ cell demonstrates a failure (``expect_error=True``).
 
 from __future__ import annotations
 
+import datetime
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from . import course
 
@@ -177,7 +177,7 @@ def run(
     input: str | None = None,
     shown_as: str | None = None,
     env: dict[str, str] | None = None,
-    cidfile: Path | None = None,
+    on_stop: Callable[[], str | None] | None = None,
 ) -> Result:
     """Run ``argv``; echo it as ``$ ...``, stream output (when ``show``), bounded by ``timeout``.
 
@@ -190,7 +190,7 @@ def run(
     and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
 
     Past ``timeout`` (or on an interrupt) the command and every process it started are killed, and
-    the container of a ``docker run`` (its id in ``cidfile``) is removed: nothing keeps running.
+    ``on_stop`` removes what it made outside them (a ``docker run``'s container): nothing keeps running.
     The output is read to its end in every case.
     """
     if echo:
@@ -233,7 +233,7 @@ def run(
         if reader.is_alive():
             raise subprocess.TimeoutExpired(argv, timeout)
     except (subprocess.TimeoutExpired, KeyboardInterrupt) as stop:
-        removed = _stop(proc, reader, cidfile)
+        removed = _stop(proc, reader, on_stop)
         if isinstance(stop, KeyboardInterrupt):
             raise
         what = f"; its container {removed} was removed" if removed else ""
@@ -262,22 +262,54 @@ def run(
     return result
 
 
-def _stop(proc: subprocess.Popen, reader: threading.Thread, cidfile: Path | None) -> str | None:
-    """Kill the command's process group, read its output to the end, remove the container it ran.
-
-    Returns the removed container's short id, or None when it had none (or had not created it yet).
-    """
+def _stop(proc: subprocess.Popen, reader: threading.Thread, on_stop: Callable[[], str | None] | None) -> str | None:
+    """Kill the command's process group, read its output to the end, then ``on_stop()`` (what it removed)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     proc.wait()
     reader.join()  # every writer is gone: the pipe ends
-    cid = cidfile.read_text().strip() if cidfile is not None and cidfile.exists() else ""
-    if not cid:
-        return None
-    subprocess.run([cli().path, "rm", "-f", cid], capture_output=True, timeout=60, env=_env())
-    return cid[:12]
+    return on_stop() if on_stop is not None else None
+
+
+def _utc(stamp: str) -> str:
+    """Docker's RFC 3339 UTC time (``…:01.123456789Z``, fraction trimmed or absent) as ``…:01.123456``."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return f"{whole}.{fraction[:6]:0<6}"
+
+
+def _started_since(argv: list[str], since: str) -> Callable[[], str | None]:
+    """For a ``docker run`` stopped early: remove the container it created (created at or after ``since``).
+
+    Found by its ``--name`` or, unnamed, by the course labels it carries: never a container made before
+    the command started, nor one without the course's label or name.
+    """
+
+    def remove() -> str | None:
+        query = ["ps", "-a", "--no-trunc", "--format", "{{.ID}}"]
+        name = next((argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--name"), None)
+        name = name or next((a.split("=", 1)[1] for a in argv if a.startswith("--name=")), None)
+        if name:
+            query += ["--filter", f"name=^{name}$"]
+        elif course.LABEL in " ".join(argv):
+            query += ["--filter", f"label={course.label_filter()}"]
+        else:
+            return None
+        env = _env()
+        ids = subprocess.run([cli().path, *query], capture_output=True, text=True, timeout=60, env=env).stdout.split()
+        removed = []
+        for cid in ids:
+            created = subprocess.run(
+                [cli().path, "inspect", "--format", "{{.Created}}", cid],
+                capture_output=True, text=True, timeout=60, env=env,
+            ).stdout.strip()  # fmt: skip
+            if _utc(created) >= since:
+                subprocess.run([cli().path, "rm", "-f", cid], capture_output=True, timeout=60, env=env)
+                removed.append(cid[:12])
+        return ", ".join(removed) or None
+
+    return remove
 
 
 def _run_position(args: list[str]) -> int:
@@ -289,18 +321,15 @@ def _run_position(args: list[str]) -> int:
     return 0
 
 
-def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tuple[str, ...] = (), **kwargs) -> Result:
+def docker(*args: str, label: bool = True, **kwargs) -> Result:
     """Run ``docker <args>``; commands that create something get the course labels.
 
-    The echoed command leaves the labels (and ``hidden`` options, inserted after the subcommand)
-    out, so it reads as the learner would type it; typed without them it works the same, it is
-    just not the course's. ``show_labels=True`` shows the labels.
+    The echo is exactly the command that ran, labels included (``--label org.dmac-course.namespace=…``):
+    copied into a terminal, it makes the same labelled resource, which clean-up finds.
     """
     plain = [str(a) for a in args]
     argv = with_label(plain) if label else plain
-    if hidden:
-        argv = [argv[0], *hidden, *argv[1:]]
-    shown = shlex.join(["docker", *(argv if show_labels else plain)])
+    shown = shlex.join(["docker", *argv])
     if not _daemonless(plain):
         from . import offline
 
@@ -313,15 +342,11 @@ def docker(*args: str, label: bool = True, show_labels: bool = False, hidden: tu
                 if kwargs.get("echo", True):
                     print("$ " + shown)
                 raise
-    at = _run_position(argv)
-    if not at:
+    if not _run_position(argv):
         return run([cli().path, *argv], shown_as=shown, **kwargs)
-    # a run records its container's id (not shown: the learner's command is the same without it), so
-    # that a timeout or an interrupt removes the container too, not only the CLI attached to it
-    with tempfile.TemporaryDirectory(prefix="dmac-run-") as folder:
-        cidfile = Path(folder) / "cid"
-        argv = [*argv[:at], "--cidfile", str(cidfile), *argv[at:]]
-        return run([cli().path, *argv], shown_as=shown, cidfile=cidfile, **kwargs)
+    # a run stopped by its timeout or an interrupt: its container is removed too, not only the CLI
+    since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return run([cli().path, *argv], shown_as=shown, on_stop=_started_since(argv, since), **kwargs)
 
 
 def _daemonless(args: list[str]) -> bool:

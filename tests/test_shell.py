@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from helpers import course
@@ -11,7 +13,9 @@ from helpers.shell import CommandFailed, CommandTimeout, docker, docker_out, run
 def test_command_is_echoed_as_typed_and_output_streams(capsys: pytest.CaptureFixture[str]) -> None:
     result = docker("run", "--rm", "busybox", "echo", "hello ocean")
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "$ docker run --rm busybox echo 'hello ocean'"
+    # exactly what ran, the course label included: typed in a terminal it makes the same labelled container
+    assert out.splitlines()[0] == f"$ docker run --label {course.label_filter()} --rm busybox echo 'hello ocean'"
+    assert shlex.split(out.splitlines()[0])[2:] == result.args[1:]
     assert "hello ocean" in out
     assert result.ok and result.output.strip() == "hello ocean"
 
@@ -65,6 +69,19 @@ def test_timeout_stops_the_attached_container_too(unique: str, options: list[str
         docker("rm", "-f", name, show=False, check=False)
 
 
+def test_an_unnamed_run_is_found_by_its_label_and_an_older_container_survives(unique: str) -> None:
+    older = course.name("timeout-older", unique)
+    docker("run", "-d", "--name", older, "busybox", "sleep", "60", show=False)
+    try:
+        with pytest.raises(CommandTimeout, match=r"its container [0-9a-f]{12} was removed"):
+            docker("run", "--rm", "busybox", "sleep", "31", timeout=2, show=False)
+        sleepers = docker_out("ps", "-a", "--filter", f"label={course.label_filter()}", "--format", "{{.Command}}")
+        assert "sleep 31" not in sleepers
+        assert _containers_named(older)[0].split()[1] == "Up"  # made before the command: left alone
+    finally:
+        docker("rm", "-f", older, show=False, check=False)
+
+
 def test_timeout_keeps_the_output_printed_so_far(unique: str, capsys: pytest.CaptureFixture[str]) -> None:
     script = "for i in 1 2 3; do echo line $i; done; sleep 30"
     name = course.name("timeout", unique)
@@ -93,4 +110,5 @@ def test_a_timeout_before_the_container_exists_says_so_plainly() -> None:
 def test_sorted_output_for_listings_in_no_fixed_order(capsys: pytest.CaptureFixture[str]) -> None:
     docker("run", "--rm", "busybox", "sh", "-c", "echo b; echo c; echo a", sort=True)
     out = capsys.readouterr().out.splitlines()
-    assert out == ["$ docker run --rm busybox sh -c 'echo b; echo c; echo a' | sort", "a", "b", "c"]
+    shown = f"$ docker run --label {course.label_filter()} --rm busybox sh -c 'echo b; echo c; echo a' | sort"
+    assert out == [shown, "a", "b", "c"]
