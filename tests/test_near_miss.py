@@ -1,18 +1,26 @@
-"""Near misses: for every checker (but 00, 03, 06, 07, 09, tested by their owners) a plausible wrong answer,
-made for real on the daemon, is rejected with the hint a learner needs.
+"""Near misses: every exercise's checker rejects a plausible wrong answer with the hint a learner needs.
+
+The answer is made for real on the daemon (a container run with nearly the right options, an image built
+from nearly the right Dockerfile), or, for an exercise answered with a value, a plausible wrong value (read
+from the daemon where it can be). A near-miss test is named ``test_NN_M_...`` (or ``test_exercise_NN_M_...``) after
+its exercise, here or in the test file of the exercise's subject: 03.3 in test_signing.py, 07.3 and 07.4
+in test_registry.py (they need the course registry); test_terminal_answers.py adds near misses typed in a
+terminal. ``test_every_exercise_has_a_near_miss_test`` fails when an exercise of the registry has none.
 
 Each test builds or runs only what it names in this namespace and removes it again (``made``).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker as sdk
 import pytest
 
-from helpers import compose, course, dockerfiles, exercises, images, wait
+from helpers import compose, course, dockerfiles, exercises, images, volumes, wait
 from helpers.daemon import client
 from helpers.shell import docker, docker_out
 
@@ -65,6 +73,24 @@ def _rejected(verdict: exercises.Verdict, message: str, hint: str = "") -> None:
 PYTHON_DOCKERFILE = f"FROM debian:bookworm-slim\n{dockerfiles.PYTHON_LINE}\n"
 
 
+# ------------------------------------------------------------------------------------------------ 00
+
+
+def test_00_1_run_with_rm_or_the_right_words_from_another_image(made) -> None:
+    box = course.name("ex-hello")
+    docker("rm", "-f", box, show=False, echo=False)
+    docker("run", "--rm", "--name", box, "busybox", "echo", "Hello, ocean!", show=False, echo=False)
+    _rejected(exercises.evaluate("00.1"), f"there is no container called {box}")  # the exercise says: without --rm
+    _run(made, "ex-hello", "debian:bookworm-slim", "echo", "Hello, ocean!")
+    _rejected(exercises.evaluate("00.1"), "not busybox")
+
+
+def test_00_2_the_backing_filesystem_instead_of_the_driver() -> None:
+    status = dict(client().info().get("DriverStatus") or [])
+    backing = status.get("Backing Filesystem") or "extfs"  # what docker info prints under the driver's name
+    _rejected(exercises.evaluate("00.2", backing), "is not what the daemon reports", "{{.Driver}}")
+
+
 # ------------------------------------------------------------------------------------------------ 01
 
 
@@ -105,6 +131,21 @@ def test_02_2_64_mb_in_decimal_megabytes(made) -> None:
     _rejected(exercises.evaluate("02.2"), "is limited to 61 MiB, not 64", "-m 64m")
 
 
+# ------------------------------------------------------------------------------------------------ 03
+
+
+def test_03_1_a_read_only_mount_instead_of_a_read_only_root(made, tmp_path) -> None:
+    _run(made, "ex-readonly", "-v", f"{tmp_path}:/data:ro", "busybox", "true")
+    _rejected(exercises.evaluate("03.1"), "can write to its root filesystem", "--read-only")
+
+
+def test_03_2_a_user_created_but_never_switched_to(made) -> None:
+    made["images"].append(course.image("ex-user", "1"))
+    answer = "FROM debian:bookworm-slim\nRUN useradd --uid 10001 ocean\n"
+    _rejected(exercises.evaluate("03.2", answer), "still run as root (id -u prints 0)", "Add a USER line")
+    _rejected(exercises.evaluate("03.2", "USER 10001\nFROM busybox\n"), "should start FROM busybox")
+
+
 # ------------------------------------------------------------------------------------------------ 04
 
 
@@ -140,6 +181,56 @@ def test_05_2_counting_every_instruction(made) -> None:
     _rejected(exercises.evaluate("05.2", 4), "is not the number of filesystem layers", "ENV, CMD, LABEL")
 
 
+# ------------------------------------------------------------------------------------------------ 06
+
+
+def test_06_1_a_bind_mount_instead_of_a_volume(tmp_path) -> None:
+    docker("volume", "rm", "-f", course.name("ex-survey"), show=False, echo=False)
+    write = "echo 'CTD cast 17' > /data/survey.txt"
+    docker("run", "--rm", "-v", f"{tmp_path}:/data", "busybox", "sh", "-c", write, show=False, echo=False)
+    _rejected(exercises.evaluate("06.1"), f"there is no volume called {course.name('ex-survey')}", "volume create")
+
+
+def test_06_2_the_current_folder_instead_of_the_exercise_folder(made, tmp_path) -> None:
+    from helpers.exercises import nb06
+
+    nb06.exercise_folder()
+    tmp_path.chmod(0o777)  # a folder the container may write to, only not the exercise's
+    _run(made, "ex-owner", *volumes.as_you(), "-v", f"{tmp_path}:/out", "busybox", "touch", "/out/result.txt")
+    _rejected(exercises.evaluate("06.2"), f"does not bind-mount {course.workdir('06', 'ex-owner')}")
+
+
+# ------------------------------------------------------------------------------------------------ 07
+
+
+def test_07_1_copied_apart_but_in_the_wrong_order(made) -> None:
+    made["images"].append(course.image("ex-fast", "1"))
+    answer = dockerfiles.SLOW_GOOD.replace("COPY report.sh /app/\n", "").replace(
+        "COPY requirements.txt /app/\n", "COPY report.sh /app/\nCOPY requirements.txt /app/\n"
+    )
+    assert answer.index("report.sh /app/") < answer.index("RUN sleep 3")
+    _rejected(exercises.evaluate("07.1", answer), "the install ran again", "Which step copies report.sh?")
+
+
+def test_07_2_restart_always_or_a_memory_reservation(made) -> None:
+    box = _run(made, "ex-worker", "-d", "--restart", "always", "-m", "32m", "busybox", "sleep", "3600")
+    _rejected(exercises.evaluate("07.2"), "restart policy is 'always', not 'unless-stopped'", "unless-stopped")
+    docker("rm", "-f", box, show=False, echo=False)
+    _run(
+        made,
+        "ex-worker",
+        "-d",
+        "--restart",
+        "unless-stopped",
+        "--memory-reservation",
+        "32m",
+        "busybox",
+        "sleep",
+        "3600",
+    )
+    _rejected(exercises.evaluate("07.2"), "memory limit is 0 bytes, not 32 MB", "-m 32m")
+
+
 # ------------------------------------------------------------------------------------------------ 08
 
 
@@ -160,6 +251,25 @@ def test_08_2_shell_form(made) -> None:
         images.build(ref, dockerfiles.context(key, show=False))
     made["containers"] += [course.name("ex-stop-exec"), course.name("ex-stop-shell")]
     _rejected(exercises.evaluate("08.2", "shell"), "measured now: exec form stopped in", "Process 1")
+
+
+# ------------------------------------------------------------------------------------------------ 09
+
+
+def test_09_1_an_older_manylinux_tag_the_image_also_accepts(made) -> None:
+    ref = course.image("base-python", "1")
+    made["images"].append(ref)
+    images.build(ref, dockerfiles.context("09-python", show=False))
+    listing = "from packaging import tags; print(*(t.platform for t in tags.sys_tags()))"
+    platforms = list(dict.fromkeys(docker_out("run", "--rm", ref, "python3", "-c", listing).split()))
+    manylinux = [p for p in platforms if p.startswith("manylinux")]
+    assert len(manylinux) > 1, platforms
+    _rejected(exercises.evaluate("09.1", manylinux[-1]), "is not the newest manylinux tag", "ldd --version")
+    assert exercises.evaluate("09.1", manylinux[0]).ok
+
+
+def test_09_2_the_image_with_the_loader() -> None:
+    _rejected(exercises.evaluate("09.2", "debian:bookworm-slim"), "'debian' is not the image without a loader", "ld-")
 
 
 # ------------------------------------------------------------------------------------------------ 10
@@ -302,3 +412,21 @@ def test_14_2_the_container_removed_but_not_the_rest(made) -> None:
     box = _run(made, "decoy", "-d", "busybox", "sleep", "600")
     docker("rm", "-f", box, show=False, echo=False)
     _rejected(exercises.evaluate("14.2"), "still there: volume, network, image.", "docker volume rm")
+
+
+# ------------------------------------------------------------------------------------------------ all
+
+
+NEAR_MISS_TEST = re.compile(r"^def test_(?:exercise_)?(\d\d)_(\d+)_", re.MULTILINE)
+
+
+def test_every_exercise_has_a_near_miss_test() -> None:
+    exercises._load_all()
+    defined = {id for id in exercises.REGISTRY if re.fullmatch(r"\d\d\.\d+", id)}
+    assert {id[:2] for id in defined} == {f"{n:02d}" for n in range(15)}, sorted(defined)  # all 15 notebooks
+    tested = {
+        f"{nn}.{m}"
+        for path in Path(__file__).parent.glob("test_*.py")
+        for nn, m in NEAR_MISS_TEST.findall(path.read_text())
+    }
+    assert not defined - tested, f"exercises without a near-miss test: {sorted(defined - tested)}"

@@ -77,7 +77,7 @@ def worker() -> Verdict:
     if box.status != "running":
         return failed(f"{wanted} is {box.status}, not running.", "Run it with -d and the command sleep 3600.")
     if policy != "unless-stopped":
-        return failed(f"its restart policy is {policy or 'no'!r}, not 'unless-stopped'.")
+        return failed(f"its restart policy is {policy or 'no'!r}, not 'unless-stopped'.", "--restart unless-stopped")
     if host.get("Memory") != 32 * 1024 * 1024:
         return failed(f"its memory limit is {host.get('Memory')} bytes, not 32 MB (33554432).", "-m 32m")
     return passed(f"{wanted} runs with --restart unless-stopped and a 32 MB memory limit.")

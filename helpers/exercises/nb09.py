@@ -55,4 +55,7 @@ def static_image(answer: object) -> Verdict:
             without.append(ref.split(":")[0])
     if given in without:
         return passed(f"{given} has no dynamic loader: its busybox binary is statically linked.")
-    return failed(f"{given!r} is not the image without a loader (checked on the daemon just now).")
+    return failed(
+        f"{given!r} is not the image without a loader (checked on the daemon just now).",
+        "Look for /lib*/ld-* in each image: docker run --rm IMAGE sh -c 'ls /lib*/ld-*'.",
+    )
