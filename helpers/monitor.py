@@ -301,11 +301,15 @@ def band(value: float, edges: list[float], unit: str = "") -> str:
 CGROUP_MEMORY_FILES = ("/sys/fs/cgroup/memory/memory.usage_in_bytes", "/sys/fs/cgroup/memory.current")
 
 
-def cgroup_memory(container: str) -> tuple[str, int]:
-    """(file, bytes): the memory usage the kernel reports inside ``container`` (cgroup v1 or v2 file)."""
-    script = f"for f in {' '.join(CGROUP_MEMORY_FILES)}; do [ -r $f ] && echo $f $(cat $f) && break; done"
-    out = docker("exec", container, "sh", "-c", script, echo=False, show=False).output.split()
-    return out[0], int(out[1])
+def cgroup_memory(container: str, *, echo: bool = False) -> tuple[str, int]:
+    """(file, bytes): the memory usage the kernel reports inside ``container`` (cgroup v1 or v2 file).
+
+    Which file exists is probed quietly; the read itself is ``docker exec CONTAINER cat FILE`` (echoed
+    exactly when ``echo``).
+    """
+    probe = f"for f in {' '.join(CGROUP_MEMORY_FILES)}; do [ -r $f ] && echo $f && break; done"
+    path = docker("exec", container, "sh", "-c", probe, echo=False, show=False).output.strip()
+    return path, int(docker("exec", container, "cat", path, echo=echo, show=False).output.strip())
 
 
 # ---------------------------------------------------------------- a live view for learners
