@@ -82,8 +82,8 @@ images: env ## make sure the base images exist (pull, or bootstrap offline)
 test-deps: env ## what only the tests need (Chromium for the browser test)
 	$(PY) -m helpers.setup browser
 
-preflight: env ## print this machine's readiness report
-	$(PY) -m helpers.preflight
+preflight: env ## print this machine's readiness report; LEARNERS=30 adds a room check for the hub
+	$(PY) -m helpers.preflight $(if $(filter command line,$(origin LEARNERS)),--learners $(LEARNERS))
 
 test-helpers: setup ## only the helpers' tests
 	$(VENV)/bin/pytest tests

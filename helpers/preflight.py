@@ -145,14 +145,26 @@ def report(rows: list[Check] | None = None) -> str:
     return "\n".join([*lines, "", verdict(rows), *notes])
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from . import sizing
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.preflight", description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, help="a room check: can this host hold N learners on the hub?")
+    args = parser.parse_args(argv)
     rows = checks()
     print(report(rows))
     try:
         find()
     except DaemonUnavailable as exc:
         print("\n" + str(exc))
-    return 0 if all(r.ok is not False for r in rows) else 1
+    fits = True
+    if args.learners:
+        host = sizing.this_host()
+        print("\n" + sizing.verdict(host, args.learners))
+        fits = args.learners <= host.holds
+    return 0 if fits and all(r.ok is not False for r in rows) else 1
 
 
 if __name__ == "__main__":
