@@ -37,7 +37,7 @@ pytestmark = [
 LEARNERS = ["dmac-t01", "dmac-t02", "dmac-t03"]
 NS = os.environ.get("DMAC_TEST_NAMESPACE", "dmac-hub")
 MEASURED: dict[str, object] = {}
-NOTEBOOKS = ["00-setup-and-preflight", "05-layers-and-copy-on-write"]
+NOTEBOOKS = ["00-setup-and-preflight", "05-layers-and-copy-on-write", "13-compose-multi-service"]
 
 
 def _settings() -> hub.Settings:
