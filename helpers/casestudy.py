@@ -1,7 +1,8 @@
 """Measurements for the IOOS Catalog case study (notebook 12): I/O culprits, restarts, PID 1.
 
 Small functions a cell calls to read one number from the daemon: a container's writable-layer
-size, its json-file log size, the zombies under its PID 1, how long ``docker stop`` takes.
+size, its json-file log size, the zombies under its PID 1, how long ``docker stop`` takes; and the
+two broken jobs of the debugging exercises (a harvester that crash-loops, a job killed for memory).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import course, wait
+from . import course, images, volumes, wait
 from .daemon import client
 from .shell import docker
 
@@ -37,6 +38,83 @@ def harvester_script() -> Path:
     path = course.workdir("12") / "harvest.sh"
     path.write_text("mkdir -p /data/records" + HARVESTER)
     return path
+
+
+# ---------------------------------------------------------------- the debugging exercises (12.3, 12.4)
+
+HARVESTER_UID = 10001
+"""The non-root user (uid and gid) the harvester image runs as."""
+
+HARVEST_RECORDS = 20
+
+HARVEST_JOB = rf"""#!/bin/sh
+# harvest today's ISO 19115 records into /data/<this container's hostname>/, then wait for the next run
+set -e
+out=/data/$(hostname)
+echo "harvester 2.1: harvesting {HARVEST_RECORDS} records into $out"
+mkdir -p "$out"
+i=0
+while [ $i -lt {HARVEST_RECORDS} ]; do
+  i=$((i+1))
+  echo "<gmi:MI_Metadata><gmd:fileIdentifier>record-$i</gmd:fileIdentifier></gmi:MI_Metadata>" > "$out/record-$i.xml"
+done
+echo "harvest done: $i records in $out"
+exec sleep 3600
+"""
+
+HARVESTER_DOCKERFILE = f"""
+FROM busybox
+COPY harvest.sh /usr/local/bin/harvest
+RUN chmod 755 /usr/local/bin/harvest
+USER {HARVESTER_UID}:{HARVESTER_UID}
+CMD ["harvest"]
+"""
+
+
+def harvester_context() -> Path:
+    """The build context of the harvester 2.1 image: a script that runs as a non-root user."""
+    return images.context("harvester-2", {"Dockerfile": HARVESTER_DOCKERFILE, "harvest.sh": HARVEST_JOB})
+
+
+def harvest_folder(*, fresh: bool = True) -> Path:
+    """The host folder the harvester writes to (``build/<ns>/12/harvest-data``): yours, mode 755.
+
+    ``fresh``: emptied first (records of an earlier attempt removed). Owned by the demo uid when the
+    notebook runs as root, like a learner's own folder.
+    """
+    folder = volumes.scratch("12", "harvest-data") if fresh else course.workdir("12", "harvest-data")
+    if fresh:
+        if os.getuid() == 0:
+            os.chown(folder, volumes.demo_uid(), volumes.demo_gid())
+        folder.chmod(0o755)
+    return folder
+
+
+GRID_MIB = 96
+"""What the gridder holds in memory at once."""
+
+GRID_LIMIT_MAX_MIB = 512
+"""The largest memory limit exercise 12.4 accepts: a limit far above the need protects nothing."""
+
+GRIDDER_JOB = rf"""#!/bin/sh
+# regrid today's sea surface temperature: the whole grid is held in memory at once
+set -e
+echo "gridder 1.4: loading today's SST grid ({GRID_MIB} MiB) into memory"
+dd if=/dev/zero of=/dev/null bs={GRID_MIB}M count=1 2>/dev/null
+echo "gridder 1.4: regridded 1 grid, done"
+"""
+
+GRIDDER_DOCKERFILE = """
+FROM busybox
+COPY gridder.sh /usr/local/bin/gridder
+RUN chmod 755 /usr/local/bin/gridder
+CMD ["gridder"]
+"""
+
+
+def gridder_context() -> Path:
+    """The build context of the gridder image: a batch job that needs about 100 MiB of memory."""
+    return images.context("gridder", {"Dockerfile": GRIDDER_DOCKERFILE, "gridder.sh": GRIDDER_JOB})
 
 
 def writable_mb(name: str) -> float:

@@ -359,6 +359,72 @@ def test_12_2_restart_always(made) -> None:
     )
 
 
+@pytest.fixture
+def harvester(made) -> tuple[str, str]:
+    """Exercise 12.3's image and a fresh data folder of the learner's (skipped where rootless: ``needs``)."""
+    from helpers import casestudy, engine
+
+    if sentence := engine.limitation(exercises.get("12.3").needs):
+        pytest.skip(sentence)
+    ref = course.image("harvester", "2")
+    made["images"].append(ref)
+    images.build(ref, casestudy.harvester_context(), show=False, echo=False)
+    return ref, f"{casestudy.harvest_folder()}:/data"
+
+
+def test_12_3_the_harvester_run_as_root(made, harvester) -> None:
+    ref, data = harvester
+    _run(made, "ex-harvest-fixed", "-d", "--user", "0", "-v", data, ref)
+    _rejected(exercises.evaluate("12.3"), "runs as root (--user 0)", "--user UID:GID")
+
+
+def test_12_3_the_folder_made_writable_for_everyone(made, harvester) -> None:
+    from helpers import casestudy
+
+    ref, data = harvester
+    casestudy.harvest_folder(fresh=False).chmod(0o777)
+    _run(made, "ex-harvest-fixed", "-d", "-v", data, ref)
+    _rejected(exercises.evaluate("12.3"), "is writable by every user on the host (mode 777)", "chmod 755")
+
+
+def test_12_3_a_volume_instead_of_the_folder(made, harvester) -> None:
+    ref, _ = harvester
+    made["volumes"].append(course.name("ex-harvest-data"))
+    _run(made, "ex-harvest-fixed", "-d", "-v", f"{course.name('ex-harvest-data')}:/data", ref)
+    _rejected(exercises.evaluate("12.3"), "does not bind-mount", "Keep -v FOLDER:/data")
+
+
+def test_12_3_the_broken_command_again(made, harvester) -> None:
+    ref, data = harvester
+    _run(made, "ex-harvest-fixed", "-d", "--restart", "on-failure", "-v", data, ref)
+    _rejected(exercises.evaluate("12.3"), "Permission denied", "docker logs NAME")
+
+
+@pytest.fixture
+def gridder(made) -> str:
+    """Exercise 12.4's image (skipped where -m is not enforced: ``needs``)."""
+    from helpers import casestudy, engine
+
+    if sentence := engine.limitation(exercises.get("12.4").needs):
+        pytest.skip(sentence)
+    ref = course.image("gridder", "1")
+    made["images"].append(ref)
+    images.build(ref, casestudy.gridder_context(), show=False, echo=False)
+    return ref
+
+
+def test_12_4_a_limit_still_too_small(made, gridder) -> None:
+    _run(made, "ex-gridder", "-d", "-m", "80m", "--memory-swap", "80m", gridder)
+    _rejected(exercises.evaluate("12.4"), "was killed for memory again (OOMKilled true", "how much the job loads")
+
+
+def test_12_4_no_limit_or_a_limit_far_above_the_need(made, gridder) -> None:
+    _run(made, "ex-gridder", "-d", gridder)
+    _rejected(exercises.evaluate("12.4"), "has no memory limit", "Keep a limit (-m)")
+    _run(made, "ex-gridder", "-d", "-m", "2g", gridder)
+    _rejected(exercises.evaluate("12.4"), "is 2048 MiB, more than 512 MiB", "at most -m 512m")
+
+
 # ------------------------------------------------------------------------------------------------ 13
 
 

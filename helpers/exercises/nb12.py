@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
-from .. import course, engine
+from .. import casestudy, course, engine, wait
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed, records
+from . import Verdict, course_container, course_image, exercise, failed, passed, records
 
 
 @exercise(
@@ -84,3 +86,181 @@ def update_policy() -> Verdict:
     if box.status != "running":
         return failed(f"{wanted} has the policy but is {box.status}: it should keep running (update, not re-create).")
     return passed(f"{wanted} now has restart policy unless-stopped, and kept running.")
+
+
+# ---------------------------------------------------------------- debugging: a crash loop, an OOM kill
+
+
+def _log_end(box: Any, lines: int = 2) -> str:
+    """The last lines of a container's log, joined by " / " (two: after a restart, the error is the one before)."""
+    return " / ".join(box.logs(tail=lines).decode(errors="replace").strip().splitlines())
+
+
+def _runs_image(box: Any, ref: str) -> Verdict | None:
+    """A failed Verdict unless ``box`` runs image ``ref`` (which must exist)."""
+    img = course_image(ref, missing=f"no image {ref} yet: run the exercise's first cell.")
+    if isinstance(img, Verdict):
+        return img
+    if box.image.id != img.id:  # both as the SDK reads them, as 01.1 compares
+        return failed(f"{box.name} does not run {ref}.", f"Fix how the job is run, not what: run the image {ref}.")
+    return None
+
+
+def _is_root(user: str) -> bool:
+    """Whether ``--user`` value ``user`` (``uid[:gid]`` or a name) is root; empty is the image's default."""
+    return user.split(":")[0] in ("0", "root")
+
+
+def _settled(box: Any, done: str) -> bool:
+    """The container printed ``done``, or it stopped, or it restarted."""
+    box.reload()
+    state = box.attrs["State"]
+    return done in box.logs().decode(errors="replace") or state["Status"] != "running" or box.attrs["RestartCount"] > 0
+
+
+HARVESTED = re.compile(r"harvest done: (\d+) records in /data/(\S+)")
+
+
+@exercise(
+    "12.3",
+    "the harvester will not stay up",
+    needs="bind-user",  # rootless: a container's non-root users cannot write your folder at all
+    hint="docker logs says what failed; docker inspect shows who the harvester runs as (Config.User) and what "
+    "it mounts; ls -ln FOLDER shows who owns the folder.",
+    solution="""
+    from helpers import volumes
+
+    # the folder is yours (ls -ln): run the harvester as you, not as root (--user UID:GID)
+    docker("run", "-d", "--name", name("ex-harvest-fixed"), "--restart", "on-failure", *volumes.as_you(),
+           "-v", f"{data_folder}:/data", image("harvester", "2"))
+    """,
+)
+def harvest_fixed() -> Verdict:
+    wanted = course.name("ex-harvest-fixed")
+    box = course_container(
+        "ex-harvest-fixed",
+        "Find the cause first (docker logs, docker inspect, ls -ln), then run the harvester image under that name.",
+        missing=f"there is no container called {wanted} yet.",
+    )
+    if isinstance(box, Verdict):
+        return box
+    records.note("12.3", "container", wanted, box)
+    wrong = _runs_image(box, course.image("harvester", "2"))
+    if wrong:
+        return wrong
+    folder = casestudy.harvest_folder(fresh=False)
+    data = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
+    if not data or data[0].get("Type") != "bind" or Path(data[0]["Source"]).resolve() != folder.resolve():
+        what = f"mounts {data[0].get('Name') or data[0].get('Source')} there" if data else "mounts nothing there"
+        return failed(
+            f"{wanted} does not bind-mount {folder} at /data ({what}): the web server publishes that folder.",
+            "Keep -v FOLDER:/data as the broken harvester has it, and change how the harvester runs.",
+        )
+    user = box.attrs["Config"].get("User") or ""
+    if _is_root(user):
+        return failed(
+            f"{wanted} runs as root (--user {user}): root may write anywhere, so the error is hidden, not fixed, "
+            "and its records belong to root on the host.",
+            "Run it as a non-root user that may write the folder: ls -ln FOLDER shows its owner (uid:gid), "
+            "and docker run --user UID:GID runs the container as that user.",
+        )
+    mode = folder.stat().st_mode
+    if mode & 0o002:
+        return failed(
+            f"{folder} is writable by every user on the host (mode {mode & 0o777:o}): any local account could "
+            "plant records in the catalog.",
+            f"Give the folder back mode 755 (chmod 755 {folder}) and run the harvester as a user that may write it.",
+        )
+    try:
+        wait.until(lambda: _settled(box, "harvest done"), "the fixed harvester's first harvest", timeout=20)
+    except wait.WaitTimeout:
+        pass  # judged below: running without a harvest
+    box.reload()
+    state, restarts = box.attrs["State"], box.attrs["RestartCount"]
+    if state["Status"] != "running" or restarts:
+        return failed(
+            f"{wanted} is {state['Status']} (exit code {state['ExitCode']}, restarted {restarts} times); "
+            f"its log ends: {_log_end(box)!r}.",
+            "docker logs NAME says why it stopped; docker inspect NAME shows how it runs (Config.User, Mounts).",
+        )
+    found = HARVESTED.search(box.logs().decode(errors="replace"))
+    if not found:
+        return failed(f"{wanted} is running but has not finished a harvest: its log ends {_log_end(box)!r}.")
+    count, run = int(found.group(1)), folder / Path(found.group(2)).name
+    written = sorted(run.glob("record-*.xml"))
+    if len(written) < count:
+        return failed(f"its log says {count} records, but {run} has {len(written)}: is that the folder it mounts?")
+    owners = {p.stat().st_uid for p in written}
+    if 0 in owners:
+        return failed(f"the records in {run} belong to root on the host.", "Run the harvester as a non-root user.")
+    return passed(
+        f"{wanted} runs as {user or 'the image user'}, stays up (RestartCount 0), and its {count} records are in "
+        f"{run.relative_to(course.ROOT)}, owned by uid {min(owners)} on the host."
+    )
+
+
+@exercise(
+    "12.4",
+    "exit 137: make the nightly job finish",
+    needs="memory-limit",  # where -m is not enforced, nothing kills the job
+    hint="docker inspect shows State.OOMKilled and State.ExitCode; docker logs says how much the job loads.",
+    solution="""
+    # the log says it loads 96 MiB; -m 128m leaves room for the programs themselves
+    docker("run", "--name", name("ex-gridder"), "-m", "128m", image("gridder", "1"))
+    """,
+)
+def gridder_fixed() -> Verdict:
+    wanted = course.name("ex-gridder")
+    box = course_container(
+        "ex-gridder",
+        "docker inspect shows why the first run stopped (State); then run the gridder image under that name.",
+        missing=f"there is no container called {wanted} yet (run it without --rm).",
+    )
+    if isinstance(box, Verdict):
+        return box
+    records.note("12.4", "container", wanted, box)
+    wrong = _runs_image(box, course.image("gridder", "1"))
+    if wrong:
+        return wrong
+    host = box.attrs["HostConfig"]
+    memory, swap = host.get("Memory") or 0, host.get("MemorySwap") or 0
+    most = casestudy.GRID_LIMIT_MAX_MIB
+    if not memory:
+        return failed(
+            f"{wanted} has no memory limit: on a shared host such a job may take the memory the catalog needs.",
+            f"Keep a limit (-m), raised above what the job's log says it loads; at most {most}m.",
+        )
+    mib = memory / 2**20
+    if mib > most:
+        return failed(
+            f"{wanted}'s memory limit is {mib:g} MiB, more than {most} MiB: a limit far above the need protects "
+            "nothing.",
+            f"A little more than what the job's log says it loads is enough; at most -m {most}m.",
+        )
+    if swap == -1:
+        return failed(
+            f"{wanted} may use unlimited swap (--memory-swap -1): its memory is not bounded.",
+            "Leave --memory-swap out, or give it a value of at least -m.",
+        )
+    try:
+        wait.until(lambda: _settled(box, "done"), "the gridder to finish", timeout=30)
+    except wait.WaitTimeout:
+        pass
+    box.reload()
+    state = box.attrs["State"]
+    if state["Status"] == "running":
+        return failed(f"{wanted} is still running after 30 s.", "docker logs NAME shows how far it got.")
+    if state["OOMKilled"]:
+        return failed(
+            f"{wanted} was killed for memory again (OOMKilled true, exit code {state['ExitCode']}) with -m {mib:g}m.",
+            "docker logs NAME says how much the job loads; the limit must hold that, plus a few MiB for the "
+            "programs themselves.",
+        )
+    if state["ExitCode"] != 0:
+        return failed(
+            f"{wanted} exited with code {state['ExitCode']}; its log ends: {_log_end(box)!r}.",
+            "137 is 128 + 9: killed by SIGKILL. docker inspect NAME shows State.OOMKilled.",
+        )
+    if "done" not in _log_end(box, 1):
+        return failed(f"{wanted} exited 0 but its log does not say done: {_log_end(box, 1)!r}.")
+    return passed(f"{wanted} finished (exit code 0, OOMKilled false) within its limit of {mib:g} MiB.")
