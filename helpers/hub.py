@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cgroups, course, procs, rootless, wait
+from . import cgroups, course, disks, procs, rootless, wait
 
 OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
@@ -60,6 +60,7 @@ class Settings:
     memory: str = "2g"
     pids: int = 2048
     cpus: float = 1.0
+    disk: str = "10g"  # each learner's daemon data root (a file system of its own: helpers.disks)
     cull_seconds: int = 3600
     tls: bool = False
 
@@ -324,6 +325,7 @@ def stop_learner(settings: Settings, name: str) -> None:
     groups = cgroups.folders(settings.instance, name)
     wait.until(lambda: cgroups.kill_all(groups) == 0, f"{name}'s processes gone", timeout=30)
     cgroups.remove(groups)
+    disks.release(rootless.learner(name))
 
 
 def stop(settings: Settings, purge: bool = False) -> None:
@@ -343,6 +345,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
     if purge:
         for name in [*settings.learners, settings.instructor]:
             if name in {p.pw_name for p in pwd.getpwall()}:
+                disks.remove(settings.state, rootless.learner(name))
                 _say(f"removing account {name} and its home")
                 subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=120)
                 rootless.Learner(name, 0, 0, Path("/")).log.unlink(missing_ok=True)
@@ -369,7 +372,10 @@ def status(settings: Settings) -> str:
         running = bool(users.get(name, {}).get("servers"))
         used = cgroups.usage(cgroups.folders(settings.instance, name))
         mib = used.get("memory", 0) / (1 << 20)
-        rows.append(f"{name:<12} {'running' if running else 'stopped':<8} {mib:7.0f} MiB {used.get('pids', 0):5d} pids")
+        disk = disks.usage(rootless.learner(name)) if name in {p.pw_name for p in pwd.getpwall()} else None
+        on_disk = f"{disk[0] / 1e9:5.1f} of {disk[1] / 1e9:.0f} GB" if disk else "disk not mounted"
+        state = "running" if running else "stopped"
+        rows.append(f"{name:<12} {state:<8} {mib:7.0f} MiB {used.get('pids', 0):5d} pids  {on_disk}")
     return "\n".join(rows)
 
 
@@ -385,6 +391,7 @@ def reset(settings: Settings, name: str) -> None:
     wait.until(stopped, f"{name}'s server stopping", timeout=60)
     stop_learner(settings, name)
     user = rootless.learner(name)
+    disks.remove(settings.state, user)
     shutil.rmtree(user.home / ".local" / "share" / "docker", ignore_errors=True)
     shutil.rmtree(user.checkout, ignore_errors=True)
     rootless.sync_checkout(user, SOURCE)
@@ -392,7 +399,8 @@ def reset(settings: Settings, name: str) -> None:
 
 def _from_env(opts: argparse.Namespace) -> Settings:
     settings = Settings(instance=opts.instance, prefix=os.environ.get("DMAC_HUB_PREFIX", "dmac-l"))
-    for key, cast in (("port", int), ("memory", str), ("pids", int), ("cpus", float), ("cull_seconds", int)):
+    knobs = (("port", int), ("memory", str), ("pids", int), ("cpus", float), ("disk", str), ("cull_seconds", int))
+    for key, cast in knobs:
         value = os.environ.get(f"DMAC_HUB_{key.upper()}")
         if value:
             setattr(settings, key, cast(value))

@@ -1,10 +1,11 @@
 """JupyterHub's side of a learner's server: their cgroup, their rootless daemon, started and stopped with it.
 
 Loaded by ``hub/jupyterhub_config.py`` in the hub (root). Before a server spawns, the hook creates the
-learner's cgroup (``helpers.cgroups``), starts their ``dockerd-rootless.sh`` inside it and loads the base
-images they lack; the server itself enters the same cgroup before it drops root. When the server stops
-(by the learner, the admin, the idle culler or the hub shutting down), their daemon stops and anything
-left in their cgroup is killed. Each spawn's timings go to ``/var/lib/<instance>/spawns.jsonl``.
+learner's cgroup (``helpers.cgroups``), mounts their daemon's data root (``helpers.disks``), starts their
+``dockerd-rootless.sh`` inside the cgroup and loads the base images they lack; the server itself enters the
+same cgroup before it drops root. When the server stops (by the learner, the admin, the idle culler or the hub
+shutting down), their daemon stops, anything left in their cgroup is killed and their data root is unmounted.
+Each spawn's timings go to ``/var/lib/<instance>/spawns.jsonl``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 
-from . import cgroups, hub, rootless
+from . import cgroups, disks, hub, rootless
 
 
 def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
@@ -23,6 +24,7 @@ def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
     began = time.monotonic()
     user = rootless.learner(name)
     folders = cgroups.create(settings.instance, name, settings.limits())
+    disks.ensure(settings.state, user, hub.parse_bytes(settings.disk))  # their data root: a disk of its own
     rootless.ensure_tun()
     rootless.ensure_runtime_dir(user)
     rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid))

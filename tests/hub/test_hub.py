@@ -3,7 +3,7 @@
 A hub instance of its own (``dmac-hubtest``: accounts ``dmac-t01``..``dmac-t03``, port 18100, state in
 ``/var/lib/dmac-hubtest``) is started as ``make hub`` starts one, driven through JupyterHub's REST API with
 its admin token, and purged afterwards (accounts, homes, cgroups). Limits are tighter than a room's (1 GiB,
-1024 processes) so the fault tests stay quick. Figures measured here are printed and written to
+1024 processes, a 3 GB disk) so the fault tests stay quick. Figures measured here are printed and written to
 ``build/hub/measurements.json`` (INSTRUCTORS.md quotes them).
 """
 
@@ -13,6 +13,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, course, hub, rootless, rootless_matrix, wait
+from helpers import cgroups, course, disks, hub, rootless, rootless_matrix, wait
 from tests import isolation
 
 pytestmark = [
@@ -49,6 +50,7 @@ def _settings() -> hub.Settings:
         port=int(os.environ.get("DMAC_HUB_TEST_PORT", "18100")),
         memory="1g",
         pids=1024,
+        disk="3g",
         cpus=1.0,
     )
 
@@ -222,6 +224,22 @@ def test_a_runaway_container_meets_its_learners_limits_and_the_others_keep_worki
     assert ok.returncode == 0 and "B still works" in ok.stdout
     assert cgroups.usage(folders)["pids"] <= 1024
     storm.wait(timeout=120)
+
+
+def test_a_learner_who_fills_their_disk_stops_at_its_size_and_the_others_keep_working(running: hub.Settings) -> None:
+    a, b = LEARNERS[2], LEARNERS[1]
+    user = rootless.learner(a)
+    assert disks.mounted(disks.mount_point(user)) and disks.image(running.state, a).is_file()
+    used, size = disks.usage(user)
+    assert 2.9e9 < size < 3.3e9, size  # the 3g of the settings (less ext4's own bookkeeping)
+    host_free = shutil.disk_usage(running.state).free
+    fill = as_learner(a, "docker", "run", "--rm", "busybox", "dd", "if=/dev/zero", "of=/fill", "bs=4M", timeout=300)
+    assert fill.returncode != 0 and "No space left on device" in fill.stderr + fill.stdout, fill.stderr[-500:]
+    ok = as_learner(b, "docker", "run", "--rm", "busybox", "echo", "B still works")
+    assert ok.returncode == 0 and "B still works" in ok.stdout
+    assert shutil.disk_usage(running.state).free > host_free - size - 200e6  # the host lost at most A's disk
+    assert as_learner(a, "docker", "info", "--format", "{{.ServerVersion}}").returncode == 0  # A's daemon lives on
+    MEASURED["disk_fill"] = {"size_gb": round(size / 1e9, 2), "used_before_gb": round(used / 1e9, 2)}
 
 
 def test_stopping_a_server_stops_its_daemon_and_starting_again_keeps_the_work(running: hub.Settings) -> None:

@@ -1,0 +1,77 @@
+"""A disk quota for each learner's Docker daemon on the hub: their data root is a file system of its own.
+
+``~learner/.local/share/docker`` (where their rootless daemon keeps images, containers and volumes) is an ext4
+file system in a sparse file, ``/var/lib/<instance>/disks/<learner>.ext4``, loop-mounted there by root before
+their daemon starts. A learner who fills it gets "no space left on device" in their own daemon; the host's disk
+and the other learners' daemons keep working. The file only takes the space written to it, up to its size.
+Root only (``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .rootless import Learner
+
+
+def image(state: Path, name: str) -> Path:
+    return state / "disks" / f"{name}.ext4"
+
+
+def mount_point(user: Learner) -> Path:
+    return user.home / ".local" / "share" / "docker"
+
+
+def mounted(point: Path) -> bool:
+    """Whether ``point`` is a mount point now (``/proc/self/mounts``, octal escapes as the kernel writes them)."""
+    target = str(point).replace(" ", "\\040")
+    return any(line.split()[1] == target for line in Path("/proc/self/mounts").read_text().splitlines())
+
+
+def ensure(state: Path, user: Learner, size: int) -> Path:
+    """Mount the learner's data-root file system (made, ``size`` bytes, the first time); its mount point."""
+    point = mount_point(user)
+    if mounted(point):
+        return point
+    for folder in (point.parent.parent, point.parent, point):  # ~/.local, ~/.local/share, the data root
+        if folder.is_symlink():  # root acts in the learner's home: never follow a link they planted
+            raise RuntimeError(f"{folder} is a symbolic link: the learner's data root is not mounted there")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        shutil.chown(folder, user.uid, user.gid)
+    disk = image(state, user.name)
+    if not disk.exists():
+        disk.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(disk, "wb") as sparse:
+            sparse.truncate(size)
+        subprocess.run(
+            ["mkfs.ext4", "-q", "-F", "-m", "0", "-E", f"root_owner={user.uid}:{user.gid}", str(disk)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    subprocess.run(["mount", "-o", "loop,nosuid,nodev", str(disk), str(point)], check=True, capture_output=True,
+                   timeout=60)  # fmt: skip
+    point.chmod(0o700)
+    return point
+
+
+def release(user: Learner) -> None:
+    """Unmount the learner's data root once their daemon has stopped (lazily if something still holds it)."""
+    point = mount_point(user)
+    if mounted(point) and subprocess.run(["umount", str(point)], capture_output=True, timeout=60).returncode != 0:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True, timeout=60)
+
+
+def remove(state: Path, user: Learner) -> None:
+    """Unmount and delete the learner's file system: their daemon's data is gone (a reset, a purge)."""
+    release(user)
+    image(state, user.name).unlink(missing_ok=True)
+
+
+def usage(user: Learner) -> tuple[int, int] | None:
+    """(used, size) in bytes of the learner's data root, or None when it is not mounted."""
+    point = mount_point(user)
+    if not mounted(point):
+        return None
+    total, used, _ = shutil.disk_usage(point)
+    return used, total
