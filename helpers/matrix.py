@@ -35,7 +35,7 @@ def schedule(names: list[str]) -> list[list[tuple[str, str]]]:
 
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-"""The host's CA bundle (a TLS-intercepting proxy's CA included), given to pip inside the engine."""
+"""The host's CA bundle (a TLS-intercepting proxy's CA included), given to pip and builds inside the engine."""
 
 
 def venv(engine: engines.Engine) -> Path:
@@ -63,10 +63,11 @@ def prepare_python(engine: engines.Engine) -> str:
     folder = venv(engine)
     wanted = hashlib.sha256(b"".join(f.read_bytes() for f in _env_files())).hexdigest()
     stamp = folder / ".installed"
+    if CA_BUNDLE.is_file():  # every time: the tests in the engine hand it to builds too (DMAC_CA_BUNDLE)
+        shutil.copyfile(CA_BUNDLE, engine.folder / "ca.crt")
     if not (stamp.is_file() and stamp.read_text() == wanted):
         env = {}
         if CA_BUNDLE.is_file():
-            shutil.copyfile(CA_BUNDLE, engine.folder / "ca.crt")
             env = {"PIP_CERT": str(engine.folder / "ca.crt"), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         print(f"▶ {engine.name}: the course's environment with the engine's own Python …", flush=True)
         begin = time.monotonic()
@@ -106,7 +107,11 @@ def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subproce
     _, env = engines._inner(engine)
     out = open(log, "w")  # closed when the process has ended (see run_round)
     if engine.python:  # `env NAME=value … pytest …` inside the engine container
-        argv, env = _exec(engine, argv), engines.host_env()
+        # the engine container's own CA bundle lacks the host's (a TLS-intercepting proxy's CA): builds that
+        # reach PyPI (notebook 09) get the host's, copied by prepare_python
+        bundle = engine.folder / "ca.crt"
+        argv = _exec(engine, argv, {"DMAC_CA_BUNDLE": str(bundle)} if bundle.is_file() else None)
+        env = engines.host_env()
     else:
         argv = engines.sandbox_argv(engine, argv)
     proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
