@@ -101,6 +101,45 @@ def _addresses_file() -> Path:
     return course.workdir("registry") / "addresses.txt"
 
 
+def _live_addresses() -> set[str]:
+    live = set()
+    for tls in (False, True):
+        try:
+            live.add(address(tls))
+        except CommandFailed:
+            pass
+    return live
+
+
+def _drop_stale_references() -> None:
+    """Untag references to this namespace's registries at addresses they no longer have.
+
+    A registry started again gets another port from the kernel: the tags and ``RepoDigests`` an image kept from
+    the earlier address (``127.0.0.1:<old port>/...``) would point at nothing and fill ``docker image inspect``.
+    Only references under a recorded address of this namespace go; the images themselves stay.
+    """
+    path = _addresses_file()
+    stale = (set(path.read_text().split()) if path.exists() else set()) - _live_addresses()
+    if not stale:
+        return
+    listing = docker_out("images", "--digests", "--format", "{{.Repository}}\t{{.Tag}}\t{{.Digest}}")
+    refs = []
+    for line in listing.splitlines():
+        repository, tag, digest = [*line.split("\t"), "", "", ""][:3]
+        if repository.split("/", 1)[0] in stale:
+            refs += [f"{repository}:{tag}"] if tag not in ("", "<none>") else []
+            refs += [f"{repository}@{digest}"] if digest not in ("", "<none>") else []
+    for ref in refs:
+        docker("rmi", "--no-prune", ref, show=False, echo=False, check=False)
+    try:  # a login kept for an old address goes too (clean-up only knows the recorded ones)
+        logged_in = set(logged_in_registries())
+    except (OSError, ValueError):  # an unreadable config file: left to its owner
+        logged_in = set()
+    for where in sorted(stale & logged_in):
+        docker("logout", where, show=False, echo=False, check=False, timeout=30)
+    path.write_text("\n".join(sorted(_live_addresses())) + "\n")
+
+
 def _record_address(where: str) -> None:
     path = _addresses_file()
     known = set(path.read_text().split()) if path.exists() else set()
@@ -180,6 +219,7 @@ def start(tls: bool = False, *, echo: bool = True) -> str:
     docker(*args, show=False, echo=echo)
     where = address(tls)
     _record_address(where)
+    _drop_stale_references()
     wait.until(lambda: answers(tls), f"the registry on {where}", timeout=30, give_up=lambda: _exited(name))
     return where
 
