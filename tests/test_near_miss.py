@@ -6,11 +6,13 @@ Each test builds or runs only what it names in this namespace and removes it aga
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
 import docker as sdk
 import pytest
+import yaml
 
 from helpers import compose, course, dockerfiles, exercises, images, wait
 from helpers.daemon import client
@@ -302,3 +304,67 @@ def test_14_2_the_container_removed_but_not_the_rest(made) -> None:
     box = _run(made, "decoy", "-d", "busybox", "sleep", "600")
     docker("rm", "-f", box, show=False, echo=False)
     _rejected(exercises.evaluate("14.2"), "still there: volume, network, image.", "docker volume rm")
+
+
+# 13.3: the learner's compose file, written as with an editor; near misses are rejected before anything starts
+CHECK = "    healthcheck:\n      test: {}\n"
+HEALTHY_DB = CHECK.format('["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]')
+GATED = "    depends_on:\n      db:\n        condition: {}\n"
+LISTED = "    depends_on:\n      - db\n"
+
+
+def _stack(db_extra: str = HEALTHY_DB, app_depends: str = GATED.format("service_healthy"), app_extra: str = "") -> str:
+    return (
+        f"services:\n  db:\n    image: {compose.db_image()}\n    environment:\n      DB_INIT_DELAY: '3'\n{db_extra}"
+        f"  app:\n    image: {compose.app_image()}\n{app_depends}{app_extra}    init: true\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def catalog_images() -> None:
+    ctx = compose.contexts()
+    images.build(compose.db_image(), ctx["db"], show=False)
+    images.build(compose.app_image(), ctx["app"], show=False)
+
+
+NEAR_MISSES_13_3 = {
+    "short-list-depends-on": (_stack(app_depends=LISTED), "service_started", "service_healthy"),
+    "service-started": (_stack(app_depends=GATED.format("service_started")), "service_started", "service_healthy"),
+    "always-true": (_stack(db_extra=CHECK.format('["CMD", "true"]')), "never asks PostgreSQL", "pg_isready"),
+    "exit-0": (_stack(db_extra=CHECK.format("exit 0")), "never asks PostgreSQL", "pg_isready"),
+    "or-true": (_stack(db_extra=CHECK.format("pg_isready -h db || true")), "never asks PostgreSQL", "pg_isready"),
+    "no-h": (_stack(db_extra=CHECK.format('["CMD", "pg_isready", "-U", "postgres"]')), "Unix socket", "-h 127.0.0.1"),
+    "on-the-app": (
+        _stack(db_extra="", app_extra=HEALTHY_DB.replace("pg_isready", "true")),
+        "the healthcheck is on app",
+        "under the db service",
+    ),
+    "no-healthcheck": (_stack(db_extra=""), "db has no healthcheck", "healthcheck"),
+    "broken-yaml": ("services:\n  db:\n  image: x\n   app: {}\n", "docker compose config rejects", "indentation"),
+}
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES_13_3, ids=list(NEAR_MISSES_13_3))
+def test_13_3_near_misses(catalog_images, case: str) -> None:
+    text, message, hint = NEAR_MISSES_13_3[case]
+    compose.exercise_file().write_text(text)
+    _rejected(exercises.evaluate("13.3"), message, hint)
+
+
+def test_13_3_the_file_as_written_in_an_editor_runs_labelled_and_goes(catalog_images) -> None:
+    path = compose.exercise_file()
+    path.write_text(_stack())
+    # the checker's override gives everything the stack creates the course labels, so clean-up finds it
+    files = [path, compose.labelled(yaml.safe_load(path.read_text()) | {"volumes": {"pgdata": None}}, path.parent)]
+    out = path.parent / "merged.json"
+    compose.project_compose(compose.exercise_project(), files, "config", "--format", "json", "-o", str(out), show=False)
+    merged = json.loads(out.read_text())
+    for what in ("services", "networks"):
+        for key, spec in merged[what].items():
+            assert spec["labels"][course.LABEL] == course.namespace(), f"{what} {key} unlabelled"
+    verdict = exercises.evaluate("13.3")
+    assert verdict.ok, verdict
+    assert "answered with 3 catalog entries" in verdict.message
+    project = f"label=com.docker.compose.project={compose.exercise_project()}"
+    assert docker_out("ps", "-aq", "--filter", project) == "", "the checker left the stack running"
+    assert docker_out("volume", "ls", "-q", "--filter", project) == ""
