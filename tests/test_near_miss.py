@@ -14,7 +14,7 @@ import docker as sdk
 import pytest
 import yaml
 
-from helpers import compose, course, dockerfiles, exercises, images, wait
+from helpers import cleanup, compose, course, dockerfiles, exercises, images, wait
 from helpers.daemon import client
 from helpers.shell import docker, docker_out
 
@@ -162,6 +162,64 @@ def test_08_2_shell_form(made) -> None:
         images.build(ref, dockerfiles.context(key, show=False))
     made["containers"] += [course.name("ex-stop-exec"), course.name("ex-stop-shell")]
     _rejected(exercises.evaluate("08.2", "shell"), "measured now: exec form stopped in", "Process 1")
+
+
+# 08.3: the Dockerfile and script written as with an editor, built and run by the checker
+WAIT_FOR = 'until [ -e /tmp/db.ready ]; do sleep 1; done\n'
+PROBE = "python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/')\""
+
+
+def _health_context(script: str, healthcheck: str | None = f"--interval=1s CMD {PROBE}") -> None:
+    from helpers.exercises import nb08
+
+    folder = nb08.health_folder()
+    (folder / "wait-for.sh").write_text(f"#!/bin/sh\n{script}")
+    lines = [f"FROM {course.image('anatomy-web', '1')}", "COPY --chmod=755 wait-for.sh /usr/local/bin/wait-for.sh"]
+    lines += [f"HEALTHCHECK {healthcheck}"] if healthcheck else []
+    lines += ['ENTRYPOINT ["wait-for.sh"]', 'CMD ["python3", "/srv/serve.py"]']
+    (folder / "Dockerfile").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def web_image() -> Iterator[None]:
+    from helpers.exercises import nb08
+
+    images.build(course.image("anatomy-web", "1"), dockerfiles.context("08-web", show=False), show=False)
+    yield
+    for left in nb08.health_folder().iterdir():  # a notebook run here starts from the starter
+        left.unlink()
+
+
+NEAR_MISSES_08_3 = {
+    "no-exec": ((WAIT_FOR + '"$@"\n',), "PID 1 is", 'exec "$@"'),
+    "always-true": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD true"), "never asks the server", "8080"),
+    "echo-only": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD echo 8080"), "never asks the server", "8080"),
+    "ignores-the-server": (
+        (WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD test 8080 -gt 0"),
+        "HEALTHCHECK checks nothing",
+        "8080",
+    ),
+    "no-healthcheck": ((WAIT_FOR + 'exec "$@"\n', None), "no HEALTHCHECK", "HEALTHCHECK"),
+    "no-wait": (('exec "$@"\n',), "did not wait", "until"),
+}
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES_08_3, ids=list(NEAR_MISSES_08_3))
+def test_08_3_near_misses(web_image, case: str) -> None:
+    args, message, hint = NEAR_MISSES_08_3[case]
+    _health_context(*args)
+    _rejected(exercises.evaluate("08.3"), message, hint)
+
+
+def test_08_3_a_bounded_wait_then_exec(web_image) -> None:
+    _health_context("tries=0\nwhile [ ! -e /tmp/db.ready ] && [ $tries -lt 30 ]; do tries=$((tries+1)); sleep 1; done\n"
+                    'exec "$@"\n')
+    verdict = exercises.evaluate("08.3")
+    assert verdict.ok, verdict
+    assert docker_out("ps", "-aq", "--filter", f"name=^{course.name('ex-health')}$") == "", "the checker left it"
+    # the image the checker built is recorded, so the notebook's clean-up removes exactly it
+    removed = {(r.kind, r.name) for r in cleanup.tidy("08", verbose=False)}
+    assert ("image", course.image("ex-health", "1")) in removed, removed
 
 
 # ------------------------------------------------------------------------------------------------ 10
@@ -321,10 +379,13 @@ def _stack(db_extra: str = HEALTHY_DB, app_depends: str = GATED.format("service_
 
 
 @pytest.fixture(scope="module")
-def catalog_images() -> None:
+def catalog_images() -> Iterator[None]:
     ctx = compose.contexts()
     images.build(compose.db_image(), ctx["db"], show=False)
     images.build(compose.app_image(), ctx["app"], show=False)
+    yield
+    for left in compose.exercise_file().parent.iterdir():  # a notebook run here starts from the starter
+        left.unlink()
 
 
 NEAR_MISSES_13_3 = {
