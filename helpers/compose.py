@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -240,12 +241,7 @@ def plugin() -> str | None:
 
 def compose(path: Path, *args: str, **kwargs: Any) -> Result:
     """``docker compose -p <project> -f <file> <args>`` (the real CLI, echoed)."""
-    kwargs.setdefault("timeout", 180)
-    argv = ["-p", project(), "-f", rel(path), *args]
-    binary = plugin()
-    if binary is None:
-        return docker("compose", *argv, **kwargs)
-    return run([binary, *argv], shown_as=shlex.join(["docker", "compose", *argv]), **kwargs)
+    return project_compose(project(), [path], *args, **kwargs)
 
 
 def container(service: str) -> str:
@@ -280,3 +276,72 @@ def http(path: str, *, port: int | None = None, data: dict | None = None, timeou
 
     what = f"an answer from the app on {path} (its host port: docker compose port app {APP_PORT})"
     return wait.until(ask, what, timeout=timeout, interval=0.5, retry=(OSError, CommandFailed))[0]
+
+
+STARTER = """# Exercise 13.3: make the app start only once the database accepts connections.
+services:
+  db:
+    image: {db}
+    environment:
+      DB_INIT_DELAY: "3"
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+  app:
+    image: {app}
+    depends_on:
+      - db
+    init: true
+volumes:
+  pgdata:
+"""
+
+
+def exercise_file() -> Path:
+    """The compose file a learner writes for exercise 13.3 (``build/<ns>/compose/exercise/compose.yaml``)."""
+    return course.workdir("compose", "exercise") / "compose.yaml"
+
+
+def exercise_project() -> str:
+    """The exercise's compose project: the namespace and ``ex-`` are in it, apart from the notebook's stack."""
+    return course.name("ex-stack")
+
+
+def starter_text() -> str:
+    return STARTER.format(db=db_image(), app=app_image())
+
+
+def starter() -> Path:
+    """Write the exercise's starter file (both services, no readiness yet) unless the learner has one."""
+    path = exercise_file()
+    if path.exists():  # on stderr: the cell's compared output stays the same on a second run
+        print(f"{rel(path)} exists: your file is kept (delete it for a fresh starter)", file=sys.stderr)
+    else:
+        path.write_text(starter_text())
+    return path
+
+
+def labelled(doc: dict[str, Any], folder: Path) -> Path:
+    """An override file giving every service, volume and network of ``doc`` the course labels (for clean-up)."""
+    labels = course.labels()
+    override: dict[str, Any] = {"services": {s: {"labels": labels} for s in doc.get("services", {})}}
+    override["volumes"] = {
+        v: {"labels": labels} for v, spec in (doc.get("volumes") or {}).items() if not (spec or {}).get("external")
+    }
+    override["networks"] = {
+        n: {"labels": labels}
+        for n, spec in (doc.get("networks") or {"default": {}}).items()
+        if not (spec or {}).get("external")
+    }
+    path = folder / "course-labels.yaml"
+    path.write_text(yaml.dump({k: v for k, v in override.items() if v}, Dumper=_NoAliases, sort_keys=False))
+    return path
+
+
+def project_compose(name: str, files: list[Path], *args: str, **kwargs: Any) -> Result:
+    """``docker compose -p NAME -f FILE… ARGS`` for a project other than the notebook's stack."""
+    kwargs.setdefault("timeout", 180)
+    argv = ["-p", name, *[a for f in files for a in ("-f", rel(f))], *args]
+    binary = plugin()
+    if binary is None:
+        return docker("compose", *argv, **kwargs)
+    return run([binary, *argv], shown_as=shlex.join(["docker", "compose", *argv]), **kwargs)

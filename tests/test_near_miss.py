@@ -12,6 +12,7 @@ Each test builds or runs only what it names in this namespace and removes it aga
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from pathlib import Path
 
 import docker as sdk
 import pytest
+import yaml
 
-from helpers import compose, course, dockerfiles, exercises, images, volumes, wait
+from helpers import cleanup, compose, course, dockerfiles, exercises, images, volumes, wait
 from helpers.daemon import client
 from helpers.shell import docker, docker_out
 
@@ -272,6 +274,64 @@ def test_09_2_the_image_with_the_loader() -> None:
     _rejected(exercises.evaluate("09.2", "debian:bookworm-slim"), "'debian' is not the image without a loader", "ld-")
 
 
+# 08.3: the Dockerfile and script written as with an editor, built and run by the checker
+WAIT_FOR = 'until [ -e /tmp/db.ready ]; do sleep 1; done\n'
+PROBE = "python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/')\""
+
+
+def _health_context(script: str, healthcheck: str | None = f"--interval=1s CMD {PROBE}") -> None:
+    from helpers.exercises import nb08
+
+    folder = nb08.health_folder()
+    (folder / "wait-for.sh").write_text(f"#!/bin/sh\n{script}")
+    lines = [f"FROM {course.image('anatomy-web', '1')}", "COPY --chmod=755 wait-for.sh /usr/local/bin/wait-for.sh"]
+    lines += [f"HEALTHCHECK {healthcheck}"] if healthcheck else []
+    lines += ['ENTRYPOINT ["wait-for.sh"]', 'CMD ["python3", "/srv/serve.py"]']
+    (folder / "Dockerfile").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def web_image() -> Iterator[None]:
+    from helpers.exercises import nb08
+
+    images.build(course.image("anatomy-web", "1"), dockerfiles.context("08-web", show=False), show=False)
+    yield
+    for left in nb08.health_folder().iterdir():  # a notebook run here starts from the starter
+        left.unlink()
+
+
+NEAR_MISSES_08_3 = {
+    "no-exec": ((WAIT_FOR + '"$@"\n',), "PID 1 is", 'exec "$@"'),
+    "always-true": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD true"), "never asks the server", "8080"),
+    "echo-only": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD echo 8080"), "never asks the server", "8080"),
+    "ignores-the-server": (
+        (WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD test 8080 -gt 0"),
+        "HEALTHCHECK checks nothing",
+        "8080",
+    ),
+    "no-healthcheck": ((WAIT_FOR + 'exec "$@"\n', None), "no HEALTHCHECK", "HEALTHCHECK"),
+    "no-wait": (('exec "$@"\n',), "did not wait", "until"),
+}
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES_08_3, ids=list(NEAR_MISSES_08_3))
+def test_08_3_near_misses(web_image, case: str) -> None:
+    args, message, hint = NEAR_MISSES_08_3[case]
+    _health_context(*args)
+    _rejected(exercises.evaluate("08.3"), message, hint)
+
+
+def test_08_3_a_bounded_wait_then_exec(web_image) -> None:
+    _health_context("tries=0\nwhile [ ! -e /tmp/db.ready ] && [ $tries -lt 30 ]; do tries=$((tries+1)); sleep 1; done\n"
+                    'exec "$@"\n')
+    verdict = exercises.evaluate("08.3")
+    assert verdict.ok, verdict
+    assert docker_out("ps", "-aq", "--filter", f"name=^{course.name('ex-health')}$") == "", "the checker left it"
+    # the image the checker built is recorded, so the notebook's clean-up removes exactly it
+    removed = {(r.kind, r.name) for r in cleanup.tidy("08", verbose=False)}
+    assert ("image", course.image("ex-health", "1")) in removed, removed
+
+
 # ------------------------------------------------------------------------------------------------ 10
 
 
@@ -496,3 +556,70 @@ def test_every_exercise_has_a_near_miss_test() -> None:
         for nn, m in NEAR_MISS_TEST.findall(path.read_text())
     }
     assert not defined - tested, f"exercises without a near-miss test: {sorted(defined - tested)}"
+
+
+# 13.3: the learner's compose file, written as with an editor; near misses are rejected before anything starts
+CHECK = "    healthcheck:\n      test: {}\n"
+HEALTHY_DB = CHECK.format('["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]')
+GATED = "    depends_on:\n      db:\n        condition: {}\n"
+LISTED = "    depends_on:\n      - db\n"
+
+
+def _stack(db_extra: str = HEALTHY_DB, app_depends: str = GATED.format("service_healthy"), app_extra: str = "") -> str:
+    return (
+        f"services:\n  db:\n    image: {compose.db_image()}\n    environment:\n      DB_INIT_DELAY: '3'\n{db_extra}"
+        f"  app:\n    image: {compose.app_image()}\n{app_depends}{app_extra}    init: true\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def catalog_images() -> Iterator[None]:
+    ctx = compose.contexts()
+    images.build(compose.db_image(), ctx["db"], show=False)
+    images.build(compose.app_image(), ctx["app"], show=False)
+    yield
+    for left in compose.exercise_file().parent.iterdir():  # a notebook run here starts from the starter
+        left.unlink()
+
+
+NEAR_MISSES_13_3 = {
+    "short-list-depends-on": (_stack(app_depends=LISTED), "service_started", "service_healthy"),
+    "service-started": (_stack(app_depends=GATED.format("service_started")), "service_started", "service_healthy"),
+    "always-true": (_stack(db_extra=CHECK.format('["CMD", "true"]')), "never asks PostgreSQL", "pg_isready"),
+    "exit-0": (_stack(db_extra=CHECK.format("exit 0")), "never asks PostgreSQL", "pg_isready"),
+    "or-true": (_stack(db_extra=CHECK.format("pg_isready -h db || true")), "never asks PostgreSQL", "pg_isready"),
+    "no-h": (_stack(db_extra=CHECK.format('["CMD", "pg_isready", "-U", "postgres"]')), "Unix socket", "-h 127.0.0.1"),
+    "on-the-app": (
+        _stack(db_extra="", app_extra=HEALTHY_DB.replace("pg_isready", "true")),
+        "the healthcheck is on app",
+        "under the db service",
+    ),
+    "no-healthcheck": (_stack(db_extra=""), "db has no healthcheck", "healthcheck"),
+    "broken-yaml": ("services:\n  db:\n  image: x\n   app: {}\n", "docker compose config rejects", "indentation"),
+}
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES_13_3, ids=list(NEAR_MISSES_13_3))
+def test_13_3_near_misses(catalog_images, case: str) -> None:
+    text, message, hint = NEAR_MISSES_13_3[case]
+    compose.exercise_file().write_text(text)
+    _rejected(exercises.evaluate("13.3"), message, hint)
+
+
+def test_13_3_the_file_as_written_in_an_editor_runs_labelled_and_goes(catalog_images) -> None:
+    path = compose.exercise_file()
+    path.write_text(_stack())
+    # the checker's override gives everything the stack creates the course labels, so clean-up finds it
+    files = [path, compose.labelled(yaml.safe_load(path.read_text()) | {"volumes": {"pgdata": None}}, path.parent)]
+    out = path.parent / "merged.json"
+    compose.project_compose(compose.exercise_project(), files, "config", "--format", "json", "-o", str(out), show=False)
+    merged = json.loads(out.read_text())
+    for what in ("services", "networks"):
+        for key, spec in merged[what].items():
+            assert spec["labels"][course.LABEL] == course.namespace(), f"{what} {key} unlabelled"
+    verdict = exercises.evaluate("13.3")
+    assert verdict.ok, verdict
+    assert "answered with 3 catalog entries" in verdict.message
+    project = f"label=com.docker.compose.project={compose.exercise_project()}"
+    assert docker_out("ps", "-aq", "--filter", project) == "", "the checker left the stack running"
+    assert docker_out("volume", "ls", "-q", "--filter", project) == ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from .. import course, dockerfiles, oneshot, wait
+import re
+from pathlib import Path
+
+from .. import course, dockerfiles, images, oneshot, wait
 from ..daemon import client
 from ..shell import docker
 from . import Verdict, course_image, exercise, failed, passed, records, reset_images
 
-EXERCISE_IMAGES = [("ex-env", "1")]
+EXERCISE_IMAGES = [("ex-env", "1"), ("ex-health", "1")]
 
 
 def reset() -> None:
@@ -83,4 +86,142 @@ def stop_form(answer: object) -> Verdict:
     return passed(
         f"exec form: {dockerfiles.stop_verdict(timings['exec'], 3)}; "
         f"shell form: {dockerfiles.stop_verdict(timings['shell'], 3)}."
+    )
+
+
+# 08.3: a HEALTHCHECK and an entrypoint that waits for its dependency (here: a file), then execs the CMD
+READY = "/tmp/db.ready"
+ALWAYS_OK = re.compile(r"^\s*(true|:|/bin/true|exit 0|echo\b.*)\s*$|(\|\||;)\s*(true|:|exit 0)\s*$")
+HEALTH_STARTER = """FROM {base}
+# Exercise 08.3. Add:
+# 1. an entrypoint script (COPY it in, ENTRYPOINT in exec form) that waits, at most 30 s, until
+#    {ready} exists, then runs the CMD so that the CMD's process is PID 1;
+# 2. a HEALTHCHECK (every 1 s) that asks the server on http://127.0.0.1:8080/.
+CMD ["python3", "/srv/serve.py"]
+"""
+
+
+def health_folder() -> Path:
+    """The build context of exercise 08.3 (``build/<ns>/contexts/ex-health/``)."""
+    return course.workdir("contexts", "ex-health")
+
+
+def health_starter() -> Path:
+    """Write the starter Dockerfile unless the learner already has one; returns the folder."""
+    folder = health_folder()
+    dockerfile = folder / "Dockerfile"
+    if not dockerfile.exists():
+        dockerfile.write_text(health_starter_text())
+    return folder
+
+
+def health_starter_text() -> str:
+    return HEALTH_STARTER.format(base=course.image("anatomy-web", "1"), ready=READY)
+
+
+def _inspect(box: str, fmt: str) -> str:
+    return docker("inspect", "--format", fmt, box, echo=False, show=False).output.strip()
+
+
+def _config_problem(img: object) -> Verdict | None:
+    """A failed verdict when the image has no real HEALTHCHECK or no ENTRYPOINT."""
+    config = img.attrs["Config"]  # type: ignore[attr-defined]
+    test = (config.get("Healthcheck") or {}).get("Test") or []
+    if not test or test[0] == "NONE":
+        return failed("the image has no HEALTHCHECK: it is never healthy.", "HEALTHCHECK --interval=1s CMD …")
+    command = " ".join(test[1:])
+    if ALWAYS_OK.search(command) or "8080" not in command:
+        return failed(
+            f"the HEALTHCHECK runs {command!r}, which never asks the server on port 8080.",
+            'HEALTHCHECK CMD python3 -c "import urllib.request; urllib.request.urlopen(\'http://127.0.0.1:8080/\')"',
+        )
+    if not config.get("Entrypoint"):
+        return failed("the image has no ENTRYPOINT: nothing waits for the dependency.", 'ENTRYPOINT ["/wait-for.sh"]')
+    return None
+
+
+def _running_checks(box: str, cmd: list[str]) -> Verdict | None:
+    """Waits, becomes healthy once the dependency appears, and runs the CMD as PID 1; else a failed verdict."""
+    wait.until(lambda: _inspect(box, "{{.State.Status}}") != "created", f"{box} started", timeout=20)
+    try:  # before the dependency exists: still running, the app not started, not healthy
+        early = f"{box} to stop before {READY} exists"
+        wait.until(lambda: _inspect(box, "{{.State.Status}}") != "running", early, timeout=4, interval=0.5)
+        return failed(f"the container stopped while {READY} did not exist yet.", "Loop, bounded, until it exists.")
+    except wait.WaitTimeout:
+        pass
+    if b"serving" in client().containers.get(box).logs():
+        return failed(f"the server started before {READY} existed: the entrypoint did not wait.", "until [ -e …")
+    if _inspect(box, "{{.State.Health.Status}}") == "healthy":
+        return failed("healthy before the server ran: the HEALTHCHECK checks nothing.", "Ask the server on 8080.")
+    docker("exec", box, "touch", READY, echo=False, show=False)
+    try:
+        wait.until(lambda: _inspect(box, "{{.State.Health.Status}}") == "healthy", f"{box} healthy", timeout=45)
+    except wait.WaitTimeout:
+        state = _inspect(box, "{{.State.Status}}, health {{.State.Health.Status}}")
+        return failed(f"45 s after {READY} appeared the container is {state}.", "HEALTHCHECK --interval=1s …")
+    pid1 = docker("exec", box, "cat", "/proc/1/cmdline", echo=False, show=False).output.split("\0")
+    pid1 = [arg for arg in pid1 if arg]
+    if pid1 != cmd:
+        return failed(
+            f"PID 1 is {' '.join(pid1)!r}, not the CMD {' '.join(cmd)!r}: the shell that ran your script stayed.",
+            'End the script with exec "$@".',
+        )
+    return None
+
+
+@exercise(
+    "08.3",
+    "a HEALTHCHECK and an entrypoint that waits, then execs",
+    hint='The script: until [ -e /tmp/db.ready ]; do … sleep 1; done (with a bound), then exec "$@".',
+    solution='''
+    folder = nb08.health_folder()
+    (folder / "wait-for.sh").write_text("""#!/bin/sh
+    tries=0
+    until [ -e /tmp/db.ready ]; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 30 ]; then echo "wait-for: gave up" >&2; exit 1; fi
+        sleep 1
+    done
+    exec "$@"
+    """)
+    (folder / "Dockerfile").write_text(f"""FROM {image("anatomy-web", "1")}
+    COPY --chmod=755 wait-for.sh /usr/local/bin/wait-for.sh
+    HEALTHCHECK --interval=1s --timeout=3s CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/')"
+    ENTRYPOINT ["wait-for.sh"]
+    CMD ["python3", "/srv/serve.py"]
+    """)
+    ''',
+)
+def health_entrypoint() -> Verdict:
+    ref = course.image("ex-health", "1")
+    folder = health_folder()
+    base = course.image("anatomy-web", "1")
+    found = course_image(base, f"{base} is missing: run section 2 of the notebook first.")
+    if isinstance(found, Verdict):
+        return found
+    built = images.build(ref, folder, show=False, check=False, echo=False)
+    if not built.ok:
+        last = next((ln for ln in reversed(built.lines) if ln.strip()), "")
+        return failed(f"docker build {folder.name} failed: {last}")
+    img = course_image(ref)
+    if isinstance(img, Verdict):
+        return img
+    records.note("08.3", "image", ref, img)
+    problem = _config_problem(img)
+    if problem is not None:
+        return problem
+    box = course.name("ex-health")
+    docker("rm", "-f", box, check=False, show=False, echo=False)
+    try:
+        docker("run", "-d", "--name", box, ref, show=False, echo=False)
+        problem = _running_checks(box, img.attrs["Config"].get("Cmd") or [])
+        if problem is not None:
+            return problem
+        seconds = docker("stop", "-t", "10", box, show=False, echo=False).seconds
+        if seconds >= 5:
+            return failed(f"docker stop took {seconds:.0f} s: SIGTERM did not reach the server.", 'exec "$@"')
+    finally:
+        docker("rm", "-f", box, check=False, show=False, echo=False)
+    return passed(
+        f"{ref} waited for {READY}, became healthy, ran its CMD as PID 1 and stopped in {seconds:.1f} s."
     )

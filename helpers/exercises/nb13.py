@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from .. import compose
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .. import compose, wait
 from ..shell import docker
-from . import Verdict, exercise, failed, passed, whole_number
+from . import Verdict, course_image, exercise, failed, passed, whole_number
 
 
 def _sql(query: str) -> str:
@@ -52,3 +57,142 @@ def add() -> Verdict:
             'compose.http("/catalog", data={"title": "learner-dataset", ...}): the title exactly so.',
         )
     return failed("no dataset titled 'learner-dataset' in the catalog table yet.")
+
+
+# a healthcheck command that succeeds whatever the database does
+ALWAYS_OK = re.compile(r"^\s*(true|:|/bin/true|exit 0)\s*$|(\|\||;)\s*(true|:|exit 0)\s*$")
+CATALOG = (
+    "import json, urllib.request; "
+    "print(len(json.load(urllib.request.urlopen('http://127.0.0.1:8000/catalog', timeout=5))))"
+)
+QUIET: dict[str, Any] = {"check": False, "show": False, "echo": False}
+
+
+def _config(path: Path) -> dict[str, Any] | Verdict:
+    """What Compose understood of the learner's file (``docker compose config --format json``), or a verdict."""
+    out = path.parent / "config.json"
+    out.unlink(missing_ok=True)
+    argv = ("config", "--format", "json", "--output", str(out))
+    done = compose.project_compose(compose.exercise_project(), [path], *argv, timeout=60, **QUIET)
+    if not done.ok or not out.exists():
+        first = next((ln for ln in done.lines if ln.strip()), "no output")
+        hint = "Check the indentation and key names."
+        return failed(f"docker compose config rejects {compose.rel(path)}: {first}", hint)
+    return json.loads(out.read_text())
+
+
+def _health_problem(services: dict[str, Any]) -> Verdict | None:
+    """A failed verdict when the db's healthcheck is missing, elsewhere, disabled or never checks anything."""
+    spec = services["db"].get("healthcheck") or {}
+    test = spec.get("test") or []
+    if not test or spec.get("disable") or test[0] == "NONE":
+        elsewhere = [s for s, svc in services.items() if s != "db" and (svc.get("healthcheck") or {}).get("test")]
+        if elsewhere:
+            return failed(
+                f"the healthcheck is on {', '.join(elsewhere)}, but the app waits for the database's readiness.",
+                "Move healthcheck: under the db service.",
+            )
+        return failed("db has no healthcheck: compose cannot know when it is ready.", "healthcheck: test: …")
+    command = " ".join(test[1:])
+    if ALWAYS_OK.search(command) or "pg_isready" not in command:
+        return failed(
+            f"the db's healthcheck runs {command!r}, which never asks PostgreSQL whether it accepts connections.",
+            'test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]',
+        )
+    if not re.search(r"(^|\s)(-h|--host)(\s|=)", command):
+        return failed(
+            "pg_isready without -h asks the Unix socket, which answers during initialisation "
+            "while TCP clients are still refused.",
+            "pg_isready -h 127.0.0.1 -U postgres",
+        )
+    return None
+
+
+def _up(files: list[Path]) -> Verdict:
+    """Start the learner's stack as the exercise's project, check the app answers, and take it down."""
+    name = compose.exercise_project()
+    shown = " ".join(f"-f {compose.rel(f)}" for f in files)
+    compose.project_compose(name, files, "down", "-v", **QUIET)
+    try:
+        up = compose.project_compose(name, files, "up", "-d", "--wait", "--wait-timeout", "90", timeout=150, **QUIET)
+        if not up.ok:
+            log = compose.project_compose(name, files, "logs", "--no-log-prefix", "app", **QUIET).lines
+            return failed(
+                f"docker compose -p {name} {shown} up --wait failed; the app's last log line: "
+                f"{log[-1] if log else '(none)'}",
+                "The app must start only once the db is healthy.",
+            )
+        ask = ("exec", "-T", "app", "python3", "-c", CATALOG)
+        answer = wait.until(
+            lambda: (r := compose.project_compose(name, files, *ask, **QUIET)).ok and r.output.strip(),
+            "an answer from the app",
+            timeout=30,
+        )
+        box = compose.project_compose(name, files, "ps", "-q", "app", **QUIET).lines[-1].strip()
+        restarts = docker("inspect", "--format", "{{.RestartCount}}", box, echo=False, show=False).output.strip()
+        if restarts != "0":
+            return failed(f"the app only answered after {restarts} restart(s).", "condition: service_healthy")
+        return passed(
+            f"docker compose -p {name} {shown} up --wait started the db, waited until it was healthy, "
+            f"then the app, which answered with {answer} catalog entries at its first start."
+        )
+    finally:
+        compose.project_compose(name, files, "down", "-v", **QUIET)
+
+
+@exercise(
+    "13.3",
+    "write a compose file whose app waits for a healthy database",
+    hint="A healthcheck on db (pg_isready -h 127.0.0.1 -U postgres) and, on app, "
+    "depends_on: {db: {condition: service_healthy}}.",
+    solution='''
+    compose.exercise_file().write_text(f"""services:
+      db:
+        image: {compose.db_image()}
+        environment:
+          DB_INIT_DELAY: "3"
+        volumes:
+          - pgdata:/var/lib/postgresql/data
+        healthcheck:
+          test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]
+          interval: 1s
+          timeout: 2s
+          retries: 30
+      app:
+        image: {compose.app_image()}
+        depends_on:
+          db:
+            condition: service_healthy
+        init: true
+    volumes:
+      pgdata:
+    """)
+    ''',
+)
+def healthy_stack() -> Verdict:
+    path = compose.exercise_file()
+    if not path.exists():
+        return failed(f"there is no {compose.rel(path)} yet.", "Run the cell that writes the starter file.")
+    for ref in (compose.db_image(), compose.app_image()):
+        found = course_image(ref, f"{ref} is missing: run section 1 of the notebook first.")
+        if isinstance(found, Verdict):
+            return found
+    doc = _config(path)
+    if isinstance(doc, Verdict):
+        return doc
+    services = doc.get("services") or {}
+    missing = [s for s in ("db", "app") if s not in services]
+    if missing:
+        return failed(f"the file has no service called {' or '.join(missing)}.", "Keep the starter's db and app.")
+    problem = _health_problem(services)
+    if problem is not None:
+        return problem
+    condition = ((services["app"].get("depends_on") or {}).get("db") or {}).get("condition")
+    if condition != "service_healthy":
+        said = f"condition {condition}" if condition else "no depends_on on db"
+        return failed(
+            f"the app's depends_on has {said}: compose starts the app once the db container has started, "
+            "healthy or not (depends_on: [db] means service_started).",
+            "depends_on: {db: {condition: service_healthy}}",
+        )
+    return _up([path, compose.labelled(doc, path.parent)])
