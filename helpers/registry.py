@@ -112,32 +112,35 @@ def _live_addresses() -> set[str]:
 
 
 def _drop_stale_references() -> None:
-    """Untag references to this namespace's registries at addresses they no longer have.
+    """Untag references to this namespace's repositories in loopback registries that are not running now.
 
     A registry started again gets another port from the kernel: the tags and ``RepoDigests`` an image kept from
-    the earlier address (``127.0.0.1:<old port>/...``) would point at nothing and fill ``docker image inspect``.
-    Only references under a recorded address of this namespace go; the images themselves stay.
+    an earlier address (``127.0.0.1:<old port>/<namespace>/...``) would point at nothing and fill ``docker image
+    inspect``. Only such references go (never another namespace's, nor another registry's); a login kept for
+    such an address is logged out too.
     """
-    path = _addresses_file()
-    stale = (set(path.read_text().split()) if path.exists() else set()) - _live_addresses()
-    if not stale:
-        return
+    live = _live_addresses()
     listing = docker_out("images", "--digests", "--format", "{{.Repository}}\t{{.Tag}}\t{{.Digest}}")
-    refs = []
+    refs, stale = [], set()
     for line in listing.splitlines():
         repository, tag, digest = [*line.split("\t"), "", "", ""][:3]
-        if repository.split("/", 1)[0] in stale:
-            refs += [f"{repository}:{tag}"] if tag not in ("", "<none>") else []
-            refs += [f"{repository}@{digest}"] if digest not in ("", "<none>") else []
+        host, _, path = repository.partition("/")
+        if not (host.startswith("127.0.0.1:") and path.startswith(f"{course.namespace()}/")) or host in live:
+            continue
+        stale.add(host)
+        refs += [f"{repository}:{tag}"] if tag not in ("", "<none>") else []
+        refs += [f"{repository}@{digest}"] if digest not in ("", "<none>") else []
     for ref in refs:
         docker("rmi", "--no-prune", ref, show=False, echo=False, check=False)
-    try:  # a login kept for an old address goes too (clean-up only knows the recorded ones)
+    recorded = _addresses_file()
+    stale |= (set(recorded.read_text().split()) if recorded.exists() else set()) - live
+    try:
         logged_in = set(logged_in_registries())
     except (OSError, ValueError):  # an unreadable config file: left to its owner
         logged_in = set()
     for where in sorted(stale & logged_in):
         docker("logout", where, show=False, echo=False, check=False, timeout=30)
-    path.write_text("\n".join(sorted(_live_addresses())) + "\n")
+    recorded.write_text("\n".join(sorted(live)) + "\n")
 
 
 def _record_address(where: str) -> None:

@@ -121,8 +121,13 @@ def restore_config() -> None:
     BACKUP.unlink()
     state = setup.managed()
     if state and procs.alive(state["pid"]):
+        config = read_config()
+        wanted = bool(config.get("live-restore", False))
+        if "live-restore" not in config and _live_restore() != wanted:  # a reload keeps the running value of
+            # a key the file leaves out: say it explicitly (notebook 04's restart was skipped with it on)
+            config["live-restore"] = wanted
+            _write_config(config)
         os.kill(state["pid"], signal.SIGHUP)
-        wanted = bool(read_config().get("live-restore", False))
         _wait_for(lambda: _live_restore() == wanted, "config reload", timeout=10)
 
 
