@@ -290,7 +290,7 @@ def _health_context(script: str, healthcheck: str | None = f"--interval=1s CMD {
     (folder / "Dockerfile").write_text("\n".join(lines) + "\n")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, inside the test namespace (a module fixture is set up before it)
 def web_image() -> Iterator[None]:
     from helpers.exercises import nb08
 
@@ -572,7 +572,7 @@ def _stack(db_extra: str = HEALTHY_DB, app_depends: str = GATED.format("service_
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test, inside the test namespace (a module fixture is set up before it)
 def catalog_images() -> Iterator[None]:
     ctx = compose.contexts()
     images.build(compose.db_image(), ctx["db"], show=False)

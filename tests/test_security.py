@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import security, setup, upgrade
+from helpers import security, setup, upgrade, wait
 
 
 def test_daemon_mode_matches_the_uid_map_inside_a_container(dc) -> None:
@@ -52,8 +52,8 @@ def test_process_user_names_the_owner_of_a_running_process(tmp_path, unique: str
     binary = tmp_path / f"dmac{unique[:6]}"  # /proc/PID/comm keeps 15 characters: this fits
     shutil.copy("/bin/sleep", binary)
     proc = subprocess.Popen([str(binary), "30"])
-    try:
-        assert security.process_user(binary.name) == getpass.getuser()
+    try:  # until the child has exec'd, /proc/PID/comm still names this Python
+        assert wait.until(lambda: security.process_user(binary.name), "the process", timeout=10) == getpass.getuser()
     finally:
         proc.kill()
         proc.wait()

@@ -14,7 +14,8 @@ def test_command_is_echoed_as_typed_and_output_streams(capsys: pytest.CaptureFix
     result = docker("run", "--rm", "busybox", "echo", "hello ocean")
     out = capsys.readouterr().out
     # exactly what ran, the course label included: typed in a terminal it makes the same labelled container
-    assert out.splitlines()[0] == f"$ docker run --label {course.label_filter()} --rm busybox echo 'hello ocean'"
+    labels = " ".join(f"--label {k}={v}" for k, v in course.labels().items())
+    assert out.splitlines()[0] == f"$ docker run {labels} --rm busybox echo 'hello ocean'"
     assert shlex.split(out.splitlines()[0])[2:] == result.args[1:]
     assert "hello ocean" in out
     assert result.ok and result.output.strip() == "hello ocean"
@@ -110,5 +111,6 @@ def test_a_timeout_before_the_container_exists_says_so_plainly() -> None:
 def test_sorted_output_for_listings_in_no_fixed_order(capsys: pytest.CaptureFixture[str]) -> None:
     docker("run", "--rm", "busybox", "sh", "-c", "echo b; echo c; echo a", sort=True)
     out = capsys.readouterr().out.splitlines()
-    shown = f"$ docker run --label {course.label_filter()} --rm busybox sh -c 'echo b; echo c; echo a' | sort"
+    labels = " ".join(f"--label {k}={v}" for k, v in course.labels().items())
+    shown = f"$ docker run {labels} --rm busybox sh -c 'echo b; echo c; echo a' | sort"
     assert out == [shown, "a", "b", "c"]
