@@ -43,6 +43,9 @@ PROXY_PACKAGE = "configurable-http-proxy@4"
 SOURCE = OPT / "course"  # root's clone of this checkout's HEAD: what every learner clones
 
 
+MIN_DISK = 7 * (1 << 30)  # a learner's data root: 5 GB free for notebook 00's preflight, plus the base images
+
+
 class HubError(RuntimeError):
     """The hub could not be installed, started or stopped; the message says why."""
 
@@ -356,6 +359,11 @@ def start(settings: Settings) -> str:
     """Install, accounts, JupyterHub; returns the sheet to print."""
     if os.geteuid() != 0:
         raise HubError("the hub creates accounts and cgroups: run it as root (sudo make hub)")
+    if parse_bytes(settings.disk) < MIN_DISK:
+        raise HubError(
+            f"DISK={settings.disk} is too small: a learner's daemon needs at least 7g (notebook 00's preflight "
+            "asks for 5 GB free, and the base images take their share)"
+        )
     rootless.install_packages()
     rootless.ensure_tun()
     install()
