@@ -3,7 +3,8 @@
 A hub instance of its own (``dmac-hubtest``: accounts ``dmac-t01``..``dmac-t03``, port 18100, state in
 ``/var/lib/dmac-hubtest``) is started as ``make hub`` starts one, driven through JupyterHub's REST API with
 its admin token, and purged afterwards (accounts, homes, cgroups). Limits are tighter than a room's (1 GiB,
-1024 processes, an 8 GiB disk: notebook 00 asks for 5 GB free) so the fault tests stay quick. Figures measured here are printed and written to
+1024 processes, an 8 GiB disk: notebook 00 asks for 5 GB free) so the fault tests stay quick. Figures
+measured here are printed and written to
 ``build/hub/measurements.json`` (INSTRUCTORS.md quotes them).
 """
 
