@@ -1,8 +1,8 @@
 """A disk quota for each learner's Docker daemon on the hub: their data root is a file system of its own.
 
 ``~learner/.local/share/docker`` (where their rootless daemon keeps images, containers and volumes) is an ext4
-file system in a sparse file, ``/var/lib/<instance>/disks/<learner>.ext4``, loop-mounted there by root before
-their daemon starts. A learner who fills it gets "no space left on device" in their own daemon; the host's disk
+file system in a sparse file, ``/var/lib/<instance>/disks/<learner>.ext4`` (root's, mode 0600), loop-mounted
+there by root before their daemon starts. A learner who fills it gets "no space left on device" in their own daemon; the host's disk
 and the other learners' daemons keep working. The file only takes the space written to it, up to its size.
 Root only (``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
 """
@@ -45,12 +45,14 @@ def ensure(state: Path, user: Learner, size: int) -> Path:
         disk.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(disk, "wb") as sparse:
             sparse.truncate(size)
+        disk.chmod(0o600)
         subprocess.run(
             ["mkfs.ext4", "-q", "-F", "-m", "0", "-E", f"root_owner={user.uid}:{user.gid}", str(disk)],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-    subprocess.run(["mount", "-o", "loop,nosuid,nodev", str(disk), str(point)], check=True, capture_output=True,
-                   timeout=60)  # fmt: skip
+    # plain "loop": nosuid or nodev would be locked flags in the learner's user namespace, and BuildKit's
+    # read-only bind remounts there fail with "operation not permitted" (measured: notebook 05's builds)
+    subprocess.run(["mount", "-o", "loop", str(disk), str(point)], check=True, capture_output=True, timeout=60)
     point.chmod(0o700)
     return point
 
