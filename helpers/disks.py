@@ -2,9 +2,9 @@
 
 ``~learner/.local/share/docker`` (where their rootless daemon keeps images, containers and volumes) is an ext4
 file system in a sparse file, ``/var/lib/<instance>/disks/<learner>.ext4`` (root's, mode 0600), loop-mounted
-there by root before their daemon starts. A learner who fills it gets "no space left on device" in their own daemon; the host's disk
-and the other learners' daemons keep working. The file only takes the space written to it, up to its size.
-Root only (``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
+there by root before their daemon starts. A learner who fills it gets "no space left on device" in their own
+daemon; the host's disk and the other learners' daemons keep working. The file only takes the space written to
+it, up to its size. Root only (``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
 """
 
 from __future__ import annotations
