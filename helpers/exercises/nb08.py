@@ -172,6 +172,7 @@ def _running_checks(box: str, cmd: list[str]) -> Verdict | None:
 @exercise(
     "08.3",
     "a HEALTHCHECK and an entrypoint that waits, then execs",
+    needs="image-healthcheck",
     hint='The script: until [ -e /tmp/db.ready ]; do … sleep 1; done (with a bound), then exec "$@".',
     solution='''
     folder = nb08.health_folder()
