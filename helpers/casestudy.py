@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import course, images, volumes, wait
 from .daemon import client
-from .shell import docker
+from .shell import CommandFailed, docker
 
 HARVESTER = r"""
 i=0
@@ -169,8 +169,12 @@ def timed_stop(name: str, timeout: int = 3) -> float:
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.3, what: str = "the condition") -> bool:
-    """True once ``predicate()`` holds; WaitTimeout after ``timeout`` seconds (see helpers.wait)."""
-    return bool(wait.until(predicate, what, timeout=timeout, interval=interval))
+    """True once ``predicate()`` holds; WaitTimeout after ``timeout`` seconds (see helpers.wait).
+
+    A docker command that fails inside ``predicate`` is asked again until the bound (Podman's ``docker logs``
+    fails now and then while the log file it reads is rotated, as notebook 12's log limit makes it).
+    """
+    return bool(wait.until(predicate, what, timeout=timeout, interval=interval, retry=(OSError, CommandFailed)))
 
 
 def crash_loops(name: str, timeout: float = 30) -> bool:
