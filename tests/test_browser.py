@@ -87,6 +87,49 @@ def test_make_lab_serves_the_course(lab: str) -> None:
     assert refused.value.code == 403
 
 
+def _kernel_attached(url: str, timeout: float = 60) -> None:
+    """Wait until the server says notebook 00's kernel is idle with this page connected to it.
+
+    The status bar can say Idle before the page's websocket is attached; a Run All Cells clicked then
+    runs nothing (seen: every prompt stayed [ ] for a minute).
+    """
+    from urllib.parse import urlsplit
+    from urllib.request import urlopen
+
+    parts = urlsplit(url)
+    api = f"{parts.scheme}://{parts.netloc}/api/sessions?{parts.query}"
+    deadline = time.monotonic() + timeout
+    seen: list = []
+    while time.monotonic() < deadline:
+        with urlopen(api, timeout=10) as answer:
+            seen = [
+                s["kernel"] for s in json.load(answer) if s.get("path", "").endswith("00-setup-and-preflight.ipynb")
+            ]
+        if seen and seen[0].get("execution_state") == "idle" and seen[0].get("connections", 0) >= 1:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"notebook 00's kernel was not idle and connected within {timeout:.0f} s: {seen}")
+
+
+def _accept_kernel_dialog(page, wait: int = 0) -> None:
+    """Answer JupyterLab's "Select Kernel" dialog with its preselected kernel, as a learner would click Select.
+
+    JupyterLab 4 sometimes asks although the notebook names an installed kernel (jupyterlab/jupyterlab#14404);
+    the open dialog then swallows the menu clicks, and Run All Cells runs nothing.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    dialog = page.locator(".jp-Dialog:has-text('Select Kernel')")
+    try:
+        dialog.wait_for(state="visible", timeout=wait) if wait else None
+    except PlaywrightTimeout:
+        return
+    if dialog.count():
+        print("JupyterLab asked which kernel to start: Select (the notebook's own, python3)", file=sys.stderr)
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        dialog.wait_for(state="hidden", timeout=10_000)
+
+
 @needs_chromium
 def test_notebook_00_runs_in_a_real_browser(lab) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -115,20 +158,30 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle'], #jp-main-statusbar :text('Idle')", timeout=60_000
             )
+            _kernel_attached(url)
             # clear the stored outputs, then run every cell for real
+            _accept_kernel_dialog(page)
             menu = page.locator(".lm-MenuBar-itemLabel")
             menu.filter(has_text=re.compile(r"^Edit$")).click()
             page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Clear Outputs of All Cells$")).click()
             assert page.locator(".jp-OutputArea-output:has-text('this machine can run the course')").count() == 0
-            started = ".jp-InputPrompt:has-text('[*]'), .jp-InputPrompt:has-text('[1]')"
+            # this run's own output: the stored one says namespace dmac, this JupyterLab's kernel has dmac-browser
+            started = ".jp-OutputArea-output:has-text('namespace: dmac-browser')"
             for attempt in range(2):  # a menu click lost on a loaded machine is retried once, visibly
+                _accept_kernel_dialog(page)
                 menu.filter(has_text=re.compile(r"^Run$")).click()
                 page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
                 try:
-                    page.wait_for_selector(started, timeout=30_000)
+                    _accept_kernel_dialog(page, wait=5_000)
+                    page.wait_for_selector(started, timeout=60_000)
                     break
                 except PlaywrightTimeout:
-                    print(f"Run All Cells started no cell within 30 s (attempt {attempt + 1})", file=sys.stderr)
+                    page.screenshot(path=str(SHOTS / f"00-run-all-attempt-{attempt + 1}.png"))
+                    print(
+                        f"Run All Cells started no cell within 60 s (attempt {attempt + 1}; screenshot in "
+                        f"{SHOTS.relative_to(ROOT)})",
+                        file=sys.stderr,
+                    )
             else:
                 raise AssertionError("Run All Cells started nothing (see build/screenshots/00-last-state.png)")
             ready = page.wait_for_selector(
