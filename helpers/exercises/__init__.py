@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import textwrap
 import traceback
 from collections.abc import Callable
@@ -68,6 +69,18 @@ def course_image(ref: str, missing: str = "") -> Any:
         return client().images.get(ref)
     except sdk.errors.NotFound:  # Podman's 404 text is not "No such image": no ImageNotFound
         return failed(missing or f"no image {ref} yet: build it first.")
+
+
+# a check command that succeeds whatever the service does: true, :, exit 0, an echo, or "… || true"
+ALWAYS_OK = re.compile(r"^\s*(true|:|/bin/true|exit 0|echo\b.*)\s*$|(\|\||;)\s*(true|:|exit 0)\s*$")
+
+
+def check_command_problem(test: list[str], who: str, must_ask: str, what: str, hint: str) -> Verdict | None:
+    """A failed Verdict when a healthcheck ``test`` (``["CMD", …]``) can never fail or never mentions ``must_ask``."""
+    command = " ".join(test[1:])
+    if ALWAYS_OK.search(command) or must_ask not in command:
+        return failed(f"{who} runs {command!r}, which never asks {what}.", hint)
+    return None
 
 
 def whole_number(answer: object) -> int | Verdict:

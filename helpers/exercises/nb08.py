@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .. import course, dockerfiles, images, oneshot, wait
 from ..daemon import client
 from ..shell import docker
-from . import Verdict, course_image, exercise, failed, passed, records, reset_images
+from . import Verdict, check_command_problem, course_image, exercise, failed, passed, records, reset_images
 
 EXERCISE_IMAGES = [("ex-env", "1"), ("ex-health", "1")]
 
@@ -91,7 +90,6 @@ def stop_form(answer: object) -> Verdict:
 
 # 08.3: a HEALTHCHECK and an entrypoint that waits for its dependency (here: a file), then execs the CMD
 READY = "/tmp/db.ready"
-ALWAYS_OK = re.compile(r"^\s*(true|:|/bin/true|exit 0|echo\b.*)\s*$|(\|\||;)\s*(true|:|exit 0)\s*$")
 HEALTH_STARTER = """FROM {base}
 # Exercise 08.3. Add:
 # 1. an entrypoint script (COPY it in, ENTRYPOINT in exec form) that waits, at most 30 s, until
@@ -129,12 +127,15 @@ def _config_problem(img: object) -> Verdict | None:
     test = (config.get("Healthcheck") or {}).get("Test") or []
     if not test or test[0] == "NONE":
         return failed("the image has no HEALTHCHECK: it is never healthy.", "HEALTHCHECK --interval=1s CMD …")
-    command = " ".join(test[1:])
-    if ALWAYS_OK.search(command) or "8080" not in command:
-        return failed(
-            f"the HEALTHCHECK runs {command!r}, which never asks the server on port 8080.",
-            'HEALTHCHECK CMD python3 -c "import urllib.request; urllib.request.urlopen(\'http://127.0.0.1:8080/\')"',
-        )
+    unasked = check_command_problem(
+        test,
+        "the HEALTHCHECK",
+        "8080",
+        "the server on port 8080",
+        "HEALTHCHECK CMD python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/')\"",
+    )
+    if unasked:
+        return unasked
     if not config.get("Entrypoint"):
         return failed("the image has no ENTRYPOINT: nothing waits for the dependency.", 'ENTRYPOINT ["/wait-for.sh"]')
     return None
@@ -223,6 +224,4 @@ def health_entrypoint() -> Verdict:
             return failed(f"docker stop took {seconds:.0f} s: SIGTERM did not reach the server.", 'exec "$@"')
     finally:
         docker("rm", "-f", box, check=False, show=False, echo=False)
-    return passed(
-        f"{ref} waited for {READY}, became healthy, ran its CMD as PID 1 and stopped in {seconds:.1f} s."
-    )
+    return passed(f"{ref} waited for {READY}, became healthy, ran its CMD as PID 1 and stopped in {seconds:.1f} s.")

@@ -106,6 +106,15 @@ def _runs_image(box: Any, ref: str) -> Verdict | None:
     return None
 
 
+def _job_container(id: str, suffix: str, ref: str, hint: str, missing: str) -> Any:
+    """The learner's container ``name(suffix)``, recorded for clean-up; a failed Verdict if absent or not on ``ref``."""
+    box = course_container(suffix, hint, missing=missing)
+    if isinstance(box, Verdict):
+        return box
+    records.note(id, "container", course.name(suffix), box)
+    return _runs_image(box, ref) or box
+
+
 def _is_root(user: str) -> bool:
     """Whether ``--user`` value ``user`` (``uid[:gid]`` or a name) is root; empty is the image's default."""
     return user.split(":")[0] in ("0", "root")
@@ -139,17 +148,15 @@ GRIDDER_WAIT = 90.0
 )
 def harvest_fixed() -> Verdict:
     wanted = course.name("ex-harvest-fixed")
-    box = course_container(
+    box = _job_container(
+        "12.3",
         "ex-harvest-fixed",
+        course.image("harvester", "2"),
         "Find the cause first (docker logs, docker inspect, ls -ln), then run the harvester image under that name.",
         missing=f"there is no container called {wanted} yet.",
     )
     if isinstance(box, Verdict):
         return box
-    records.note("12.3", "container", wanted, box)
-    wrong = _runs_image(box, course.image("harvester", "2"))
-    if wrong:
-        return wrong
     folder = casestudy.harvest_folder(fresh=False)
     data = [m for m in box.attrs.get("Mounts", []) if m.get("Destination") == "/data"]
     if not data or data[0].get("Type") != "bind" or Path(data[0]["Source"]).resolve() != folder.resolve():
@@ -213,17 +220,15 @@ def harvest_fixed() -> Verdict:
 )
 def gridder_fixed() -> Verdict:
     wanted = course.name("ex-gridder")
-    box = course_container(
+    box = _job_container(
+        "12.4",
         "ex-gridder",
+        course.image("gridder", "1"),
         "docker inspect shows why the first run stopped (State); then run the gridder image under that name.",
         missing=f"there is no container called {wanted} yet (run it without --rm).",
     )
     if isinstance(box, Verdict):
         return box
-    records.note("12.4", "container", wanted, box)
-    wrong = _runs_image(box, course.image("gridder", "1"))
-    if wrong:
-        return wrong
     host = box.attrs["HostConfig"]
     memory, swap = host.get("Memory") or 0, host.get("MemorySwap") or 0
     most = casestudy.GRID_LIMIT_MAX_MIB
