@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import course
+from . import course, progress
 
 # Subcommands that create a resource; the course labels are added right after them.
 _LABELLED = [
@@ -183,8 +183,9 @@ def run(
 
     ``sort=True`` prints the output sorted once the command ends (shown as ``| sort``), for
     listings whose order the daemon does not fix (``docker diff``).
-    ``show="progress"`` streams to stderr instead: live progress that the stored outputs do not
-    compare (build logs with timings); the cell then prints a stable summary itself.
+    ``show="progress"`` streams to stderr instead, condensed (:mod:`helpers.progress`: one line per
+    build step, the full log in a file): live progress that the stored outputs do not compare (build
+    logs with timings); the cell then prints a stable summary itself.
 
     ``expect_error``: the cell demonstrates a failure; a non-zero exit prints one stable line,
     and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
@@ -210,15 +211,24 @@ def run(
     except FileNotFoundError:
         raise CommandFailed(f"`{argv[0]}` is not installed or not on PATH.") from None
     lines: list[str] = []
+    condensed = progress.Condenser(argv) if show == "progress" and not expect_error else None
 
     def pump() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if show and not expect_error and not sort:
-                stream = sys.stderr if show == "progress" else sys.stdout
-                stream.write(line)
-                stream.flush()
+            if condensed is not None:
+                if condensed.keep(line):
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+            elif show and not expect_error and not sort:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+
+    def log_closed() -> None:
+        if condensed is not None:
+            sys.stderr.write(condensed.close())
+            sys.stderr.flush()
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
@@ -234,6 +244,7 @@ def run(
             raise subprocess.TimeoutExpired(argv, timeout)
     except (subprocess.TimeoutExpired, KeyboardInterrupt) as stop:
         removed = _stop(proc, reader, on_stop)
+        log_closed()
         if isinstance(stop, KeyboardInterrupt):
             raise
         what = f"; its container {removed} was removed" if removed else ""
@@ -241,6 +252,7 @@ def run(
             f"`{shlex.join(argv[:3])} ...` did not finish within {timeout:.0f} s and was stopped{what}.",
             "".join(lines),
         ) from None
+    log_closed()
     result = Result(list(argv), proc.returncode, "".join(lines), time.monotonic() - start)
     if sort and show and not expect_error:
         print("".join(sorted(lines)), end="", flush=True)
