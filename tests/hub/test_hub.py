@@ -10,6 +10,7 @@ measured here are printed and written to
 
 from __future__ import annotations
 
+import dataclasses
 import http.cookiejar
 import json
 import os
@@ -301,3 +302,47 @@ def test_reset_empties_one_learners_daemon_and_notebooks_only(running: hub.Setti
     assert "dmac-hub-keep" in as_learner(other, "docker", "volume", "ls", "-q").stdout.split()
     start_server(running, name)
     assert "dmac-hub-keep" not in as_learner(name, "docker", "volume", "ls", "-q").stdout.split()
+
+
+CULL_SECONDS = 30
+
+
+def _command_lines() -> list[list[str]]:
+    """Every process's argv on the host (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            raw = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if raw:
+            found.append(raw.decode(errors="replace").rstrip("\0").split("\0"))
+    return found
+
+
+def test_the_idle_culler_stops_an_idle_learner_and_their_daemon(running: hub.Settings) -> None:
+    """The real jupyterhub-idle-culler, not an API call standing in for it: the hub is restarted as
+    `make hub CULL=30` would start it, one learner's server is left idle, and the culler stops it; the
+    post-stop hook stops their daemon; starting again finds their work. (Last in the module: a hub that culls
+    after 30 s would stop the servers the other tests drive from outside Jupyter.)"""
+    name = LEARNERS[0]
+    user = rootless.learner(name)
+    hub.stop(running)  # the servers and daemons stop; accounts, disks and the hub's database stay
+    culling = dataclasses.replace(running, cull_seconds=CULL_SECONDS)
+    hub.start(culling)
+    assert hub.load(culling.instance).cull_seconds == CULL_SECONDS
+    culler = [argv for argv in _command_lines() if "jupyterhub_idle_culler" in argv]
+    assert culler and f"--timeout={CULL_SECONDS}" in culler[0], culler
+    start_server(culling, name)
+    work = user.checkout / "notebooks" / "before-the-culler.txt"
+    assert as_learner(name, "sh", "-c", f"echo kept > {work}").returncode == 0
+    idle_from = time.monotonic()
+    folders = cgroups.folders(culling.instance, name)
+    wait.until(lambda: not server(culling, name), f"the idle culler to stop {name}", timeout=CULL_SECONDS * 5)
+    MEASURED["culled_after_idle_s"] = round(time.monotonic() - idle_from, 1)
+    wait.until(lambda: not cgroups.members(folders), f"{name}'s daemon and containers gone", timeout=60)
+    assert not rootless.answers(user)
+    log = (culling.logs / "jupyterhub.log").read_text(errors="replace")
+    assert f"Culling server {name} (inactive" in log  # the culler's own words, in the hub's log
+    start_server(culling, name)
+    assert work.read_text() == "kept\n"
