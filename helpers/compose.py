@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -244,6 +243,11 @@ def compose(path: Path, *args: str, **kwargs: Any) -> Result:
     return project_compose(project(), [path], *args, **kwargs)
 
 
+def command(path: Path, *args: str) -> str:
+    """The notebook stack's compose command as typed in a terminal: ``docker compose -p PROJECT -f FILE ARGS``."""
+    return shlex.join(["docker", "compose", "-p", project(), "-f", rel(path), *args])
+
+
 def container(service: str) -> str:
     """The container name compose gives a service (``<project>-<service>-1``)."""
     return f"{project()}-{service}-1"
@@ -312,12 +316,7 @@ def starter_text() -> str:
 
 def starter() -> Path:
     """Write the exercise's starter file (both services, no readiness yet) unless the learner has one."""
-    path = exercise_file()
-    if path.exists():  # on stderr: the cell's compared output stays the same on a second run
-        print(f"{rel(path)} exists: your file is kept (delete it for a fresh starter)", file=sys.stderr)
-    else:
-        path.write_text(starter_text())
-    return path
+    return course.starter(exercise_file(), starter_text())
 
 
 def labelled(doc: dict[str, Any], folder: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 LABEL = "org.dmac-course.namespace"
@@ -81,4 +82,17 @@ def workdir(*parts: str) -> Path:
     """A scratch folder for this namespace under ``build/`` (created, never committed)."""
     path = ROOT / "build" / namespace() / Path(*parts) if parts else ROOT / "build" / namespace()
     path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def starter(path: Path, text: str) -> Path:
+    """Write an exercise's starter file unless the learner already has one there; returns ``path``.
+
+    A kept file is said on stderr, so the cell's compared output is the same on a second run.
+    """
+    if path.exists():
+        print(f"{os.path.relpath(path)} exists: your file is kept (delete it for a fresh starter)", file=sys.stderr)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     return path

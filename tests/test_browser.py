@@ -87,6 +87,14 @@ def test_make_lab_serves_the_course(lab: str) -> None:
     assert refused.value.code == 403
 
 
+def _data_root() -> str:
+    """The daemon's data root, as ``docker info --format '{{.DockerRootDir}}'`` prints it."""
+    done = subprocess.run(
+        ["docker", "info", "--format", "{{.DockerRootDir}}"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout.strip()
+
+
 def _kernel_attached(url: str, timeout: float = 60) -> None:
     """Wait until the server says notebook 00's kernel is idle with this page connected to it.
 
@@ -192,7 +200,7 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
             button = page.locator(".widget-button:has-text('Check')").first
             button.scroll_into_view_if_needed()
             box = page.locator(".widget-text input").first
-            box.fill("overlay2")
+            box.fill(_data_root())  # exercise 00.2: what docker info says, typed as a learner would
             button.click()
             page.wait_for_selector(".jp-OutputArea-output:has-text('Correct')", timeout=30_000)
             page.screenshot(path=str(SHOTS / "00-setup-and-preflight.png"), full_page=False)

@@ -7,6 +7,7 @@ ports come from the namespace, so neither run sees or removes the other's resour
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -51,3 +52,50 @@ def test_solutions_are_accepted(notebook) -> None:
     expected -= skipped
     assert accepted(text) == expected, f"{notebook.name}: accepted {sorted(accepted(text))}, has {sorted(expected)}"
     assert "❌ Not yet" not in text
+    assert given_away(notebook, answers(text)) == []
+
+
+# Exercises whose answer a learner still reads off an earlier output, and why that stands for now
+PRINTED_ON_PURPOSE = {
+    "04.1": "the API version: section 1 prints the version table that the exercise asks to query with --format",
+    "08.2": "a word of Dockerfile syntax ('exec'): the notebook measures both forms, the learner concludes",
+}
+
+
+def answers(text: str) -> dict[str, object]:
+    """The answer each solution found, as ``check`` prints it in solutions mode (``answer = …``)."""
+    found = {}
+    for value, ex in re.findall(r"^answer = (.*)\nExercise (\d\d\.\d+) —", text, re.M):
+        try:
+            found[ex] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            continue
+    return found
+
+
+def given_away(notebook: Path, found: dict[str, object]) -> list[str]:
+    """Exercises whose answer (a text of 4 characters or more) stands as a word in an output stored before it."""
+    cells = json.loads(notebook.read_text())["cells"]
+    shown: list[str] = []  # the stored outputs a learner sees, cell by cell (stderr's progress lines aside)
+    for cell in cells:
+        parts = []
+        for out in cell.get("outputs", []):
+            if out.get("name") == "stderr":
+                continue
+            for value in (out.get("text", ""), out.get("data", {}).get("text/plain", "")):
+                parts.append("".join(value) if isinstance(value, list) else value)
+        shown.append("".join(parts))
+    problems = []
+    for ex, value in found.items():
+        if ex in PRINTED_ON_PURPOSE or not isinstance(value, str) or len(value.strip()) < 4:
+            continue
+        checked_at = next(
+            i for i, c in enumerate(cells) if re.search(rf"check(_widget)?\(\s*[\"']{ex}", "".join(c["source"]))
+        )
+        word = re.compile(rf"(?<![\w.-]){re.escape(value.strip())}(?![\w.-])")
+        for i, text in enumerate(shown[:checked_at]):
+            if word.search(text):
+                problems.append(
+                    f"{notebook.name}: the answer of {ex} ({value.strip()[:40]!r}) is in the output of cell {i}"
+                )
+    return problems

@@ -14,7 +14,7 @@ import pytest
 
 from helpers import casestudy, cleanup, course, engine, exercises, images, volumes
 from helpers.daemon import cli_env
-from helpers.exercises import nb06, records
+from helpers.exercises import nb05, nb06, records
 from helpers.shell import cli, docker
 from tests import isolation
 
@@ -58,6 +58,8 @@ def _name(suffix: str) -> str:
 
 
 ENV_DOCKERFILE = 'FROM busybox\nENV UNITS={}\nCMD ["sh", "-c", "echo $UNITS"]\n'
+SCRATCH = 'FROM {}\nCOPY --from=busybox /bin/busybox /busybox\nENTRYPOINT ["/busybox"]\nCMD ["echo", "hi"]\n'
+ONE_LAYER = nb05.SLIM_STARTER.replace("\nRUN wc", " \\\n && wc").replace("\nRUN rm", " \\\n && rm")
 
 
 def _harvester(way: str, *user: str) -> None:
@@ -147,12 +149,28 @@ CASES = [
         (("container", "ex-owner"),),
     ),
     Case(
+        "05.2",
+        lambda w: build(w, course.image("ex-slim", "1"), ONE_LAYER),
+        lambda w: build(w, course.image("ex-slim", "1"), nb05.SLIM_STARTER),
+        "adds 3 filesystem layer(s)",
+        "One RUN",
+        (("image", "ex-slim"),),
+    ),
+    Case(
         "08.1",
         lambda w: build(w, course.image("ex-env", "1"), ENV_DOCKERFILE.format("degC")),
         lambda w: build(w, course.image("ex-env", "1"), ENV_DOCKERFILE.format("K")),
         "UNITS='K', not 'degC'",
         "ENV UNITS=degC",
         (("image", "ex-env"),),
+    ),
+    Case(
+        "09.2",
+        lambda w: build(w, course.image("ex-scratch", "1"), SCRATCH.format("scratch")),
+        lambda w: build(w, course.image("ex-scratch", "1"), SCRATCH.format("busybox")),
+        "is built on a base image",
+        "FROM scratch",
+        (("image", "ex-scratch"),),
     ),
     Case(
         "11.1",

@@ -188,12 +188,15 @@ def solution(id: str, *, apply: bool = False) -> Any:
 
 def check(id: str, answer: Any = None) -> Verdict:
     """Check exercise ``id`` and print the verdict. In solutions mode, apply the solution first."""
+    found = ""
     if _settings["solutions"]:
         produced = solution(id, apply=True)
         if answer is None:
             answer = produced
+        if produced is not None and isinstance(produced, str | int | float | list | tuple):
+            found = f"answer = {produced!r}\n"  # what the solution found (the tests look for it in earlier outputs)
     verdict = evaluate(id, answer)
-    print(f"Exercise {id} — {get(id).title}\n{verdict}")
+    print(f"{found}Exercise {id} — {get(id).title}\n{verdict}")
     if _settings["solutions"] and not verdict.ok:
         raise AssertionError(f"exercise {id}: the solution was not accepted: {verdict.message}")
     return verdict

@@ -37,19 +37,25 @@ def first_container() -> Verdict:
 
 @exercise(
     "00.2",
-    "ask the daemon which storage driver it uses",
-    hint='docker("info", "--format", "{{.Driver}}") prints it; put the word into answer as a string.',
+    "ask the daemon where it keeps images and containers",
+    hint="docker info has a --format option; docker info --format '{{json .}}' lists every field's name.",
     solution="""
-    answer = docker_out("info", "--format", "{{.Driver}}")
+    answer = docker_out("info", "--format", "{{.DockerRootDir}}")
     """,
     takes_answer=True,
 )
-def storage_driver(answer: object) -> Verdict:
+def data_root(answer: object) -> Verdict:
     if not isinstance(answer, str):
-        return failed(f"answer should be a string such as 'overlay2', not a {type(answer).__name__}.")
-    actual = client().info().get("Driver", "")
-    if answer.strip().lower() == actual.lower():
-        return passed(f"this daemon stores image layers with the {actual} driver.")
+        return failed(f"answer should be a path (a string), not a {type(answer).__name__}.")
+    actual = client().info().get("DockerRootDir", "")
+    given = answer.strip().rstrip("/")
+    if given == actual.rstrip("/"):
+        return passed(
+            f"this daemon keeps its images, containers and volumes under {actual}: the disk that fills up when "
+            "images pile up (notebook 14 shows how to look, and clean up)."
+        )
+    if given and actual.startswith(given + "/"):
+        return failed(f"{given} holds the daemon's folder, but it is not the folder itself.", "{{.DockerRootDir}}")
     return failed(
-        f"{answer.strip()[:40]!r} is not what the daemon reports.", 'Try docker("info", "--format", "{{.Driver}}").'
+        f"{given[:60]!r} is not what the daemon reports.", "docker info --format '{{json .}}' names the field."
     )

@@ -35,19 +35,28 @@ def pinned_summary() -> Verdict:
 
 @exercise(
     "01.2",
-    "find the Python version inside the plain image",
-    hint='docker("run", "--rm", PLAIN, "python3", "--version") prints it; answer with major.minor as a string.',
+    "which python3 package does the plain image hold?",
+    hint="Debian's package tool answers inside the image: dpkg-query -W python3 prints the package and its "
+    "version (docker run --rm IMAGE dpkg-query -W python3).",
     solution="""
-    answer = ".".join(docker_out("run", "--rm", PLAIN, "python3", "--version").split()[1].split(".")[:2])
+    answer = docker_out("run", "--rm", PLAIN, "dpkg-query", "-W", "-f", "${Version}", "python3")
     """,
     takes_answer=True,
 )
-def python_version(answer: object) -> Verdict:
+def python_package(answer: object) -> Verdict:
     if not isinstance(answer, str):
-        return failed(f"answer should be a string such as '3.9', not a {type(answer).__name__}.")
-    out = oneshot.output(course.image("ocean-plain", "1"), ["python3", "--version"])
-    actual = ".".join(out.decode().split()[1].split(".")[:2])
-    given = answer.strip().removeprefix("Python").strip()
-    if given == actual or given.startswith(actual + "."):
-        return passed(f"the plain image has Python {actual}, whatever Python your own machine has.")
-    return failed(f"{answer.strip()[:20]!r} is not the Python of the plain image.", "Run python3 --version in it.")
+        return failed(f"answer should be a version string such as '3.9.2-3', not a {type(answer).__name__}.")
+    out = oneshot.output(course.image("ocean-plain", "1"), ["dpkg-query", "-W", "-f", "${Version}", "python3"])
+    actual = out.decode().strip()
+    given = answer.strip().removeprefix("python3").strip()
+    if given == actual:
+        return passed(
+            f"the plain image holds Debian's python3 {actual}: the upstream version, then Debian's revision. "
+            "Whoever runs the image gets exactly that package, whatever their own machine has."
+        )
+    if actual.startswith(given):
+        return failed(
+            f"{given!r} is the start of it: a Debian package version has the upstream version and Debian's revision.",
+            "dpkg-query -W python3 prints all of it.",
+        )
+    return failed(f"{given[:30]!r} is not the python3 package of the plain image.", "dpkg-query -W python3")

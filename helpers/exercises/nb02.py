@@ -8,20 +8,34 @@ from . import Verdict, course_container, exercise, failed, passed, records
 
 @exercise(
     "02.1",
-    "find the kernel release a container sees",
-    hint='docker_out("run", "--rm", "busybox", "uname", "-r") returns it.',
+    "how many CPUs does a container limited to half a CPU see?",
+    hint='Start one with --cpus 0.5 and ask it: docker_out("run", "--rm", "--cpus", "0.5", "busybox", "nproc").',
     solution="""
-    answer = docker_out("run", "--rm", "busybox", "uname", "-r")
+    answer = int(docker_out("run", "--rm", "--cpus", "0.5", "busybox", "nproc"))
     """,
     takes_answer=True,
 )
-def kernel_release(answer: object) -> Verdict:
-    if not isinstance(answer, str):
-        return failed(f"answer should be a string, not a {type(answer).__name__}.")
-    actual = oneshot.output("busybox", ["uname", "-r"]).decode().strip()
-    if answer.strip() == actual:
-        return passed(f"containers see kernel {actual}: the host's own kernel, shared by every container.")
-    return failed(f"{answer.strip()[:40]!r} is not the release a container reports.", "Run uname -r in a container.")
+def cpus_seen(answer: object) -> Verdict:
+    try:
+        given = float(str(answer).strip())
+    except ValueError:
+        return failed(f"answer with a number of CPUs, not {str(answer)[:40]!r}.")
+    limited = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}  # as --cpus 0.5 sets it
+    actual = int(oneshot.output("busybox", ["nproc"], **limited).decode().strip())
+    if given == actual:
+        return passed(
+            f"a container limited to --cpus 0.5 still sees all {actual} CPUs: the limit is a share of CPU time "
+            "(a CFS quota, enforced by throttling), not fewer processors. A program that sizes its thread pool "
+            "from the CPU count starts as many threads as unlimited, and they take turns."
+        )
+    if given < actual:
+        return failed(
+            f"{given:g} is what the limit allows in CPU time, not what a container sees.",
+            "--cpus does not hide processors: run nproc in a container started with --cpus 0.5.",
+        )
+    return failed(
+        f"{given:g} is more than the CPUs a container sees.", "Run nproc in a container started with --cpus 0.5."
+    )
 
 
 @exercise(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import docker as sdk
 
-from .. import course, layers
+from .. import course, layers, oneshot
 from ..daemon import client
-from . import Verdict, exercise, failed, passed, whole_number
+from . import Verdict, course_image, exercise, failed, passed, records
 
 MYSTERY_FILE = "/var/lib/ocean/qc/flags.csv"
 MYSTERY_SCRIPT = "mkdir -p /var/lib/ocean/qc && echo 'time,flag' > " + MYSTERY_FILE + " && rm /etc/debian_version"
@@ -57,25 +59,53 @@ def mystery_file(answer: object) -> Verdict:
     return failed(f"{path!r} is not among the paths docker diff reports as added.")
 
 
+SLIM_STARTER = """FROM busybox
+RUN mkdir -p /srv/obs && head -c 8000000 /dev/zero > /tmp/raw.bin
+RUN wc -c < /tmp/raw.bin > /srv/obs/size.txt
+RUN rm /tmp/raw.bin
+"""
+"""Exercise 05.2's starting point: three filesystem layers, one of them 8 MB that a later one only hides."""
+
+
+def slim_starter() -> Path:
+    """Exercise 05.2's Dockerfile in a folder of the learner's (``build/<ns>/contexts/ex-slim/``), kept if there."""
+    return course.starter(course.workdir("contexts", "ex-slim") / "Dockerfile", SLIM_STARTER)
+
+
 @exercise(
     "05.2",
-    "count the layers an image adds to its base",
-    hint='Compare the RootFS.Layers of both images: docker("image", "inspect", "--format", '
-    '"{{len .RootFS.Layers}}", ref) for each, and subtract.',
-    solution="""
-    mine = int(docker_out("image", "inspect", "--format", "{{len .RootFS.Layers}}", image("layers-demo", "1")))
-    base = int(docker_out("image", "inspect", "--format", "{{len .RootFS.Layers}}", "debian:bookworm-slim"))
-    answer = mine - base
-    """,
-    takes_answer=True,
+    "the same files in one layer, without the hidden 8 MB",
+    hint="Chain the three commands with && in a single RUN: the file is made and deleted before the layer is "
+    "written. docker build -t IMAGE - < Dockerfile builds from a file in a terminal.",
+    solution='''
+    images.build(image("ex-slim", "1"), images.context("ex-slim", {"Dockerfile": """
+    FROM busybox
+    RUN mkdir -p /srv/obs && head -c 8000000 /dev/zero > /tmp/raw.bin \\
+     && wc -c < /tmp/raw.bin > /srv/obs/size.txt \\
+     && rm /tmp/raw.bin
+    """}))
+    ''',
 )
-def added_layers(answer: object) -> Verdict:
-    n = whole_number(answer)
-    if isinstance(n, Verdict):
-        return n
-    ref = course.image("layers-demo", "1")
-    actual = layers.added_layers(ref, "debian:bookworm-slim")
-    if n == actual:
-        return passed(f"{ref} adds {actual} filesystem layers to debian:bookworm-slim (ENV and CMD add none).")
-    hint = "Count only RootFS.Layers: ENV, CMD, LABEL… change metadata and add no filesystem layer."
-    return failed(f"{n} is not the number of filesystem layers {ref} adds.", hint)
+def slim_layers() -> Verdict:
+    ref = course.image("ex-slim", "1")
+    img = course_image(ref, f"no image {ref} yet: build your Dockerfile under that name.")
+    if isinstance(img, Verdict):
+        return img
+    records.note("05.2", "image", ref, img)  # built in a terminal, it has no course label
+    if not layers.shared_layers(ref, "busybox"):
+        return failed(f"{ref} is not built FROM busybox.", "Start from the starter: FROM busybox.")
+    added = layers.added_layers(ref, "busybox")
+    try:
+        size = oneshot.output(ref, ["cat", "/srv/obs/size.txt"]).decode().strip()
+    except sdk.errors.ContainerError:
+        return failed(f"{ref} has no /srv/obs/size.txt: keep what the starter's commands make.")
+    if size != "8000000":
+        return failed(f"/srv/obs/size.txt says {size!r}, not 8000000: keep what the starter's commands make.")
+    extra = img.attrs["Size"] - client().images.get("busybox").attrs["Size"]
+    if added != 1 or extra > 1_000_000:
+        return failed(
+            f"{ref} adds {added} filesystem layer(s) and {extra / 1e6:.1f} MB to busybox"
+            + (": the 8 MB file is still in a layer below the one that deletes it." if extra > 1_000_000 else "."),
+            "One RUN that makes, uses and deletes the file (&&): one layer, written without it.",
+        )
+    return passed(f"{ref} adds 1 layer and {max(extra, 0) / 1e3:.0f} kB to busybox, with the same size.txt.")

@@ -106,11 +106,7 @@ def health_folder() -> Path:
 
 def health_starter() -> Path:
     """Write the starter Dockerfile unless the learner already has one; returns the folder."""
-    folder = health_folder()
-    dockerfile = folder / "Dockerfile"
-    if not dockerfile.exists():
-        dockerfile.write_text(health_starter_text())
-    return folder
+    return course.starter(health_folder() / "Dockerfile", health_starter_text()).parent
 
 
 def health_starter_text() -> str:

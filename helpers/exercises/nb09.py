@@ -2,60 +2,103 @@
 
 from __future__ import annotations
 
-from .. import course, oneshot
-from . import Verdict, course_image, exercise, failed, passed
+import json
 
-NEWEST = (
-    "from packaging import tags; p = [t.platform for t in tags.sys_tags() if t.platform.startswith('manylinux_')]; "
-    "print(max(p, key=lambda s: int(s.split('_')[2])))"
+import docker as sdk
+
+from .. import course, layers, oneshot
+from . import Verdict, course_image, exercise, failed, passed, records
+
+WHEELS = [
+    "netCDF4-1.7.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "numpy-2.2.0-cp311-cp311-musllinux_1_2_x86_64.whl",
+    "pyproj-3.7.1-cp311-cp311-manylinux_2_39_x86_64.whl",
+    "shapely-2.0.6-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "xarray-2024.11.0-py3-none-any.whl",
+]
+"""Exercise 09.1's wheels: which of them would pip install on the course's Python image?"""
+
+FITS = (
+    "import json, sys; from packaging import tags, utils; accepted = set(tags.sys_tags()); "
+    "print(json.dumps([w for w in sys.argv[1:] if utils.parse_wheel_filename(w)[3] & accepted]))"
 )
+"""Prints, as JSON, which of the wheel file names given as arguments the interpreter accepts."""
+
+
+def _package(name: str) -> str:
+    return name.strip().split("-")[0].lower()
 
 
 @exercise(
     "09.1",
-    "the newest manylinux tag the Python image accepts",
-    hint="Run python3 -c with packaging.tags.sys_tags() in the image, as in section 3, and look at 'newest'.",
+    "which of these wheels would install on the Python image?",
+    hint="Run Python's packaging in the image, as section 3 does: utils.parse_wheel_filename(wheel)[3] are a "
+    "wheel's tags; it installs when one of them is in tags.sys_tags().",
     solution="""
-    answer = docker_out("run", "--rm", image("base-python", "1"), "python3", "-c",
-                        "from packaging import tags; print(next(t.platform for t in tags.sys_tags()))")
+    PICK = ("import json, sys; from packaging import tags, utils; accepted = set(tags.sys_tags()); "
+            "print(json.dumps([w for w in sys.argv[1:] if utils.parse_wheel_filename(w)[3] & accepted]))")
+    answer = json.loads(docker_out("run", "--rm", image("base-python", "1"), "python3", "-c", PICK, *nb09.WHEELS))
     """,
     takes_answer=True,
 )
-def newest_tag(answer: object) -> Verdict:
+def installable(answer: object) -> Verdict:
+    if isinstance(answer, str) or not isinstance(answer, list | tuple | set):
+        return failed(f"answer with a list of wheel file names, not a {type(answer).__name__}.")
     ref = course.image("base-python", "1")
     found = course_image(ref, f"{ref} is missing: run section 2 of the notebook first.")
     if isinstance(found, Verdict):
         return found
-    out = oneshot.output(ref, ["python3", "-c", NEWEST]).decode().strip()
-    given = str(answer).strip()
-    if given == out:
-        glibc = ".".join(out.split("_")[1:3])
-        return passed(f"{out}: wheels built for glibc {glibc} or older install on this image.")
+    fits = json.loads(oneshot.output(ref, ["python3", "-c", FITS, *WHEELS]).decode())
+    given = {_package(str(w)) for w in answer}
+    wanted = {_package(w) for w in fits}
+    if given == wanted:
+        return passed(
+            f"{ref} takes {', '.join(sorted(wanted)) or 'none of them'}: a wheel installs when its Python tag, its "
+            "ABI and its platform (C library and its version, CPU) are all among the tags the interpreter accepts."
+        )
+    extra, missing = sorted(given - wanted), sorted(wanted - given)
+    why = f"{', '.join(extra)} would not install" if extra else f"{', '.join(missing)} would install too"
     return failed(
-        f"{given!r} is not the newest manylinux tag {ref} accepts.",
-        "It matches the image's glibc version (ldd --version).",
+        f"not quite: {why}.", "Compare each wheel's tags (cp311? manylinux_2_N with N ≤ glibc?) with sys_tags()."
     )
 
 
 @exercise(
     "09.2",
-    "which base image has no dynamic loader",
-    hint="Look for /lib*/ld-* in each image: docker run --rm IMAGE sh -c 'ls /lib*/ld-*'.",
-    solution='answer = "busybox"',
-    takes_answer=True,
+    "an image FROM scratch that holds one static binary",
+    hint="FROM scratch starts empty; COPY --from=busybox /bin/busybox /busybox copies the static binary; "
+    'ENTRYPOINT ["/busybox"] runs it (there is no shell to run a shell-form command).',
+    solution='''
+    images.build(image("ex-scratch", "1"), images.context("ex-scratch", {"Dockerfile": """
+    FROM scratch
+    COPY --from=busybox /bin/busybox /busybox
+    ENTRYPOINT ["/busybox"]
+    CMD ["echo", "one static binary, no libc, no shell"]
+    """}))
+    ''',
 )
-def static_image(answer: object) -> Verdict:
-    given = str(answer).strip().split(":")[0]
-    without = []
-    for ref in ("busybox:latest", "debian:bookworm-slim"):
-        result = (
-            oneshot.output(ref, ["sh", "-c", "ls /lib*/ld-* >/dev/null 2>&1 && echo yes || echo no"]).decode().strip()
+def from_scratch() -> Verdict:
+    ref = course.image("ex-scratch", "1")
+    img = course_image(ref, f"no image {ref} yet: build your Dockerfile under that name.")
+    if isinstance(img, Verdict):
+        return img
+    records.note("09.2", "image", ref, img)  # built in a terminal, it has no course label
+    if layers.shared_layers(ref, "busybox") or layers.shared_layers(ref, "debian:bookworm-slim"):
+        return failed(f"{ref} is built on a base image: FROM scratch starts from nothing.", "FROM scratch")
+    try:
+        said = oneshot.output(ref, None).decode().strip()
+    except (sdk.errors.ContainerError, sdk.errors.APIError) as exc:
+        error = exc.stderr.decode(errors="replace") if isinstance(exc, sdk.errors.ContainerError) else str(exc)
+        if "no such file or directory" in error.lower():  # the binary is there; its loader is not
+            return failed(
+                f"{ref} cannot start its program ({error.strip()[-120:]!r}): a dynamically linked program needs "
+                "its loader and C library, which an empty image does not have.",
+                "Copy a statically linked binary: busybox's (/bin/busybox in the busybox image).",
+            )
+        return failed(f"{ref} does not run: {error.strip()[-160:]!r}.", 'CMD ["echo", "…"] gives it a command.')
+    size = img.attrs["Size"]
+    if len(layers.rootfs_layers(ref)) != 1 or size > 5_000_000:
+        return failed(
+            f"{ref} has {len(layers.rootfs_layers(ref))} layers and {size / 1e6:.1f} MB: copy only the binary."
         )
-        if result == "no":
-            without.append(ref.split(":")[0])
-    if given in without:
-        return passed(f"{given} has no dynamic loader: its busybox binary is statically linked.")
-    return failed(
-        f"{given!r} is not the image without a loader (checked on the daemon just now).",
-        "Look for /lib*/ld-* in each image: docker run --rm IMAGE sh -c 'ls /lib*/ld-*'.",
-    )
+    return passed(f"{ref} is one file in one layer ({size / 1e6:.1f} MB) and runs: its program said {said[:60]!r}.")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import course, engine, monitor
+from .. import cleanup, course, engine, monitor
 from ..daemon import client
 from . import Verdict, course_container, exercise, failed, passed, records
 
@@ -43,17 +44,43 @@ def memory_limit() -> Verdict:
     return passed(f"docker stats shows {wanted} limited to 50 MiB (HostConfig.Memory = 52428800 bytes).")
 
 
+SUSPECTS = 4
+BURN = "timeout 900 sh -c 'while :; do :; done'"  # bounded: a forgotten exercise stops burning by itself
+
+
+def suspects() -> list[str]:
+    """The exercise's containers: ``ex-suspect-1`` … ``-4``."""
+    return [course.name(f"ex-suspect-{n}") for n in range(1, SUSPECTS + 1)]
+
+
+def make_suspects() -> list[str]:
+    """Start the suspects, unless all run already: all sleep but one, picked at random, which burns half a CPU.
+
+    Kept when running, so that running the cell again does not move the burner under the learner's answer.
+    """
+    running = {c.name for c in client().containers.list(filters={"label": course.label_filter()})}
+    if not set(suspects()) <= running:
+        burner = random.SystemRandom().randrange(SUSPECTS)
+        half = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}  # --cpus 0.5 where it holds
+        for n, box in enumerate(suspects()):
+            cleanup.remove_named(container=box)
+            command = ["sh", "-c", BURN] if n == burner else ["sleep", "900"]
+            client().containers.run("busybox", command, name=box, labels=course.labels(), detach=True, **half)
+    print(f"running: {course.name('ex-suspect-N')} for N = 1 to {SUSPECTS}; one of them burns CPU")
+    return suspects()
+
+
 @exercise(
     "11.2",
-    "find the container that uses the most CPU",
-    hint="monitor.sample([...], samples=1) or docker stats --no-stream; compare the CPU column.",
+    "which container is burning CPU?",
+    hint="docker stats --no-stream shows a CPU % column (100 % = one CPU); or monitor.sample(nb11.suspects(), "
+    "samples=1).",
     solution="""
-    four = [name(c) for c in ("busy", "hog", "talker", "idle")]
     if engine.capabilities().cgroups:
-        rows = monitor.sample(four, samples=1)
+        rows = monitor.sample(nb11.suspects(), samples=1)
         answer = rows.loc[rows["cpu_percent"].idxmax(), "container"]
     else:  # no per-container figures in docker stats: ask the host's process table instead
-        answer = max(nb11.process_cpu(four).items(), key=lambda item: item[1])[0]
+        answer = max(nb11.process_cpu(nb11.suspects()).items(), key=lambda item: item[1])[0]
     print(answer)
     """,
     takes_answer=True,
@@ -61,22 +88,22 @@ def memory_limit() -> Verdict:
 def busiest(answer: object) -> Verdict:
     if not isinstance(answer, str):
         return failed(f"answer should be a container name as a string, not {type(answer).__name__}.")
-    mine = [course.name(c) for c in ("busy", "hog", "talker", "idle")]
+    mine = suspects()
     running = {c.name for c in client().containers.list(filters={"label": course.label_filter()})}
     if not set(mine) <= running:
-        return failed("this notebook's four containers are not all running: run section 1 first.")
+        return failed("the four suspects are not all running: run the cell that starts them again.")
     if engine.capabilities().cgroups:
         with ThreadPoolExecutor(max_workers=len(mine)) as pool:
             cpu = dict(zip(mine, (row["cpu_percent"] for row in pool.map(monitor.snapshot, mine)), strict=True))
     else:  # docker stats shows the host's figures for every container: measure their processes instead
         cpu = process_cpu(mine)
     top = max(cpu, key=cpu.get)
-    if answer.strip() in (top, top.removeprefix(course.namespace() + "-")):  # "hog" names dmac-hog as well
-        return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the others almost none.")
-    return failed(
-        f"{answer.strip()[:40]!r} is not the container with the highest CPU %.",
-        "docker stats --no-stream shows a CPU % column.",
-    )
+    given = answer.strip()
+    if given in (top, top.removeprefix(course.namespace() + "-")):  # "ex-suspect-2" names it as well
+        return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the other suspects none.")
+    if given.removeprefix(course.namespace() + "-") in [m.removeprefix(course.namespace() + "-") for m in mine]:
+        return failed(f"{given} is one of the suspects, but not the one using CPU.", "docker stats --no-stream")
+    return failed(f"{given[:40]!r} is not one of the suspects.", "docker stats --no-stream lists them with CPU %.")
 
 
 def process_cpu(containers: list[str], seconds: float = 1.0) -> dict[str, float]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from .. import compose, wait
+from .. import compose, course, wait
 from ..shell import docker
-from . import Verdict, check_command_problem, course_image, exercise, failed, passed, whole_number
+from . import Verdict, check_command_problem, course_image, exercise, failed, passed
 
 
 def _sql(query: str) -> str:
@@ -18,24 +19,50 @@ def _sql(query: str) -> str:
     ).output.strip()
 
 
+def backup_file() -> Path:
+    """Where exercise 13.1's dump goes: ``build/<ns>/13/catalog.sql``."""
+    return course.workdir("13") / "catalog.sql"
+
+
+COPY_BLOCK = re.compile(r"^COPY public\.catalog \([^)]*\) FROM stdin;\n(.*?)^\\\.$", re.M | re.S)
+
+
 @exercise(
     "13.1",
-    "count the datasets in the catalog",
-    hint='compose.compose(healthy, "exec", "-T", "db", "psql", "-U", "postgres", "-tAc", '
-    '"SELECT count(*) FROM catalog"), or len(compose.http("/catalog")).',
+    "back up the catalog's database to a file on the host",
+    hint="pg_dump runs in the db service: docker compose -p PROJECT -f FILE exec -T db pg_dump -U postgres > FILE "
+    "in a terminal (-T: no terminal in the container, so the redirect gets plain text).",
     solution="""
-    answer = len(compose.http("/catalog"))
+    dump = compose.compose(healthy, "exec", "-T", "db", "pg_dump", "-U", "postgres", show=False)
+    nb13.backup_file().write_text(dump.output)
     """,
-    takes_answer=True,
 )
-def count(answer: object) -> Verdict:
-    actual = int(_sql("SELECT count(*) FROM catalog"))
-    given = whole_number(answer)
-    if isinstance(given, Verdict):
-        return given
-    if given == actual:
-        return passed(f"the catalog table holds {actual} datasets.")
-    return failed(f"{given} is not what the database says.", "Ask the database (exec) or the app (/catalog).")
+def backup() -> Verdict:
+    path = backup_file()
+    where = os.path.relpath(path)
+    if not path.is_file():
+        return failed(f"there is no {where} yet.", "Redirect pg_dump's output there (> FILE).")
+    text = path.read_text(errors="replace")
+    if not text.strip():
+        return failed(f"{where} is empty: did the command fail before it wrote anything?", "Run it without > first.")
+    if "PostgreSQL database dump" not in text:
+        return failed(
+            f"{where} is not a pg_dump file (it starts {text.strip()[:40]!r}).",
+            "SELECT output is not a backup: pg_dump writes what psql needs to rebuild the tables.",
+        )
+    if "CREATE TABLE public.catalog" not in text:
+        return failed(f"{where} has no catalog table: was it dumped from another database or with -t?")
+    rows = COPY_BLOCK.search(text)
+    inserts = text.count("INSERT INTO public.catalog")
+    saved = len(rows.group(1).splitlines()) if rows else inserts
+    if not saved:
+        return failed(f"{where} has the table but no rows: a schema-only dump (-s) restores an empty catalog.")
+    now = int(_sql("SELECT count(*) FROM catalog"))
+    when = "" if saved == now else f" (the database holds {now} now: a backup is as recent as when it was taken)"
+    return passed(
+        f"{where} holds the catalog table and its {saved} datasets{when}; "
+        "psql -U postgres < FILE, through docker compose exec -T, restores it."
+    )
 
 
 @exercise(

@@ -1,0 +1,34 @@
+"""The scan that finds an exercise's answer in an output shown before it (pure: a made-up notebook)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_solutions import answers, given_away
+
+
+def _notebook(tmp_path: Path, shown: str) -> Path:
+    cells = [
+        {"cell_type": "code", "source": ["docker('info')"], "outputs": [{"name": "stdout", "text": [shown]}]},
+        {"cell_type": "code", "source": ["print(progress)"], "outputs": [{"name": "stderr", "text": ["/srv/data\n"]}]},
+        {"cell_type": "code", "source": ['check("00.2", answer)'], "outputs": []},
+    ]
+    path = tmp_path / "00-made-up.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    return path
+
+
+SOLVED = "Solution 00.2:\n    answer = docker_out(...)\nanswer = '/srv/data'\nExercise 00.2 — ask\n✅ Correct: yes\n"
+
+
+def test_the_answer_printed_before_the_exercise_is_found(tmp_path: Path) -> None:
+    found = answers(SOLVED)
+    assert found == {"00.2": "/srv/data"}
+    problems = given_away(_notebook(tmp_path, "Docker Root Dir: /srv/data\n"), found)
+    assert problems == ["00-made-up.ipynb: the answer of 00.2 ('/srv/data') is in the output of cell 0"]
+
+
+def test_a_longer_word_or_stderr_is_not_the_answer(tmp_path: Path) -> None:
+    found = answers(SOLVED)
+    assert given_away(_notebook(tmp_path, "/srv/data-old holds nothing\n"), found) == []  # only in stderr
