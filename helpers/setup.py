@@ -84,6 +84,7 @@ def start_dockerd(data_root: str | None = None) -> dict:
             stale = True
         if stale:
             pidfile.unlink()
+    _drop_orphan_netns()
     argv = [dockerd, "--data-root", data_root, "--config-file", str(config)]
     log = LOG_DIR / "dockerd.log"
     _say(f"starting dockerd (data root {data_root}; log {log})")
@@ -103,6 +104,37 @@ def start_dockerd(data_root: str | None = None) -> dict:
         raise SystemExit(f"dockerd did not answer within {START_TIMEOUT:.0f} s; see {log}.") from None
     _say("dockerd answers")
     return state
+
+
+NETNS = Path("/run/docker/netns")
+
+
+def _drop_orphan_netns() -> None:
+    """Remove the container network namespaces a killed dockerd left mounted with no process in them.
+
+    Each still holds its container's address on ``docker0`` (often 172.17.0.2): the new daemon hands the
+    same address to a new container, and connections to it then reach the dead one's namespace.
+    Namespaces with a live process (containers kept by live-restore) stay.
+    """
+    if os.geteuid() != 0 or not NETNS.is_dir():
+        return
+    in_use = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            in_use.add(os.stat(f"/proc/{pid}/ns/net").st_ino)
+        except OSError:
+            continue
+    dropped = 0
+    for path in NETNS.iterdir():
+        try:
+            if os.path.ismount(path) and os.stat(path).st_ino not in in_use:
+                subprocess.run(["umount", str(path)], check=True, capture_output=True, timeout=10)
+                path.unlink()
+                dropped += 1
+        except (OSError, subprocess.SubprocessError):
+            continue
+    if dropped:
+        _say(f"removed {dropped} network namespace(s) a killed daemon left behind (their addresses would clash)")
 
 
 def ensure_daemon() -> None:
