@@ -54,9 +54,16 @@ class Condenser:
 
 
 def log_file(argv: list[str]) -> Path:
-    """``build/<ns>/logs/<subcommand>-<what>.log``: the tag of a build, the image of a pull or push."""
+    """``build/<ns>/logs/<subcommand>-<what>.log``: a build's tag, a pull's or push's image, a run's ``--name``."""
     args = [a for a in argv[1:] if a]
     sub = args[0] if args else "docker"
-    what = args[args.index("-t") + 1] if "-t" in args[:-1] else (args[-1] if len(args) > 1 else "")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", what).strip("-") or "output"
+    what = ""
+    for flag in ("-t", "--name"):
+        if flag in args[:-1]:
+            what = args[args.index(flag) + 1]
+            break
+    else:
+        if sub in ("pull", "push") and len(args) > 1:
+            what = args[-1]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", what).strip("-")[:80] or "output"
     return course.workdir("logs") / f"{sub}-{slug}.log"

@@ -77,3 +77,10 @@ def test_pull_and_push_lines_are_all_shown_and_logged_under_the_image_name() -> 
     condenser.close()
     assert shown == lines.splitlines()
     assert condenser.log.name == "pull-127.0.0.1-49153-dmac-hello-1.0.log"
+
+
+def test_a_long_run_command_gets_a_short_log_name() -> None:
+    argv = ["docker", "run", "--rm", "debian:bookworm-slim", "sh", "-c", "apt-get update && " * 20 + "true"]
+    assert progress.log_file(argv).name == "run-output.log"
+    named = ["docker", "run", "--name", "dmac-harvester", "busybox", "sh", "-c", "x" * 500]
+    assert progress.log_file(named).name == "run-dmac-harvester.log"
