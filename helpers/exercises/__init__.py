@@ -193,7 +193,7 @@ def check(id: str, answer: Any = None) -> Verdict:
         produced = solution(id, apply=True)
         if answer is None:
             answer = produced
-        if produced is not None and isinstance(produced, str | int | float | list | tuple):
+        if get(id).takes_answer and isinstance(produced, str | int | float | list | tuple):
             found = f"answer = {produced!r}\n"  # what the solution found (the tests look for it in earlier outputs)
     verdict = evaluate(id, answer)
     print(f"{found}Exercise {id} — {get(id).title}\n{verdict}")
