@@ -83,6 +83,17 @@ def check_command_problem(test: list[str], who: str, must_ask: str, what: str, h
     return None
 
 
+def learner_image(id: str, ref: str) -> Any:
+    """The image ``ref`` a learner built for exercise ``id``, recorded for clean-up (a terminal build has no
+    course label); a failed Verdict if it is not there yet."""
+    img = course_image(ref, f"no image {ref} yet: build your Dockerfile under that name.")
+    if not isinstance(img, Verdict):
+        from . import records
+
+        records.note(id, "image", ref, img)
+    return img
+
+
 def whole_number(answer: object) -> int | Verdict:
     """``answer`` as an int, or a failed Verdict for anything that is not a whole number."""
     try:

@@ -8,7 +8,7 @@ import docker as sdk
 
 from .. import course, layers, oneshot
 from ..daemon import client
-from . import Verdict, course_image, exercise, failed, passed, records
+from . import Verdict, exercise, failed, learner_image, passed
 
 MYSTERY_FILE = "/var/lib/ocean/qc/flags.csv"
 MYSTERY_SCRIPT = "mkdir -p /var/lib/ocean/qc && echo 'time,flag' > " + MYSTERY_FILE + " && rm /etc/debian_version"
@@ -88,10 +88,9 @@ def slim_starter() -> Path:
 )
 def slim_layers() -> Verdict:
     ref = course.image("ex-slim", "1")
-    img = course_image(ref, f"no image {ref} yet: build your Dockerfile under that name.")
+    img = learner_image("05.2", ref)
     if isinstance(img, Verdict):
         return img
-    records.note("05.2", "image", ref, img)  # built in a terminal, it has no course label
     if not layers.shared_layers(ref, "busybox"):
         return failed(f"{ref} is not built FROM busybox.", "Start from the starter: FROM busybox.")
     added = layers.added_layers(ref, "busybox")
