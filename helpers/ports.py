@@ -45,10 +45,19 @@ def free() -> int:
         return int(probe.getsockname()[1])
 
 
+def addresses(port_output: str) -> set[str]:
+    """The host addresses in ``docker port`` output (``0.0.0.0:49153``, ``[::]:49153``, ``127.0.0.1:49154``)."""
+    return {line.strip().rpartition(":")[0].strip("[]") for line in port_output.splitlines() if ":" in line}
+
+
 def bound_to(container: str, container_port: int, *, protocol: str = "tcp") -> set[str]:
     """The host addresses ``container`` publishes ``container_port`` on (``0.0.0.0`` means every interface)."""
-    out = docker_out("port", container, f"{container_port}/{protocol}", check=False)
-    return {line.strip().rpartition(":")[0].strip("[]") for line in out.splitlines() if ":" in line}
+    return addresses(docker_out("port", container, f"{container_port}/{protocol}", check=False))
+
+
+def dnat_for(rules: str, host_port: int) -> bool:
+    """Whether ``iptables -t nat -S DOCKER`` output has a DNAT rule for ``host_port``."""
+    return any(f"--dport {host_port} " in rule and "DNAT" in rule for rule in rules.splitlines())
 
 
 def nat_rule(host_port: int) -> bool | None:
@@ -65,4 +74,4 @@ def nat_rule(host_port: int) -> bool | None:
     done = subprocess.run([iptables, "-t", "nat", "-S", "DOCKER"], capture_output=True, text=True, timeout=10)
     if done.returncode != 0:
         return None
-    return any(f"--dport {host_port} " in rule and "DNAT" in rule for rule in done.stdout.splitlines())
+    return dnat_for(done.stdout, host_port)
