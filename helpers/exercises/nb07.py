@@ -176,10 +176,10 @@ def run_by_digest() -> Verdict:
     "07.4",
     "reach the station API by its name",
     hint="A container finds another by name only on a user-defined network they share: docker run --network "
-    "NETWORK ... wget -qO- http://API-NAME:8080/",
+    "NETWORK debian:bookworm-slim bash -c FETCH, with the API's name in FETCH.",
     solution="""
-    docker("run", "--name", name("ex-fetch"), "--network", name("stations"), "busybox",
-           "wget", "-qO-", "-T", "5", f"http://{name('obs-api')}:8080/")
+    docker("run", "--name", name("ex-fetch"), "--network", name("stations"), "debian:bookworm-slim",
+           "bash", "-c", FETCH.format(name("obs-api")))
     """,
 )
 def fetch_by_name() -> Verdict:
