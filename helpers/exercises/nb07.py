@@ -173,7 +173,7 @@ def run_by_digest() -> Verdict:
 
 
 @exercise(
-    "07.4",
+    "07.5",
     "reach the station API by its name",
     hint="A container finds another by name only on a user-defined network they share: docker run --network "
     "NETWORK debian:bookworm-slim bash -c FETCH, with the API's name in FETCH.",
@@ -187,7 +187,7 @@ def fetch_by_name() -> Verdict:
     box = course_container("ex-fetch", missing=f"there is no container called {wanted} yet (run it without --rm).")
     if isinstance(box, Verdict):
         return box
-    records.note("07.4", "container", wanted, box)
+    records.note("07.5", "container", wanted, box)
     networks = sorted((box.attrs.get("NetworkSettings") or {}).get("Networks") or {})
     said = box.logs().decode(errors="replace").strip()
     if course.name("stations") not in networks:
