@@ -43,3 +43,35 @@ def free() -> int:
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
+
+
+def addresses(port_output: str) -> set[str]:
+    """The host addresses in ``docker port`` output (``0.0.0.0:49153``, ``[::]:49153``, ``127.0.0.1:49154``)."""
+    return {line.strip().rpartition(":")[0].strip("[]") for line in port_output.splitlines() if ":" in line}
+
+
+def bound_to(container: str, container_port: int, *, protocol: str = "tcp") -> set[str]:
+    """The host addresses ``container`` publishes ``container_port`` on (``0.0.0.0`` means every interface)."""
+    return addresses(docker_out("port", container, f"{container_port}/{protocol}", check=False))
+
+
+def dnat_for(rules: str, host_port: int) -> bool:
+    """Whether ``iptables -t nat -S DOCKER`` output has a DNAT rule for ``host_port``."""
+    return any(f"--dport {host_port} " in rule and "DNAT" in rule for rule in rules.splitlines())
+
+
+def nat_rule(host_port: int) -> bool | None:
+    """Whether the host's ``nat`` table sends ``host_port`` to a container (Docker's DNAT rule, before any
+    ``INPUT`` rule of ufw or firewalld sees the packet); None where it cannot be read (not root, no iptables,
+    rootless Docker or Podman, which publish ports another way)."""
+    import os
+    import shutil
+    import subprocess
+
+    iptables = shutil.which("iptables") or shutil.which("iptables", path="/usr/sbin:/sbin")
+    if os.geteuid() != 0 or iptables is None:
+        return None
+    done = subprocess.run([iptables, "-t", "nat", "-S", "DOCKER"], capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        return None
+    return dnat_for(done.stdout, host_port)

@@ -244,6 +244,22 @@ def test_07_2_restart_always_or_a_memory_reservation(made) -> None:
     _rejected(exercises.evaluate("07.2"), "memory limit is 0 bytes, not 32 MB", "-m 32m")
 
 
+def test_07_5_the_default_network_where_names_mean_nothing(made) -> None:
+    net, api = course.name("stations"), course.name("obs-api")
+    docker("network", "create", net, check=False, show=False, echo=False)
+    made["networks"].append(net)
+    serve = "mkdir -p /srv && echo station-46042-ok > /srv/index.html && httpd -f -p 8080 -h /srv"
+    _run(made, "obs-api", "-d", "--network", net, "busybox", "sh", "-c", serve)
+    get = f'exec 3<>/dev/tcp/{api}/8080 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && tail -1 <&3'
+    fetch = ["debian:bookworm-slim", "bash", "-c", get]
+    docker("run", "--name", course.name("ex-fetch"), *fetch, check=False, show=False, echo=False)
+    made["containers"].append(course.name("ex-fetch"))
+    _rejected(exercises.evaluate("07.5"), "where the API's name means nothing", f"--network {net}")
+    docker("rm", "-f", course.name("ex-fetch"), show=False, echo=False)
+    docker("run", "--name", course.name("ex-fetch"), "--network", net, *fetch, show=False, echo=False)
+    assert exercises.evaluate("07.5").ok
+
+
 # ------------------------------------------------------------------------------------------------ 08
 
 

@@ -51,3 +51,14 @@ def test_free_is_a_port_nothing_listens_on() -> None:
     port = ports.free()
     with socket.socket() as probe:
         probe.bind((ports.LOOPBACK, port))  # raises if someone held it
+
+
+def test_published_addresses_and_the_nat_rule_are_read_from_recorded_output() -> None:
+    out = "0.0.0.0:49153\n[::]:49153\n"
+    assert ports.addresses(out) == {"0.0.0.0", "::"}
+    assert ports.addresses("127.0.0.1:49154\n") == {"127.0.0.1"}
+    rules = (
+        "-N DOCKER\n-A DOCKER -i docker0 -j RETURN\n"
+        "-A DOCKER ! -i docker0 -p tcp -m tcp --dport 49153 -j DNAT --to-destination 172.17.0.3:8080\n"
+    )
+    assert ports.dnat_for(rules, 49153) and not ports.dnat_for(rules, 4915) and not ports.dnat_for(rules, 49154)

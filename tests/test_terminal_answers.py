@@ -15,7 +15,7 @@ import pytest
 from helpers import casestudy, cleanup, course, engine, exercises, images, volumes
 from helpers.daemon import cli_env
 from helpers.exercises import nb05, nb06, records
-from helpers.shell import cli, docker
+from helpers.shell import cli, docker, docker_out
 from tests import isolation
 
 WAYS = ("terminal", "helper")
@@ -60,6 +60,22 @@ def _name(suffix: str) -> str:
 ENV_DOCKERFILE = 'FROM busybox\nENV UNITS={}\nCMD ["sh", "-c", "echo $UNITS"]\n'
 SCRATCH = 'FROM {}\nCOPY --from=busybox /bin/busybox /busybox\nENTRYPOINT ["/busybox"]\nCMD ["echo", "hi"]\n'
 ONE_LAYER = nb05.SLIM_STARTER.replace("\nRUN wc", " \\\n && wc").replace("\nRUN rm", " \\\n && rm")
+
+
+def _fetch(*network: str) -> tuple[str, ...]:
+    """Section 6's request for the station page by the API's name (``FETCH`` in the notebook)."""
+    get = f'exec 3<>/dev/tcp/{_name("obs-api")}/8080 && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && tail -1 <&3'
+    return ("--name", _name("ex-fetch"), *network, "debian:bookworm-slim", "bash", "-c", get + " || true")
+
+
+def _station_api() -> None:
+    """Notebook 07's section 6: the station API on its own network (made once, by the course's helper)."""
+    net, api = _name("stations"), _name("obs-api")
+    docker("network", "create", net, check=False, show=False, echo=False)
+    if not docker_out("ps", "-q", "--filter", f"name=^{api}$", check=False):
+        docker("rm", "-f", api, check=False, show=False, echo=False)
+        serve = "mkdir -p /srv && echo station-46042-ok > /srv/index.html && httpd -f -p 8080 -h /srv"
+        docker("run", "-d", "--name", api, "--network", net, "busybox", "sh", "-c", serve, show=False, echo=False)
 
 
 def _harvester(way: str, *user: str) -> None:
@@ -155,6 +171,15 @@ CASES = [
         "adds 3 filesystem layer(s)",
         "One RUN",
         (("image", "ex-slim"),),
+    ),
+    Case(
+        "07.5",
+        lambda w: run(w, "run", *_fetch("--network", _name("stations"))),
+        lambda w: run(w, "run", *_fetch()),
+        "where the API's name means nothing",
+        "--network",
+        (("container", "ex-fetch"),),
+        lambda: _station_api(),
     ),
     Case(
         "08.1",

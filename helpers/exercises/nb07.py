@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .. import course, dockerfiles, images, oneshot
-from . import Verdict, course_container, course_image, exercise, failed, passed
+from . import Verdict, course_container, course_image, exercise, failed, passed, records
 
 
 @exercise(
@@ -170,3 +170,32 @@ def run_by_digest() -> Verdict:
     if found is None or found[0] != digest:
         return failed(f"{digest[:19]}… is not the digest of {repo}:1.0 in the course registry.")
     return passed(f"{course.name('ex-digest')} ran {used}: the exact image, whatever the tag points to later.")
+
+
+@exercise(
+    "07.5",
+    "reach the station API by its name",
+    hint="A container finds another by name only on a user-defined network they share: docker run --network "
+    "NETWORK debian:bookworm-slim bash -c FETCH, with the API's name in FETCH.",
+    solution="""
+    docker("run", "--name", name("ex-fetch"), "--network", name("stations"), "debian:bookworm-slim",
+           "bash", "-c", FETCH.format(name("obs-api")))
+    """,
+)
+def fetch_by_name() -> Verdict:
+    wanted = course.name("ex-fetch")
+    box = course_container("ex-fetch", missing=f"there is no container called {wanted} yet (run it without --rm).")
+    if isinstance(box, Verdict):
+        return box
+    records.note("07.5", "container", wanted, box)
+    networks = sorted((box.attrs.get("NetworkSettings") or {}).get("Networks") or {})
+    said = box.logs().decode(errors="replace").strip()
+    if course.name("stations") not in networks:
+        return failed(
+            f"{wanted} is on {', '.join(networks) or 'no network'}, where the API's name means nothing "
+            f"(its log: {said[-80:]!r}).",
+            f"--network {course.name('stations')}: the network the API is on.",
+        )
+    if "station-46042-ok" not in said:
+        return failed(f"{wanted} is on the right network but did not get the API's page: {said[-120:]!r}.")
+    return passed(f"{wanted} found {course.name('obs-api')} by name through Docker's DNS and got {said!r}.")
