@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import wait
 from .course import ROOT
+from .shell import terminal_env
 
 DEFAULT_PORT = 8888
 FIRST_NOTEBOOK = "00-setup-and-preflight.ipynb"
@@ -88,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ["PORT"]) if os.environ.get("PORT") else None)
     port = choose_port(parser.parse_args(argv).port)
     token = secrets.token_hex(24)
-    proc = subprocess.Popen(command(port), cwd=ROOT, env=dict(os.environ, JUPYTER_TOKEN=token))
+    # terminals opened in JupyterLab inherit this: `docker` there is the notebooks' CLI, daemon and builder
+    env = dict(terminal_env(), JUPYTER_TOKEN=token)
+    proc = subprocess.Popen(command(port), cwd=ROOT, env=env)
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         wait_until_up(proc, port)

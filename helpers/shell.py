@@ -146,6 +146,32 @@ def _env() -> dict[str, str]:
     return env
 
 
+def terminal_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a learner's terminal (JupyterLab's, opened by ``make lab``): ``docker`` there is the
+    CLI the notebooks use, on the same daemon, building with BuildKit where the notebooks do.
+
+    When another ``docker`` comes first on PATH (say one without the buildx plugin, which builds with the
+    legacy builder: no ``$BUILDPLATFORM``, no ``RUN --mount``), a link to the course's CLI in ``build/bin``
+    goes first. ``DOCKER_BUILDKIT`` is what :func:`buildkit` decides (0 against Podman's API).
+    """
+    from .course import ROOT
+    from .daemon import cli_env
+
+    env = dict(os.environ if environ is None else environ) | cli_env()
+    chosen = cli().path
+    first = shutil.which("docker", path=env.get("PATH", ""))
+    if first is None or os.path.realpath(first) != os.path.realpath(chosen):
+        links = ROOT / "build" / "bin"
+        links.mkdir(parents=True, exist_ok=True)
+        link = links / "docker"
+        if not link.is_symlink() or os.readlink(link) != chosen:
+            link.unlink(missing_ok=True)
+            link.symlink_to(chosen)
+        env["PATH"] = os.pathsep.join([str(links), env.get("PATH", "")])
+    env["DOCKER_BUILDKIT"] = "1" if buildkit() else "0"
+    return env
+
+
 def label_args(args: list[str]) -> list[str]:
     """The label options for ``args`` if it creates something (``--label k=v`` ...), else []."""
     for prefix in _LABELLED:

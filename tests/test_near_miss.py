@@ -316,6 +316,27 @@ def test_09_2_a_base_image_or_a_dynamic_binary(made) -> None:
     assert verdict.ok and "one file in one layer" in verdict.message and "'hi'" in verdict.message, verdict
 
 
+def test_09_3_the_other_platform_a_mislabelled_program_or_a_base_image(made) -> None:
+    from helpers import arch
+    from helpers.exercises import nb09
+
+    ref, here = course.image("ex-tide", "1"), arch.native()
+    there = arch.foreign(here)
+    partner = nb09.tide(there)
+    made["images"].append(ref)
+    ctx = images.context("ex-tide-near", {"Dockerfile": partner})
+    images.build(ref, ctx, "--platform", f"linux/{there}", show=False)  # the partner's build, as it was
+    _rejected(exercises.evaluate("09.3"), f"is built for linux/{there}", f"--platform linux/{here}")
+    images.build(ref, ctx, show=False)  # this machine's platform, still the partner's package
+    _rejected(exercises.evaluate("09.3"), f"is compiled for {there}", "ARG TARGETARCH")
+    _build(made, ref, 'FROM busybox\nCMD ["echo", "tide table ready"]\n')
+    _rejected(exercises.evaluate("09.3"), "is built on a base image", "starter")
+    fixed = partner.replace(f"ARG ARCH={there}", "ARG TARGETARCH\nARG ARCH=$TARGETARCH")
+    images.build(ref, images.context("ex-tide-near", {"Dockerfile": fixed}), show=False)
+    verdict = exercises.evaluate("09.3")
+    assert verdict.ok and f"an {here} program" in verdict.message, verdict
+
+
 # 08.3: the Dockerfile and script written as with an editor, built and run by the checker
 WAIT_FOR = "until [ -e /tmp/db.ready ]; do sleep 1; done\n"
 PROBE = "python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/')\""

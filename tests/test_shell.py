@@ -114,3 +114,20 @@ def test_sorted_output_for_listings_in_no_fixed_order(capsys: pytest.CaptureFixt
     labels = " ".join(f"--label {k}={v}" for k, v in course.labels().items())
     shown = f"$ docker run {labels} --rm busybox sh -c 'echo b; echo c; echo a' | sort"
     assert out == [shown, "a", "b", "c"]
+
+
+def test_the_terminal_gets_the_course_cli_first_and_its_builder(tmp_path) -> None:
+    import os
+    import shutil
+
+    from helpers.shell import buildkit, cli, terminal_env
+
+    other = tmp_path / "docker"  # another docker earlier on PATH, as on machines with two CLIs
+    other.write_text("#!/bin/sh\nexit 1\n")
+    other.chmod(0o755)
+    env = terminal_env({"PATH": f"{tmp_path}{os.pathsep}/usr/bin{os.pathsep}/bin"})
+    typed = shutil.which("docker", path=env["PATH"])
+    assert typed is not None and os.path.realpath(typed) == os.path.realpath(cli().path)
+    assert env["DOCKER_BUILDKIT"] == ("1" if buildkit() else "0")
+    already = os.path.dirname(cli().path)  # the course's CLI already first: PATH stays as it was
+    assert terminal_env({"PATH": already})["PATH"] == already

@@ -5,26 +5,28 @@ exercise's name, one named like it)."""
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
-from helpers import casestudy, cleanup, course, engine, exercises, images, volumes
-from helpers.daemon import cli_env
-from helpers.exercises import nb05, nb06, records
-from helpers.shell import cli, docker, docker_out
+from helpers import arch, casestudy, cleanup, course, engine, exercises, images, volumes
+from helpers.exercises import nb05, nb06, nb09, records
+from helpers.shell import docker, docker_out, terminal_env
 from tests import isolation
 
 WAYS = ("terminal", "helper")
 
 
 def terminal(*args: str, stdin: str | None = None) -> None:
-    """``docker ARGS`` as typed in a terminal: the CLI itself, no label, no helper."""
-    env = dict(os.environ) | cli_env()
-    done = subprocess.run([cli().path, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
+    """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
+    the first ``docker`` on its PATH, no label, no helper."""
+    env = terminal_env()
+    typed = shutil.which("docker", path=env["PATH"])
+    assert typed is not None, "no docker on the terminal's PATH"
+    done = subprocess.run([typed, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -76,6 +78,13 @@ def _station_api() -> None:
         docker("rm", "-f", api, check=False, show=False, echo=False)
         serve = "mkdir -p /srv && echo station-46042-ok > /srv/index.html && httpd -f -p 8080 -h /srv"
         docker("run", "-d", "--name", api, "--network", net, "busybox", "sh", "-c", serve, show=False, echo=False)
+
+
+def _tide(*, fixed: bool) -> str:
+    """Exercise 09.3: the partner's Dockerfile (its program for the other CPU), or with ARCH from TARGETARCH."""
+    there = arch.foreign(arch.native())
+    partner = nb09.tide(there)
+    return partner.replace(f"ARG ARCH={there}", "ARG TARGETARCH\nARG ARCH=$TARGETARCH") if fixed else partner
 
 
 def _harvester(way: str, *user: str) -> None:
@@ -196,6 +205,14 @@ CASES = [
         "is built on a base image",
         "FROM scratch",
         (("image", "ex-scratch"),),
+    ),
+    Case(
+        "09.3",
+        lambda w: build(w, course.image("ex-tide", "1"), _tide(fixed=True)),
+        lambda w: build(w, course.image("ex-tide", "1"), _tide(fixed=False)),
+        "is compiled for",
+        "ARG TARGETARCH",
+        (("image", "ex-tide"),),
     ),
     Case(
         "11.1",

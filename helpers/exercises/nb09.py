@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import docker as sdk
 
-from .. import course, layers, oneshot
+from .. import arch, course, layers, oneshot
 from . import Verdict, course_image, exercise, failed, learner_image, passed
 
 WHEELS = [
@@ -23,6 +24,37 @@ FITS = (
     "print(json.dumps([w for w in sys.argv[1:] if utils.parse_wheel_filename(w)[3] & accepted]))"
 )
 """Prints, as JSON, which of the wheel file names given as arguments the interpreter accepts."""
+
+
+TIDE = """# A partner's tide-table tool, built on their {arch} laptop for their {arch} server
+FROM --platform=$BUILDPLATFORM debian:bookworm-slim AS fetch
+ARG ARCH={arch}
+WORKDIR /tmp
+RUN dpkg --add-architecture $ARCH && apt-get update -qq \\
+ && apt-get download -qq busybox-static:$ARCH && dpkg-deb -x busybox-static_*.deb /out
+FROM scratch
+COPY --from=fetch /out/bin/busybox /bin/busybox
+ENTRYPOINT ["/bin/busybox"]
+CMD ["echo", "tide table ready"]
+"""
+"""Section 7's Dockerfile (and exercise 09.3's starter): Debian's static busybox for the architecture ARCH,
+fetched by a stage that runs on the build machine's own architecture ($BUILDPLATFORM)."""
+
+EMULATOR = """FROM debian:bookworm-slim
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user > /dev/null \\
+ && rm -rf /var/lib/apt/lists/*
+"""
+"""Section 7's emulator: Debian's qemu-user (qemu-aarch64, qemu-x86_64, ...) on the machine's own architecture."""
+
+
+def tide(foreign: str) -> str:
+    """The partner's Dockerfile for ``foreign`` (the architecture that is not this machine's)."""
+    return TIDE.format(arch=foreign)
+
+
+def tide_starter() -> Path:
+    """Exercise 09.3's Dockerfile in a folder of the learner's (``build/<ns>/contexts/ex-tide/``), kept if there."""
+    return course.starter(course.workdir("contexts", "ex-tide") / "Dockerfile", tide(arch.foreign(arch.native())))
 
 
 def _package(name: str) -> str:
@@ -101,3 +133,53 @@ def from_scratch() -> Verdict:
             f"{ref} has {len(layers.rootfs_layers(ref))} layers and {size / 1e6:.1f} MB: copy only the binary."
         )
     return passed(f"{ref} is one file in one layer ({size / 1e6:.1f} MB) and runs: its program said {said[:60]!r}.")
+
+
+@exercise(
+    "09.3",
+    "the partner's tide-table image, running on this machine",
+    hint="Two things name an architecture: the platform the image is built for (docker build --platform, or "
+    "none: the daemon's own) and the package the Dockerfile fetches (busybox-static:$ARCH). BuildKit sets "
+    "ARG TARGETARCH to the platform being built: use it instead of a fixed ARCH.",
+    solution='''
+    fixed = nb09.tide_starter().read_text().replace("ARG ARCH=arm64", "ARG TARGETARCH\\nARG ARCH=$TARGETARCH")
+    fixed = fixed.replace("ARG ARCH=amd64", "ARG TARGETARCH\\nARG ARCH=$TARGETARCH")
+    images.build(image("ex-tide", "1"), images.context("ex-tide", {"Dockerfile": fixed}))
+    ''',
+)
+def native_tide() -> Verdict:
+    ref = course.image("ex-tide", "1")
+    img = learner_image("09.3", ref)
+    if isinstance(img, Verdict):
+        return img
+    here, built = arch.native(), str(img.attrs.get("Architecture", ""))
+    if layers.shared_layers(ref, "busybox") or layers.shared_layers(ref, "debian:bookworm-slim"):
+        return failed(
+            f"{ref} is built on a base image: keep the partner's FROM scratch and their busybox-static package; "
+            "only the architecture is wrong.",
+            "Start from the starter Dockerfile.",
+        )
+    if built != here:
+        return failed(
+            f"{ref} is built for linux/{built}, and this machine is linux/{here}: it would fail with "
+            "exec format error.",
+            f"Build it for linux/{here}: no --platform (the daemon's own), or --platform linux/{here}.",
+        )
+    program = (img.attrs.get("Config") or {}).get("Entrypoint") or ["/bin/busybox"]
+    compiled = arch.elf_machine(arch.file_from_image(ref, program[0]) or b"")
+    if compiled != here:
+        return failed(
+            f"{ref} says linux/{here}, but its {program[0]} is compiled for {compiled or 'nothing runnable'}: the "
+            "platform in an image's configuration is a label, and the kernel goes by the program.",
+            "The package's architecture: busybox-static:$ARCH, with ARCH from ARG TARGETARCH.",
+        )
+    try:
+        said = oneshot.output(ref, None).decode().strip()
+    except (sdk.errors.ContainerError, sdk.errors.APIError) as exc:
+        return failed(f"{ref} does not run: {str(exc)[-160:]!r}.")
+    if "tide table ready" not in said:
+        return failed(f"{ref} runs but says {said[:60]!r}: keep the partner's CMD.")
+    return passed(
+        f"{ref} is linux/{here}, its {program[0]} is an {compiled} program, and it said {said!r}: the platform "
+        "and the code agree."
+    )
