@@ -22,7 +22,7 @@ import docker as sdk
 import pytest
 import yaml
 
-from helpers import cleanup, compose, course, dockerfiles, exercises, images, volumes, wait
+from helpers import cleanup, compose, course, dockerfiles, engine, exercises, images, volumes, wait
 from helpers.daemon import client
 from helpers.shell import docker, docker_out
 
@@ -152,18 +152,64 @@ def test_03_2_a_user_created_but_never_switched_to(made) -> None:
 # ------------------------------------------------------------------------------------------------ 04
 
 
-def test_04_1_the_engine_version_instead_of_the_api_version() -> None:
+def _services() -> dict[str, tuple[str, bool]]:
+    """Notebook 04's five services as dealt: name -> (restart policy, running)."""
+    from helpers.exercises import nb04
+
+    nb04.make_services()
+    out = {}
+    for box in nb04.services():
+        policy, running = docker_out(
+            "inspect", "--format", "{{.HostConfig.RestartPolicy.Name}} {{.State.Running}}", box
+        ).split()
+        out[box] = (policy, running == "true")
+    return out
+
+
+@pytest.fixture
+def services() -> Iterator[dict[str, tuple[str, bool]]]:
+    if sentence := engine.limitation("live-restore"):
+        pytest.skip(sentence)
+    from helpers.exercises import nb04
+
+    yield _services()
+    for box in nb04.services():
+        cleanup.remove_named(container=box)
+
+
+def test_04_1_every_running_one_the_stopped_always_or_a_string(services) -> None:
+    from helpers.exercises import nb04
+
+    back = [box for box, (policy, running) in services.items() if nb04.comes_back(policy, running)]
+    no_policy = next(box for box, (policy, _) in services.items() if policy == "no")
+    _rejected(exercises.evaluate("04.1", [*back, no_policy]), f"{no_policy} stays down", "restart policy")
+    stopped_always = next(box for box, (p, up) in services.items() if p == "always" and not up)
     _rejected(
-        exercises.evaluate("04.1", docker_out("version", "--format", "{{.Server.Version}}")),
-        "is the Engine's own version, not the API version",
-        "Server.APIVersion",
+        exercises.evaluate("04.1", [b for b in back if b != stopped_always]),
+        f"{stopped_always} comes back too",
+        "restart policy",
     )
+    _rejected(exercises.evaluate("04.1", ", ".join(back)), "answer with a list of container names")
+    assert exercises.evaluate("04.1", back).ok
 
 
-def test_04_2_the_cli_text_instead_of_a_boolean_and_the_opposite() -> None:
-    text = docker_out("info", "--format", "{{.LiveRestoreEnabled}}")
-    _rejected(exercises.evaluate("04.2", text), f"answer should be True or False, not {text!r}")
-    _rejected(exercises.evaluate("04.2", text != "true"), "not what the daemon reports", "docker info")
+def test_04_2_a_recreated_service_on_failure_or_one_left_stopped(services) -> None:
+    from helpers.exercises import nb04
+
+    first = nb04.services()[0]
+    for box in nb04.services():
+        docker("update", "--restart", "unless-stopped", box, show=False, echo=False)
+    held = next(box for box, (_, up) in services.items() if not up)
+    _rejected(exercises.evaluate("04.2"), f"{held} is stopped with restart policy 'unless-stopped'", "docker update")
+    for box in nb04.services():
+        docker("start", box, show=False, echo=False)
+    docker("update", "--restart", "on-failure", first, show=False, echo=False)
+    _rejected(exercises.evaluate("04.2"), "has --restart on-failure", "unless-stopped or always")
+    docker("rm", "-f", first, show=False, echo=False)  # recreated, as from a terminal: no label
+    docker("run", "-d", "--name", first, "--restart", "always", "busybox", "sleep", "600", label=False,
+           show=False, echo=False)
+    _rejected(exercises.evaluate("04.2"), f"{first} is a new container", "docker update")
+    docker("rm", "-f", first, show=False, echo=False)
 
 
 # ------------------------------------------------------------------------------------------------ 05

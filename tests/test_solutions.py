@@ -57,7 +57,6 @@ def test_solutions_are_accepted(notebook) -> None:
 
 # Exercises whose answer a learner still reads off an earlier output, and why that stands for now
 PRINTED_ON_PURPOSE = {
-    "04.1": "the API version: section 1 prints the version table that the exercise asks to query with --format",
     "08.2": "a word of Dockerfile syntax ('exec'): the notebook measures both forms, the learner concludes",
 }
 

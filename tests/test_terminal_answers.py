@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from helpers import arch, casestudy, cleanup, course, engine, exercises, images, volumes
-from helpers.exercises import nb05, nb06, nb09, records
+from helpers.exercises import nb04, nb05, nb06, nb09, records
 from helpers.shell import docker, docker_out, terminal_env
 from tests import isolation
 
@@ -85,6 +85,31 @@ def _tide(*, fixed: bool) -> str:
     there = arch.foreign(arch.native())
     partner = nb09.tide(there)
     return partner.replace(f"ARG ARCH={there}", "ARG TARGETARCH\nARG ARCH=$TARGETARCH") if fixed else partner
+
+
+def _services_back(way: str, *, start: bool) -> None:
+    """Exercise 04.2: every service's policy changed in place; started too, or (nearly) not."""
+    for box in nb04.services():
+        run(way, "update", "--restart", "unless-stopped", box)
+        if start:
+            run(way, "start", box)
+
+
+_SERVICES: set[str] = set()  # notebook 04's services that 04.2's setup made (in the test namespace)
+
+
+def _no_services() -> None:
+    _SERVICES.update(nb04.services())
+    for box in sorted(_SERVICES):
+        cleanup.remove_named(container=box)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _services_removed() -> Iterator[None]:
+    """Notebook 04's five services (made by 04.2's setup, not recorded by its checker) go at the end."""
+    yield
+    for box in sorted(_SERVICES):
+        cleanup.remove_named(container=box)
 
 
 def _harvester(way: str, *user: str) -> None:
@@ -172,6 +197,15 @@ CASES = [
         "belongs to root",
         "--user UID:GID",
         (("container", "ex-owner"),),
+    ),
+    Case(
+        "04.2",
+        lambda w: _services_back(w, start=True),
+        lambda w: _services_back(w, start=False),
+        "is stopped with restart policy 'unless-stopped'",
+        "docker update",
+        (),
+        lambda: (_no_services(), nb04.make_services()),
     ),
     Case(
         "05.2",
