@@ -317,15 +317,20 @@ def test_08_1_exec_form_does_not_expand_and_a_fixed_text(made) -> None:
     _rejected(exercises.evaluate("08.1"), "print the variable, not a fixed text", "echo $UNITS")
 
 
-def test_08_2_shell_form(made) -> None:
-    for key, ref in (
-        ("08-web", course.image("anatomy-web", "1")),
-        ("08-web-shell", course.image("anatomy-web-shell", "1")),
-    ):
-        made["images"].append(ref)
-        images.build(ref, dockerfiles.context(key, show=False))
-    made["containers"] += [course.name("ex-stop-exec"), course.name("ex-stop-shell")]
-    _rejected(exercises.evaluate("08.2", "shell"), "measured now: exec form stopped in", "Process 1")
+def test_08_2_the_starter_a_kill_signal_or_a_logger_that_exits(made) -> None:
+    from helpers.exercises import nb08
+
+    ref = course.image("ex-stop", "1")
+    made["containers"].append(course.name("ex-stop-check"))
+    _build(made, ref, nb08.LOGGER)  # as written: process 1 is a shell with no handler
+    _rejected(exercises.evaluate("08.2"), "process 1 ignored SIGTERM", "trap 'exit 0' TERM")
+    _build(made, ref, nb08.LOGGER + "STOPSIGNAL SIGKILL\n")
+    _rejected(exercises.evaluate("08.2"), "it stops at once because it is killed", "handler")
+    _build(made, ref, 'FROM busybox\nCMD ["sh", "-c", "trap \'exit 0\' TERM; date >> /tmp/readings.log"]\n')
+    _rejected(exercises.evaluate("08.2"), "exited at once")
+    _build(made, ref, nb08.LOGGER.replace("while true;", "trap 'exit 0' TERM; while true;"))
+    verdict = exercises.evaluate("08.2")
+    assert verdict.ok and "handled SIGTERM" in verdict.message, verdict
 
 
 # ------------------------------------------------------------------------------------------------ 09

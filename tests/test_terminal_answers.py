@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from helpers import arch, casestudy, cleanup, course, engine, exercises, images, volumes
-from helpers.exercises import nb04, nb05, nb06, nb09, records
+from helpers.exercises import nb04, nb05, nb06, nb08, nb09, records
 from helpers.shell import docker, docker_out, terminal_env
 from tests import isolation
 
@@ -61,6 +61,7 @@ def _name(suffix: str) -> str:
 
 ENV_DOCKERFILE = 'FROM busybox\nENV UNITS={}\nCMD ["sh", "-c", "echo $UNITS"]\n'
 SCRATCH = 'FROM {}\nCOPY --from=busybox /bin/busybox /busybox\nENTRYPOINT ["/busybox"]\nCMD ["echo", "hi"]\n'
+TRAPPED_LOGGER = nb08.LOGGER.replace("while true;", "trap 'exit 0' TERM; while true;")
 ONE_LAYER = nb05.SLIM_STARTER.replace("\nRUN wc", " \\\n && wc").replace("\nRUN rm", " \\\n && rm")
 
 
@@ -231,6 +232,14 @@ CASES = [
         "UNITS='K', not 'degC'",
         "ENV UNITS=degC",
         (("image", "ex-env"),),
+    ),
+    Case(
+        "08.2",
+        lambda w: build(w, course.image("ex-stop", "1"), TRAPPED_LOGGER),
+        lambda w: build(w, course.image("ex-stop", "1"), nb08.LOGGER),
+        "process 1 ignored SIGTERM",
+        "trap 'exit 0' TERM",
+        (("image", "ex-stop"),),
     ),
     Case(
         "09.2",

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from .. import course, dockerfiles, images, oneshot, wait
+from .. import course, images, oneshot, wait
 from ..daemon import client
 from ..shell import docker
-from . import Verdict, check_command_problem, course_image, exercise, failed, passed, records, reset_images
+from . import (
+    Verdict,
+    check_command_problem,
+    course_image,
+    exercise,
+    failed,
+    learner_image,
+    passed,
+    records,
+    reset_images,
+)
 
-EXERCISE_IMAGES = [("ex-env", "1"), ("ex-health", "1")]
+EXERCISE_IMAGES = [("ex-env", "1"), ("ex-stop", "1"), ("ex-health", "1")]
 
 
 def reset() -> None:
@@ -50,41 +61,65 @@ def default_env() -> Verdict:
     return passed(f"{ref} defaults to UNITS=degC, and -e UNITS=K overrides it.")
 
 
+LOGGER = """FROM busybox
+# a station logger: one reading a second, to a file a later step ships
+CMD ["sh", "-c", "while true; do date >> /tmp/readings.log; sleep 1; done"]
+"""
+"""Exercise 08.2's starter: exec form, and still process 1 (a shell) has no SIGTERM handler."""
+
+STOP_TIMEOUT = 5  # docker stop -t 5: a logger that waits it out is plainly slow, and the check stays short
+
+
+def logger_starter() -> Path:
+    """Exercise 08.2's Dockerfile in a folder of the learner's (``build/<ns>/contexts/ex-stop/``), kept if there."""
+    return course.starter(course.workdir("contexts", "ex-stop") / "Dockerfile", LOGGER)
+
+
 @exercise(
     "08.2",
-    "which instruction form lets docker stop work at once",
-    hint="Which form makes the app process 1, so that it receives docker stop's SIGTERM itself?",
-    solution='answer = "exec"',
-    takes_answer=True,
+    "a logger that docker stop stops at once",
+    hint="Process 1 (the shell) ignores SIGTERM unless it sets a handler: trap 'exit 0' TERM at the start of "
+    "its script. (STOPSIGNAL SIGKILL would skip every clean-up; --init is a docker run option, not the image's.)",
+    solution='''
+    fixed = nb08.logger_starter().read_text().replace("while true;", "trap 'exit 0' TERM; while true;")
+    images.build(image("ex-stop", "1"), images.context("ex-stop", {"Dockerfile": fixed}))
+    ''',
 )
-def stop_form(answer: object) -> Verdict:
-    word = str(answer).strip().lower().removesuffix(" form")
-    if word not in ("exec", "shell"):
-        return failed(f"answer with 'exec' or 'shell', not {answer!r}.")
-    timings = {}
-    for form, _key, ref in (
-        ("exec", "08-web", course.image("anatomy-web", "1")),
-        ("shell", "08-web-shell", course.image("anatomy-web-shell", "1")),
-    ):
-        box = course.name(f"ex-stop-{form}")
-        docker("rm", "-f", box, check=False, show=False, echo=False)
-        found = course_image(ref, f"{ref} is missing: run section 5 of the notebook first.")
-        if isinstance(found, Verdict):
-            return found
-        docker("run", "-d", "--name", box, ref, show=False, echo=False)
-        # the server has set its SIGTERM handler once it says "serving"
-        wait.until(lambda box=box: b"serving" in client().containers.get(box).logs(), f"{box} serving", timeout=60)
-        timings[form] = docker("stop", "-t", "3", box, show=False, echo=False).seconds
-        docker("rm", "-f", box, check=False, show=False, echo=False)
-    fast = "exec" if timings["exec"] < timings["shell"] else "shell"
-    if word != fast:
+def quick_stop() -> Verdict:
+    ref = course.image("ex-stop", "1")
+    img = learner_image("08.2", ref)
+    if isinstance(img, Verdict):
+        return img
+    signal = str(img.attrs["Config"].get("StopSignal") or "SIGTERM").upper()
+    if signal in ("SIGKILL", "9", "KILL"):
         return failed(
-            f"measured now: exec form stopped in {timings['exec']:.1f} s, shell form in {timings['shell']:.1f} s.",
-            "Process 1 must be the app itself.",
+            f"{ref} has STOPSIGNAL {signal}: it stops at once because it is killed, with no chance to finish a "
+            "write or close a file.",
+            "Keep SIGTERM and give process 1 a handler.",
+        )
+    box = course.name("ex-stop-check")
+    docker("rm", "-f", box, check=False, show=False, echo=False)
+    docker("run", "-d", "--name", box, ref, show=False, echo=False)
+    try:
+        time.sleep(2)
+        state = client().containers.get(box).attrs["State"]
+        if not state["Running"]:
+            return failed(f"{ref} exited at once (exit code {state['ExitCode']}): the logger should keep logging.")
+        logged = docker("exec", box, "cat", "/tmp/readings.log", check=False, show=False, echo=False)
+        if not logged.ok or not logged.output.strip():
+            return failed(f"{ref} runs but wrote nothing to /tmp/readings.log: keep the logger's loop.")
+        seconds = docker("stop", "-t", str(STOP_TIMEOUT), box, show=False, echo=False).seconds
+    finally:
+        docker("rm", "-f", box, check=False, show=False, echo=False)
+    if seconds >= STOP_TIMEOUT - 0.5:
+        return failed(
+            f"docker stop -t {STOP_TIMEOUT} took {seconds:.1f} s: process 1 ignored SIGTERM and was killed after "
+            "the timeout (a PID 1 without a handler gets no default action).",
+            "trap 'exit 0' TERM in the script that is process 1.",
         )
     return passed(
-        f"exec form: {dockerfiles.stop_verdict(timings['exec'], 3)}; "
-        f"shell form: {dockerfiles.stop_verdict(timings['shell'], 3)}."
+        f"docker stop -t {STOP_TIMEOUT} took {seconds:.1f} s: process 1 handled SIGTERM and left while the "
+        "readings were safe."
     )
 
 
