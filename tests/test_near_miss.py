@@ -450,18 +450,51 @@ def test_08_3_a_bounded_wait_then_exec(web_image) -> None:
 # ------------------------------------------------------------------------------------------------ 10
 
 
-def test_10_1_one_stage_prints_right_but_is_too_big(made) -> None:
-    ref = course.image("ex-sst-small", "1")
+QC_MULTI_STAGE = """FROM debian:bookworm-slim AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+WORKDIR /src
+COPY qc-flags.c .
+RUN gcc -O2 -static -o /usr/local/bin/qc-flags qc-flags.c
+
+FROM scratch
+COPY --from=builder /usr/local/bin/qc-flags /qc-flags
+COPY salinity.csv /data/salinity.csv
+ENTRYPOINT ["/qc-flags"]
+CMD ["/data/salinity.csv"]
+"""
+
+
+def _qc(made: dict[str, list[str]], tag: str, dockerfile: str, *args: str) -> str:
+    from helpers.exercises import nb10
+
+    ref = course.image("ex-qc", tag)
     made["images"].append(ref)
-    images.build(ref, dockerfiles.context("10-single", show=False))
-    _rejected(exercises.evaluate("10.1"), "not below 10 MB yet", "COPY --from=builder")
+    folder = nb10.qc_starter()
+    (folder / "Dockerfile").write_text(dockerfile)
+    images.build(ref, folder, *args, show=False)
+    return ref
+
+
+def test_10_1_the_starter_the_notebooks_tool_or_no_data(made) -> None:
+    from helpers.exercises import nb10
+
+    _qc(made, "1", nb10.QC_SINGLE)  # as given: right report, compiler included
+    _rejected(exercises.evaluate("10.1"), "not below 10 MB yet", "COPY --from")
+    _qc(made, "1", 'FROM busybox\nCMD ["echo", "/data/salinity.csv: 12 readings"]\n')
+    _rejected(exercises.evaluate("10.1"), "not the QC report", "salinity.csv")
+    _qc(made, "1", QC_MULTI_STAGE.replace("COPY salinity.csv /data/salinity.csv\n", ""))
+    _rejected(exercises.evaluate("10.1"), "does not run", "ENTRYPOINT")
+    _qc(made, "1", QC_MULTI_STAGE)
+    verdict = exercises.evaluate("10.1")
+    assert verdict.ok and "3 flagged" in verdict.message, verdict
 
 
 def test_10_2_the_final_stage_without_target(made) -> None:
-    ref = course.image("ex-sst", "builder")
-    made["images"].append(ref)
-    images.build(ref, dockerfiles.context("10-multi", show=False))
-    _rejected(exercises.evaluate("10.2"), "builder stage", "--target builder")
+    _qc(made, "builder", QC_MULTI_STAGE)
+    _rejected(exercises.evaluate("10.2"), "has no gcc or no shell", "--target builder")
+    _qc(made, "builder", QC_MULTI_STAGE, "--target", "builder")
+    assert exercises.evaluate("10.2").ok
 
 
 # ------------------------------------------------------------------------------------------------ 11

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from helpers import arch, casestudy, cleanup, course, engine, exercises, images, volumes
-from helpers.exercises import nb04, nb05, nb06, nb08, nb09, records
+from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, records
 from helpers.shell import docker, docker_out, terminal_env
 from tests import isolation
 
@@ -74,6 +74,8 @@ def _fetch(*network: str) -> tuple[str, ...]:
 def _station_api() -> None:
     """Notebook 07's section 6: the station API on its own network (made once, by the course's helper)."""
     net, api = _name("stations"), _name("obs-api")
+    _SERVICES.add(api)
+    _NETWORKS.add(net)
     docker("network", "create", net, check=False, show=False, echo=False)
     if not docker_out("ps", "-q", "--filter", f"name=^{api}$", check=False):
         docker("rm", "-f", api, check=False, show=False, echo=False)
@@ -96,7 +98,8 @@ def _services_back(way: str, *, start: bool) -> None:
             run(way, "start", box)
 
 
-_SERVICES: set[str] = set()  # notebook 04's services that 04.2's setup made (in the test namespace)
+_SERVICES: set[str] = set()  # containers the cases' setups made, as the notebooks do (04.2, 07.5, 12.2)
+_NETWORKS: set[str] = set()
 
 
 def _no_services() -> None:
@@ -107,10 +110,36 @@ def _no_services() -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def _services_removed() -> Iterator[None]:
-    """Notebook 04's five services (made by 04.2's setup, not recorded by its checker) go at the end."""
+    """What the cases' setups made (not recorded by the checkers: the notebooks make it) goes at the end."""
     yield
     for box in sorted(_SERVICES):
         cleanup.remove_named(container=box)
+    for net in sorted(_NETWORKS):
+        cleanup.remove_named(network=net)
+
+
+_WORKER = ("-m", "32m", "busybox", "sleep", "3600")
+
+
+def _qc_build(way: str, tag: str, *, multi: bool, target: str = "") -> None:
+    """Exercises 10.1/10.2: the learner's folder with a multi-stage Dockerfile (or the single-stage starter)."""
+    from tests.test_near_miss import QC_MULTI_STAGE
+
+    folder = nb10.qc_starter()
+    (folder / "Dockerfile").write_text(QC_MULTI_STAGE if multi else nb10.QC_SINGLE)
+    ref, targets = course.image("ex-qc", tag), (("--target", target) if target else ())
+    if way == "terminal":
+        terminal("build", "-q", "-t", ref, *targets, str(folder))
+    else:
+        images.build(ref, folder, *targets, show=False)
+
+
+def _service() -> None:
+    """Exercise 12.2's running container, made by the notebook (so by the course's helper)."""
+    box = _name("ex-service")
+    _SERVICES.add(box)
+    cleanup.remove_named(container=box)
+    docker("run", "-d", "--name", box, "busybox", "sleep", "600", show=False, echo=False)
 
 
 def _harvester(way: str, *user: str) -> None:
@@ -200,6 +229,14 @@ CASES = [
         (("container", "ex-owner"),),
     ),
     Case(
+        "03.1",
+        lambda w: run(w, "run", "--name", _name("ex-readonly"), "--read-only", "busybox", "true"),
+        lambda w: run(w, "run", "--name", _name("ex-readonly"), "busybox", "true"),
+        "can write to its root filesystem",
+        "--read-only",
+        (("container", "ex-readonly"),),
+    ),
+    Case(
         "04.2",
         lambda w: _services_back(w, start=True),
         lambda w: _services_back(w, start=False),
@@ -215,6 +252,14 @@ CASES = [
         "adds 3 filesystem layer(s)",
         "One RUN",
         (("image", "ex-slim"),),
+    ),
+    Case(
+        "07.2",
+        lambda w: run(w, "run", "-d", "--name", _name("ex-worker"), "--restart", "unless-stopped", *_WORKER),
+        lambda w: run(w, "run", "-d", "--name", _name("ex-worker"), "--restart", "always", *_WORKER),
+        "not 'unless-stopped'",
+        "unless-stopped",
+        (("container", "ex-worker"),),
     ),
     Case(
         "07.5",
@@ -258,6 +303,22 @@ CASES = [
         (("image", "ex-tide"),),
     ),
     Case(
+        "10.1",
+        lambda w: _qc_build(w, "1", multi=True),
+        lambda w: _qc_build(w, "1", multi=False),
+        "not below 10 MB yet",
+        "COPY --from",
+        (("image", "ex-qc"),),
+    ),
+    Case(
+        "10.2",
+        lambda w: _qc_build(w, "builder", multi=True, target="builder"),
+        lambda w: _qc_build(w, "builder", multi=True),
+        "has no gcc or no shell",
+        "--target builder",
+        (("image", "ex-qc:builder"),),
+    ),
+    Case(
         "11.1",
         lambda w: run(w, "run", "-d", "--name", _name("ex-limited"), "-m", "50m", "busybox", "sleep", "600"),
         lambda w: run(w, "run", "-d", "--name", _name("ex-limited"), "-m", "40m", "busybox", "sleep", "600"),
@@ -298,6 +359,15 @@ CASES = [
         (("container", "ex-harvester"), ("volume", "ex-data")),
     ),
     Case(
+        "12.2",
+        lambda w: run(w, "update", "--restart", "unless-stopped", _name("ex-service")),
+        lambda w: run(w, "update", "--restart", "always", _name("ex-service")),
+        "not 'unless-stopped'",
+        "docker update --restart unless-stopped",
+        (),
+        lambda: _service(),
+    ),
+    Case(
         "12.3",
         lambda w: _harvester(w, *volumes.as_you()),
         lambda w: _harvester(w, "--user", "0"),
@@ -319,7 +389,11 @@ CASES = [
 
 
 def _ref(kind: str, suffix: str) -> str:
-    return course.image(suffix, "1") if kind == "image" else course.name(suffix)
+    """A made resource's name: ``ex-qc:builder`` is that image, a bare image name has tag 1."""
+    if kind == "image":
+        repo, _, tag = suffix.partition(":")
+        return course.image(repo, tag or "1")
+    return course.name(suffix)
 
 
 def _exists(dc, kind: str, ref: str) -> bool:

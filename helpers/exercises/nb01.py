@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import course, oneshot
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed, records
 
 
 @exercise(
@@ -20,6 +20,7 @@ def pinned_summary() -> Verdict:
     box = course_container("ex-summary")
     if isinstance(box, Verdict):
         return box
+    records.note("01.1", "container", wanted, box)  # run in a terminal, it has no course label
     expected = course.image("ocean-numpy", "1")
     pinned = client().images.get(expected).id
     if box.image.id != pinned:

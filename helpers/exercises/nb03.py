@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .. import course, images, oneshot
-from . import Verdict, course_container, exercise, failed, passed
+from . import Verdict, course_container, exercise, failed, passed, records
 
 
 @exercise(
     "03.1",
     "run a container that cannot write to its root filesystem",
-    hint='docker("run", "--name", name("ex-readonly"), "--read-only", "busybox", "true")',
+    hint="docker run has an option that mounts the container's root filesystem read-only: "
+    "docker run --help | grep -i read.",
     solution="""
     docker("run", "--name", name("ex-readonly"), "--read-only", "busybox", "true")
     """,
@@ -19,6 +20,7 @@ def read_only() -> Verdict:
     box = course_container("ex-readonly")
     if isinstance(box, Verdict):
         return box
+    records.note("03.1", "container", wanted, box)
     if not box.attrs["HostConfig"].get("ReadonlyRootfs"):
         return failed(f"{wanted} can write to its root filesystem.", "Add --read-only.")
     return passed(f"{wanted} has a read-only root filesystem (HostConfig.ReadonlyRootfs is true).")

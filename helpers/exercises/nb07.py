@@ -57,8 +57,8 @@ def fast_rebuild(answer: object) -> Verdict:
 @exercise(
     "07.2",
     "a long-running worker with a restart policy and a memory limit",
-    hint='docker("run", "-d", "--name", name("ex-worker"), "--restart", "unless-stopped", "-m", "32m", '
-    '"busybox", "sleep", "3600")',
+    hint="docker run -d keeps it in the background; the options for a restart policy and a memory limit are in "
+    "docker run --help (--restart, -m).",
     solution="""
     docker("rm", "-f", name("ex-worker"), check=False, show=False)
     docker("run", "-d", "--name", name("ex-worker"), "--restart", "unless-stopped", "-m", "32m",
@@ -72,6 +72,7 @@ def worker() -> Verdict:
     )
     if isinstance(box, Verdict):
         return box
+    records.note("07.2", "container", wanted, box)
     host = box.attrs["HostConfig"]
     policy = host.get("RestartPolicy", {}).get("Name", "")
     if box.status != "running":

@@ -63,7 +63,7 @@ def log_max_size(box: Any) -> str | None:
 @exercise(
     "12.2",
     "give a running container a restart policy",
-    hint='docker("update", "--restart", "unless-stopped", name("ex-service"))',
+    hint="docker update changes a running container's settings in place (docker update --help).",
     solution="""
     docker("update", "--restart", "unless-stopped", name("ex-service"))
     """,
