@@ -113,8 +113,8 @@ bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $
 bundle-check: env ## prove BUNDLE installs with no network: a --network none Debian installs it and runs notebook 00
 	$(PY) -m helpers.bundle_check $(BUNDLE)
 
-room-registry: setup ## serve the course images to the room from this machine (TLS, read-only; HOST=address to override)
-	$(PY) -m helpers.room start $(if $(HOST),--host $(HOST))
+room-registry: setup ## serve the course images to the room (TLS, read-only; HOST=address; FROM_BUNDLE=bundle offline)
+	$(PY) -m helpers.room start $(if $(HOST),--host $(HOST)) $(if $(FROM_BUNDLE),--from-bundle $(FROM_BUNDLE))
 
 load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }

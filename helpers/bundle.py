@@ -5,7 +5,8 @@
 
 Images are saved with ``docker save`` (base images and every image of the namespace, which carry
 BuildKit's inline cache, so the notebooks' builds hit the cache with no network); wheels of the
-versions uv.lock pins (``pip wheel``); the Docker Engine packages with ``apt-get download`` where apt exists.
+versions uv.lock pins (``pip wheel``); the Docker Engine packages with ``apt-get download`` where apt exists;
+the room registry's data when ``make room-registry`` ran here (``helpers.room``).
 """
 
 from __future__ import annotations
@@ -121,14 +122,36 @@ DEBIAN_FRONTEND=noninteractive apt-get $only install -y -qq --no-install-recomme
 """
 
 
-def save(target: Path, *, wheels: bool = True, debs: bool = True, images: list[str] | None = None) -> Path:
-    """Write the bundle archive ``target``; returns it."""
+def save(
+    target: Path,
+    *,
+    wheels: bool = True,
+    debs: bool = True,
+    images: list[str] | None = None,
+    registry_data: bool | None = None,
+) -> Path:
+    """Write the bundle archive ``target``; returns it.
+
+    ``registry_data``: the room registry's data (``make room-registry`` ran here), so that a room machine serves
+    it with ``python -m helpers.room start --from-bundle``; None: when there is some.
+    """
     refs = images if images is not None else course_images()
     with tempfile.TemporaryDirectory(prefix="dmac-bundle-") as tmp:
         root = Path(tmp)
         _say(f"saving {len(refs)} image(s): {', '.join(refs)}")
         subprocess.run(["docker", "save", "-o", str(root / "images.tar"), *refs], check=True, timeout=1800)
         (root / "images.txt").write_text("\n".join(refs) + "\n")
+        if registry_data is not False:
+            from . import room
+            from .shell import CommandFailed
+
+            try:
+                room.export_data(root / room.DATA_IN_BUNDLE)
+                _say(f"the room registry's data ({room.DATA_IN_BUNDLE}), for `make room-registry FROM_BUNDLE=…`")
+            except CommandFailed:
+                if registry_data:
+                    raise
+                _say("no room registry data here (make room-registry first to ship it): left out")
         if wheels:
             _say("collecting the Python wheels of the environment (sdists are built into wheels)")
             # `pip wheel`, not `pip download`: a package published only as an sdist is built here, where
@@ -217,9 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=course.ROOT / ".venv", help="environment to install wheels into")
     parser.add_argument("--no-wheels", action="store_true")
     parser.add_argument("--no-debs", action="store_true")
+    parser.add_argument("--no-registry", action="store_true", help="leave out the room registry's data")
     opts = parser.parse_args(argv)
     if opts.action == "save":
-        save(opts.bundle, wheels=not opts.no_wheels, debs=not opts.no_debs)
+        registry_data = False if opts.no_registry else None
+        save(opts.bundle, wheels=not opts.no_wheels, debs=not opts.no_debs, registry_data=registry_data)
     else:
         load(opts.bundle, venv=opts.venv)
     return 0

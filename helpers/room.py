@@ -3,6 +3,7 @@
     python -m helpers.room start [--host ADDRESS] [--port 5443]   # make room-registry (instructor)
     python -m helpers.room load ADDRESS:PORT --ca ca.crt          # a learner: pull every course image
     python -m helpers.room stop                                   # make clean removes it as well
+    python -m helpers.room start --from-bundle build/dmac-bundle.tar  # offline: the data a bundle carries
 
 ``start`` runs the course registry (:mod:`helpers.registry`'s image) on every interface of the
 instructor's machine, with a certificate for ``ADDRESS`` signed by a fresh course CA, pushes the base
@@ -10,6 +11,9 @@ images and every image of the namespace into it over loopback (which Docker trus
 then restarts it read-only, so the room pulls but nobody pushes. It writes the CA certificate to
 ``build/<ns>/room/ca.crt`` and prints what learners run: the CA goes where Docker documents it for a
 private registry, ``/etc/docker/certs.d/ADDRESS:PORT/ca.crt``, then ``load`` pulls and re-tags.
+``make bundle`` also ships the registry's data (``registry-data.tar``) when a room registry has run here:
+``start --from-bundle`` unpacks it into the data volume instead of pushing, so a machine with neither the
+images nor a network serves the room at once.
 The registry, its data and its keys are labelled course resources: ``make clean`` removes them.
 """
 
@@ -20,12 +24,14 @@ import json
 import os
 import socket
 import ssl
+import tarfile
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from . import course, registry, wait
 from .images import BASE_IMAGES
-from .shell import CommandFailed, docker, docker_out
+from .shell import CommandFailed, docker, docker_out, docker_stream
 
 PORT = int(os.environ.get("DMAC_ROOM_PORT", "5443"))
 
@@ -106,23 +112,78 @@ def ca_pem() -> str:
     return docker_out("run", "--rm", "-v", f"{auth}:/auth:ro", "busybox", "cat", "/auth/ca.crt") + "\n"
 
 
-def start(host: str | None = None, port: int = PORT, refs: list[str] | None = None) -> Path:
-    """Run the room registry on ``host:port``, preloaded and read-only; returns the CA certificate's path."""
+DATA_IN_BUNDLE = "registry-data.tar"
+"""The room registry's storage (``/var/lib/registry``) as a tar, inside the offline bundle."""
+
+
+def export_data(target: Path) -> Path:
+    """Write the room registry's data volume as a tar file (what ``make bundle`` ships); returns it."""
+    data = volumes()[0]
+    if not docker_out("volume", "ls", "-q", "--filter", f"name=^{data}$", "--filter", f"label={course.label_filter()}"):
+        raise CommandFailed(f"No room registry data here ({data}): run `make room-registry` first.")
+    with target.open("wb") as out:
+        docker_stream(
+            "run", "--rm", "-v", f"{data}:/var/lib/registry:ro", "busybox", "tar", "-C", "/var/lib/registry", "-cf",
+            "-", ".", stdout=out,
+        )  # fmt: skip
+    return target
+
+
+_UNPACK = "rm -rf /var/lib/registry/* && tar -C /var/lib/registry -xf - && chown -R docker-registry: /var/lib/registry"
+
+
+def _import_data(stream: IO[bytes]) -> None:
+    """Unpack a registry-data tar into the data volume, owned by the registry's user."""
+    data = volumes()[0]
+    docker_stream(
+        "run", "--rm", "-i", "-u", "0", "-v", f"{data}:/var/lib/registry", registry.image_ref(), "sh", "-c", _UNPACK,
+        stdin=stream,
+    )  # fmt: skip
+
+
+def bundled_data(bundle: Path, folder: Path) -> Path:
+    """Take the registry data out of an offline bundle into ``folder``; a bundle without it says so."""
+    with tarfile.open(bundle) as tar:
+        if DATA_IN_BUNDLE not in tar.getnames():
+            raise CommandFailed(
+                f"{bundle} carries no room registry data: make it with `make bundle` after `make room-registry`."
+            )
+        tar.extract(DATA_IN_BUNDLE, folder, filter="data")
+    return folder / DATA_IN_BUNDLE
+
+
+def start(
+    host: str | None = None, port: int = PORT, refs: list[str] | None = None, *, data: Path | None = None
+) -> Path:
+    """Run the room registry on ``host:port``, preloaded and read-only; returns the CA certificate's path.
+
+    ``data``: an offline bundle (or a registry-data tar) whose registry data is unpacked instead of pushing.
+    """
     host = host or host_address()
     registry.build()
-    data, auth = volumes()
-    _volume(data)
+    data_volume, auth = volumes()
+    _volume(data_volume)
     _volume(auth)
     docker(
         "run", "--rm", "-v", f"{auth}:/auth", "-e", f"ROOM_HOST={host}", registry.image_ref(), "sh", "-c", _CERT_SH,
         show=False,
     )  # fmt: skip
-    _run(host, port, read_only=False)
-    for ref in refs if refs is not None else images_to_serve():
-        local = f"127.0.0.1:{port}/{_repository(ref)}"
-        docker("tag", ref, local, show=False)
-        docker("push", local, show="progress")
-        docker("rmi", local, show=False)
+    if data is not None:
+        with tarfile.open(data) as tar:  # a bundle, or the registry data itself
+            inside = DATA_IN_BUNDLE in tar.getnames()
+        unpacked = bundled_data(data, course.workdir("room")) if inside else data
+        with unpacked.open("rb") as stream:
+            _import_data(stream)
+        if inside:
+            unpacked.unlink()
+        print(f"registry data unpacked from {data}")
+    else:
+        _run(host, port, read_only=False)
+        for ref in refs if refs is not None else images_to_serve():
+            local = f"127.0.0.1:{port}/{_repository(ref)}"
+            docker("tag", ref, local, show=False)
+            docker("push", local, show="progress")
+            docker("rmi", local, show=False)
     _run(host, port, read_only=True)
     ca = course.workdir("room") / "ca.crt"
     ca.write_text(ca_pem())
@@ -178,13 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("start", help="run it on this machine's address, preloaded with the course images")
     up.add_argument("--host", help="the address learners reach (default: DMAC_ROOM_HOST or the default route's)")
     up.add_argument("--port", type=int, default=PORT)
+    up.add_argument("--from-bundle", type=Path, help="serve the registry data of this offline bundle (no pushes)")
     pull = sub.add_parser("load", help="pull every image it serves into this machine's daemon")
     pull.add_argument("address", help="ADDRESS:PORT of the room registry")
     pull.add_argument("--ca", type=Path, required=True, help="the room CA certificate (ca.crt)")
     sub.add_parser("stop", help="stop and remove it (its volumes stay until make clean)")
     opts = parser.parse_args(argv)
     if opts.command == "start":
-        start(opts.host, opts.port)
+        start(opts.host, opts.port, data=opts.from_bundle)
     elif opts.command == "load":
         load(opts.address, opts.ca)
     else:

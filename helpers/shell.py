@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import IO
 
 from . import course, progress
 
@@ -385,6 +386,18 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
     # a run stopped by its timeout or an interrupt: its container is removed too, not only the CLI
     since = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
     return run([cli().path, *argv], shown_as=shown, on_stop=_started_since(argv, since), **kwargs)
+
+
+def docker_stream(*args: str, stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
+                  timeout: float = 1800) -> None:
+    """``docker ARGS`` with binary data through a pipe (a tar in or out), labelled as :func:`docker` labels."""
+    argv = with_label([str(a) for a in args])
+    done = subprocess.run(
+        [cli().path, *argv], stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=_env(), timeout=timeout
+    )
+    if done.returncode != 0:
+        error = done.stderr.decode(errors="replace").strip()
+        raise CommandFailed(f"`{shlex.join(['docker', *args[:3]])} ...` failed: {error[-300:]}")
 
 
 def _daemonless(args: list[str]) -> bool:

@@ -69,8 +69,32 @@ def test_the_room_serves_its_catalog_and_is_read_only(setting: tuple[str, str, P
     docker("rmi", local, show=False)
 
 
+def test_a_bundle_ships_the_room_and_a_machine_serves_it_from_the_bundle(setting: tuple[str, str, Path]) -> None:
+    """make bundle carries the room registry's data; room start --from-bundle serves it again with no pushes."""
+    import tarfile
+
+    from helpers import bundle
+
+    box, address, ca = setting
+    host, port = address.rsplit(":", 1)
+    shipped = bundle.save(
+        course.workdir("room-test") / "bundle.tar", wheels=False, debs=False, images=["busybox:latest"]
+    )
+    assert room.DATA_IN_BUNDLE in tarfile.open(shipped).getnames()
+    room.stop()
+    docker("volume", "rm", room.volumes()[0], show=False)  # the room machine starts with no registry data
+    ca = room.start(host, int(port), data=shipped)
+    assert room.catalog(address, ca) == ["library/busybox:latest"]
+    folder = f"/etc/docker/certs.d/{address}"
+    install = f"mkdir -p {folder} && cat > {folder}/ca.crt"  # a new CA: the room's certificate was made again
+    docker("exec", "-i", box, "sh", "-c", install, input=ca.read_text(), show=False)
+    _inner(box, "rmi", "-f", f"{address}/library/busybox:latest", check=False)
+    _inner(box, "pull", f"{address}/library/busybox:latest")
+
+
 def test_clean_up_removes_the_room_and_its_keys(setting: tuple[str, str, Path]) -> None:
     cleanup.tidy(NOTEBOOK, verbose=False)
     left = docker_out("volume", "ls", "-q", "--filter", f"label={course.label_filter()}").split()
     assert not set(room.volumes()) & set(left)
     assert not docker_out("ps", "-aq", "--filter", f"name=^{room.container()}$")
+
