@@ -199,8 +199,8 @@ def test_04_2_a_recreated_service_on_failure_or_one_left_stopped(services) -> No
     first = nb04.services()[0]
     for box in nb04.services():
         docker("update", "--restart", "unless-stopped", box, show=False, echo=False)
-    held = next(box for box, (_, up) in services.items() if not up)
-    _rejected(exercises.evaluate("04.2"), f"{held} is stopped with restart policy 'unless-stopped'", "docker update")
+    held = sum(1 for _, up in services.values() if not up)  # stopped by hand: a policy alone does not start them
+    _rejected(exercises.evaluate("04.2"), f"{held} of the 5 services would stay down", "docker update")
     for box in nb04.services():
         docker("start", box, show=False, echo=False)
     docker("update", "--restart", "on-failure", first, show=False, echo=False)

@@ -240,7 +240,7 @@ CASES = [
         "04.2",
         lambda w: _services_back(w, start=True),
         lambda w: _services_back(w, start=False),
-        "is stopped with restart policy 'unless-stopped'",
+        "2 of the 5 services would stay down",
         "docker update",
         (),
         lambda: (_no_services(), nb04.make_services()),

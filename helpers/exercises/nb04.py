@@ -147,6 +147,7 @@ def all_come_back() -> Verdict:
     if (gone := _missing()) is not None:
         return gone
     made = json.loads(_ids_file().read_text()) if _ids_file().exists() else {}
+    down = []
     for box in services():
         policy, running, ident = _state(box)
         if made.get(box) not in (None, ident):
@@ -156,15 +157,19 @@ def all_come_back() -> Verdict:
                 "history. Change the existing one.",
                 "docker update --restart …",
             )
+        if policy == "on-failure":
+            return failed(
+                f"{box} has --restart on-failure: that restarts a container whose process exits with an "
+                "error code, so whether a daemon start brings it back depends on how it stopped.",
+                "unless-stopped or always: back after every restart.",
+            )
         if not comes_back(policy, running):
-            state = "running" if running else "stopped"
-            if policy == "on-failure":
-                return failed(
-                    f"{box} has --restart on-failure: that restarts a container whose process exits with an "
-                    "error code, so whether a daemon start brings it back depends on how it stopped.",
-                    "unless-stopped or always: back after every restart.",
-                )
-            return failed(f"{box} is {state} with restart policy {policy!r}: it would stay down.", "docker update")
+            down.append(box)
+    if down:  # counted, not named: the learner finds which with docker inspect
+        return failed(
+            f"{len(down)} of the {len(services())} services would stay down after a restart.",
+            "docker inspect shows each one's restart policy and state; docker update and docker start change them.",
+        )
     return passed(
         f"all {len(services())} services would come back after a reboot or an upgrade without live-restore, "
         "each still the same container."
