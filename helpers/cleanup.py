@@ -53,6 +53,27 @@ def resources(ns: str | None = None, *, all_namespaces: bool = False) -> list[Re
     return sorted(set(found))
 
 
+def prune_commands(ns: str | None = None) -> list[list[str]]:
+    """The ``docker`` commands that remove one namespace's resources by label, as a learner types them in a
+    terminal: containers first (``prune`` removes only what is unused), then networks, volumes, images.
+
+    ``docker volume prune`` removes only anonymous volumes on Engine 23 and later unless given ``--all``,
+    which older CLIs do not know.
+    """
+    from .shell import _version, cli
+
+    labelled = f"label={course.label_filter(ns)}"
+    names = sorted(c.name for c in client().containers.list(all=True, filters={"label": course.label_filter(ns)}))
+    every_volume = ["--all"] if _version(cli().path) >= (23,) else []
+    containers = [["rm", "-f", "-v", *names]] if names else []
+    return [
+        *containers,
+        ["network", "prune", "-f", "--filter", labelled],
+        ["volume", "prune", "-f", *every_volume, "--filter", labelled],
+        ["image", "prune", "-a", "-f", "--filter", labelled],
+    ]
+
+
 def remove(
     ns: str | None = None, *, all_namespaces: bool = False, include_base: bool = False, verbose: bool = True
 ) -> list[Resource]:

@@ -60,3 +60,34 @@ def test_tidy_takes_one_notebooks_leftovers(dc, unique: str) -> None:
     finally:
         course.set_notebook("")
         cleanup.tidy("t2", verbose=False)
+
+
+
+def test_the_prune_commands_filter_by_label_and_remove_only_the_namespace(dc, monkeypatch) -> None:
+    """Notebook 14 runs these: every command carries the namespace's label filter, containers go by name;
+    in a namespace of its own (image prune would take the test namespace's cached images), with decoys."""
+    from helpers import images
+    from helpers.shell import _version, cli
+    from tests import isolation
+
+    monkeypatch.setenv("DMAC_NAMESPACE", "dmac-prune-test")
+    made = isolation.create()
+    try:
+        box = course.name("prune-me")
+        docker("run", "-d", "--name", box, "busybox", "sleep", "60", show=False, echo=False)
+        docker("volume", "create", course.name("prune-vol"), show=False, echo=False)
+        ref = course.image("prune-img", "1")
+        dockerfile = "FROM busybox\nRUN echo pruned > /f\n"
+        images.build(ref, images.context("prune-img", {"Dockerfile": dockerfile}), show=False)
+        commands = cleanup.prune_commands()
+        assert commands[0][:3] == ["rm", "-f", "-v"] and box in commands[0]
+        labelled = f"label={course.label_filter()}"
+        assert all(c[-1] == labelled and c[-2] == "--filter" for c in commands[1:])
+        assert ("--all" in commands[2]) == (_version(cli().path) >= (23,))
+        for command in commands:
+            docker(*command, show=False, echo=False)
+        assert cleanup.resources() == []
+        assert isolation.problems(made) == []
+    finally:
+        cleanup.remove(verbose=False)
+        isolation.remove(made)

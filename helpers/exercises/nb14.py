@@ -31,12 +31,13 @@ def count(answer: object) -> Verdict:
 @exercise(
     "14.2",
     "remove the decoys yourself",
-    hint="decoys['container'].remove(), decoys['volume'].remove(), decoys['network'].remove(), "
-    "client().images.remove(f'{namespace()}/decoy:1')",
+    hint="One remove command per kind, with the exact names: docker rm, docker volume rm, docker network rm, "
+    "docker image rm (a label filter cannot find them: they have none).",
     solution="""
-    for obj in (decoys["container"], decoys["volume"], decoys["network"]):
-        obj.remove()
-    client().images.remove(f"{namespace()}/decoy:1")
+    docker("rm", "-f", DECOYS["container"])
+    docker("volume", "rm", DECOYS["volume"])
+    docker("network", "rm", DECOYS["network"])
+    docker("image", "rm", DECOYS["image"])
     """,
 )
 def decoys_gone() -> Verdict:
