@@ -57,14 +57,13 @@ def prune_commands(ns: str | None = None) -> list[list[str]]:
     """The ``docker`` commands that remove one namespace's resources by label, as a learner types them in a
     terminal: containers first (``prune`` removes only what is unused), then networks, volumes, images.
 
-    ``docker volume prune`` removes only anonymous volumes on Engine 23 and later unless given ``--all``,
-    which older CLIs do not know.
+    ``docker volume prune`` removes only anonymous volumes from API 1.42 (Engine 23) on unless given ``--all``,
+    which older daemons (Engine 20.10, Podman 5's API 1.41) do not know.
     """
-    from .shell import _version, cli
-
     labelled = f"label={course.label_filter(ns)}"
     names = sorted(c.name for c in client().containers.list(all=True, filters={"label": course.label_filter(ns)}))
-    every_volume = ["--all"] if _version(cli().path) >= (23,) else []
+    api = tuple(int(n) for n in str(client().version().get("ApiVersion", "1.0")).split("."))
+    every_volume = ["--all"] if api >= (1, 42) else []
     containers = [["rm", "-f", "-v", *names]] if names else []
     return [
         *containers,
