@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import course, oneshot
 from .daemon import client
+from .shell import docker
 
 
 def exists(volume: str) -> bool:
@@ -158,7 +159,7 @@ def benchmark(
     script = BENCH_SCRIPT.replace("{files}", str(files)).replace("{stream_mb}", str(stream_mb))
     script = script.replace("{reps}", str(reps)).replace("{rounds}", str(rounds))
     result = IoResult()
-    _parse(_bash(image, volume, script), result)
+    _parse(_bash(image, volume, script, "new-files-and-streams"), result)
     return result
 
 
@@ -167,20 +168,18 @@ def benchmark_modify(image: str, volume: str, result: IoResult, *, reps: int = 3
 
     The volume is mounted empty-or-not at ``/vol``; the image's ``/seed`` is copied into it first (not timed).
     """
-    _bash(image, volume, "cp -a /seed/. /vol/ && sync")
-    _parse(_bash(image, volume, MODIFY_SCRIPT.replace("{reps}", str(reps))), result)
+    _bash(image, volume, "cp -a /seed/. /vol/ && sync\n", "copy-seed")
+    _parse(_bash(image, volume, MODIFY_SCRIPT.replace("{reps}", str(reps)), "append"), result)
     return result
 
 
-def _bash(image: str, volume: str, script: str) -> str:
-    """Run ``script`` with bash in a throwaway course container with ``volume`` at ``/vol``; its stdout."""
-    out = oneshot.output(
-        image,
-        ["bash", "-c", script],
-        labels=course.labels(),
-        volumes={volume: {"bind": "/vol", "mode": "rw"}},
-    )
-    return out.decode()
+def _bash(image: str, volume: str, script: str, name: str) -> str:
+    """Run ``script`` (kept as ``build/<ns>/06/io/<name>.sh``, mounted read-only) with bash in a throwaway course
+    container with ``volume`` at ``/vol``; its output. The command is shown as it ran: type it to run it again."""
+    path = course.workdir("06", "io") / f"{name}.sh"
+    path.write_text(script.lstrip("\n"))
+    mounts = ["-v", f"{volume}:/vol", "-v", f"{path}:/bench/{name}.sh:ro"]
+    return docker("run", "--rm", *mounts, image, "bash", f"/bench/{name}.sh", show=False, timeout=900).output
 
 
 def plot(result: IoResult):  # a matplotlib Figure
