@@ -42,8 +42,8 @@ class Condenser:
             return True
         if end := _STEP_END.match(text):
             return end.group(1) in self.steps or end.group(2).startswith("ERROR")
-        if _BUILDKIT.match(text):
-            return False  # a step's own output (apt, pip), internal steps, exporting: in the log
+        if _BUILDKIT.match(text) or text.startswith("(Reading database"):
+            return False  # a step's own output (apt, pip; dpkg's \r-separated progress), internal steps: in the log
         return True  # the classic builder, pull, push, BuildKit's final error: short and telling
 
     def close(self) -> str:
