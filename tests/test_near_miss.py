@@ -709,7 +709,7 @@ NEAR_MISS_TEST = re.compile(r"^def test_(?:exercise_)?(\d\d)_(\d+)_", re.MULTILI
 def test_every_exercise_has_a_near_miss_test() -> None:
     exercises._load_all()
     defined = {id for id in exercises.REGISTRY if re.fullmatch(r"\d\d\.\d+", id)}
-    assert {id[:2] for id in defined} == {f"{n:02d}" for n in range(15)}, sorted(defined)  # all 15 notebooks
+    assert {id[:2] for id in defined} == {f"{n:02d}" for n in range(16)}, sorted(defined)  # all 16 notebooks
     tested = {
         f"{nn}.{m}"
         for path in Path(__file__).parent.glob("test_*.py")
@@ -783,3 +783,90 @@ def test_13_3_the_file_as_written_in_an_editor_runs_labelled_and_goes(catalog_im
     project = f"label=com.docker.compose.project={compose.exercise_project()}"
     assert docker_out("ps", "-aq", "--filter", project) == "", "the checker left the stack running"
     assert docker_out("volume", "ls", "-q", "--filter", project) == ""
+
+
+# ------------------------------------------------------------------------------------------------ 15
+
+
+@pytest.fixture
+def tomcat(made) -> str:
+    """Notebook 15's Tomcat image (kept: the notebook's own build reuses it)."""
+    from helpers import javaserver
+
+    ref = javaserver.image_ref()
+    images.build(ref, javaserver.context(), show=False, echo=False)
+    return ref
+
+
+def _limited(*options: str) -> tuple[str, ...]:
+    if sentence := engine.limitation(exercises.get("15.1").needs):
+        pytest.skip(sentence)
+    return options
+
+
+def test_15_1_xmx_above_the_limit(made, tomcat) -> None:
+    options = _limited("-m", "256m", "--memory-swap", "256m", "-e", "CATALINA_OPTS=-Xmx1g")
+    _run(made, "ex-erddap", "-d", *options, tomcat)
+    _rejected(exercises.evaluate("15.1"), "the kernel kills it", "Take -Xmx out of CATALINA_OPTS")
+
+
+def test_15_1_no_memory_limit(made, tomcat) -> None:
+    _run(made, "ex-erddap", "-d", *_limited(), tomcat)
+    _rejected(exercises.evaluate("15.1"), "has no memory limit", "-m")
+
+
+def test_15_1_a_limit_far_above_the_need(made, tomcat) -> None:
+    _run(made, "ex-erddap", "-d", *_limited("-m", "2g"), tomcat)
+    _rejected(exercises.evaluate("15.1"), "more than 512 MiB", "at most -m 512m")
+
+
+def test_15_1_a_heap_too_small_for_the_request(made, tomcat) -> None:
+    _run(made, "ex-erddap", "-d", *_limited("-m", "256m", "-e", "CATALINA_OPTS=-Xmx48m"), tomcat)
+    _rejected(exercises.evaluate("15.1"), "too small for one request", "MaxRAMPercentage")
+
+
+def test_15_1_a_heap_just_below_the_limit_leaves_no_room(made, tomcat) -> None:
+    options = _limited("-m", "256m", "--memory-swap", "256m", "-e", "CATALINA_OPTS=-Xmx240m")
+    _run(made, "ex-erddap", "-d", *options, tomcat)
+    _rejected(exercises.evaluate("15.1"), "was killed for memory", "Leave room between the heap and the limit")
+
+
+def test_15_2_a_single_file_mount(made, tomcat) -> None:
+    from helpers.exercises import nb15
+
+    config = nb15.config_starter()
+    _run(
+        made,
+        "ex-catalog",
+        "-d",
+        "-e",
+        f"DATASET_TITLE={nb15.TITLE}",
+        "-v",
+        f"{config}:/etc/dmac/datasets.xml:ro",
+        tomcat,
+    )
+    _rejected(exercises.evaluate("15.2"), "mounts one file", "Mount the folder instead")
+
+
+def test_15_2_the_title_not_set(made, tomcat) -> None:
+    from helpers.exercises import nb15
+
+    _run(made, "ex-catalog", "-d", "-v", f"{nb15.config_starter().parent}:/etc/dmac:ro", tomcat)
+    _rejected(exercises.evaluate("15.2"), "shows the title '(not set)'", "-e DATASET_TITLE=")
+
+
+def test_15_2_a_volume_instead_of_the_folder(made, tomcat) -> None:
+    from helpers.exercises import nb15
+
+    made["volumes"].append(course.name("ex-config"))
+    _run(
+        made,
+        "ex-catalog",
+        "-d",
+        "-e",
+        f"DATASET_TITLE={nb15.TITLE}",
+        "-v",
+        f"{course.name('ex-config')}:/etc/dmac",
+        tomcat,
+    )
+    _rejected(exercises.evaluate("15.2"), "does not bind-mount", "(the folder, not the file)")

@@ -164,6 +164,38 @@ def _gridder(way: str, *limit: str) -> None:
     run(way, "run", "-d", "--name", _name("ex-gridder"), *limit, course.image("gridder", "1"))
 
 
+def _tomcat() -> None:
+    from helpers import javaserver
+
+    images.build(javaserver.image_ref(), javaserver.context(), show=False, echo=False)
+
+
+def _erddap(way: str, *options: str) -> None:
+    from helpers import javaserver
+
+    run(way, "run", "-d", "--name", _name("ex-erddap"), *options, javaserver.image_ref())
+
+
+def _catalog(way: str, target: str) -> None:
+    from helpers import javaserver
+    from helpers.exercises import nb15
+
+    folder = nb15.config_starter().parent
+    source = folder if target == javaserver.CONFIG_DIR else folder / "datasets.xml"
+    run(
+        way,
+        "run",
+        "-d",
+        "--name",
+        _name("ex-catalog"),
+        "-e",
+        f"DATASET_TITLE={nb15.TITLE}",
+        "-v",
+        f"{source}:{target}:ro",
+        javaserver.image_ref(),
+    )
+
+
 def _owner(way: str, *user: str) -> None:
     folder = nb06.exercise_folder()
     run(way, "run", "--name", _name("ex-owner"), *user, "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
@@ -384,6 +416,24 @@ CASES = [
         "how much the job loads",
         (("container", "ex-gridder"),),
         lambda: images.build(course.image("gridder", "1"), casestudy.gridder_context(), show=False, echo=False),
+    ),
+    Case(
+        "15.1",
+        lambda w: _erddap(w, "-m", "256m", "--memory-swap", "256m"),
+        lambda w: _erddap(w, "-m", "256m", "--memory-swap", "256m", "-e", "CATALINA_OPTS=-Xmx1g"),
+        "the kernel kills it",
+        "Take -Xmx out",
+        (("container", "ex-erddap"),),
+        _tomcat,
+    ),
+    Case(
+        "15.2",
+        lambda w: _catalog(w, "/etc/dmac"),
+        lambda w: _catalog(w, "/etc/dmac/datasets.xml"),
+        "mounts one file",
+        "Mount the folder instead",
+        (("container", "ex-catalog"),),
+        _tomcat,
     ),
 ]
 
