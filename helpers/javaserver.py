@@ -8,6 +8,7 @@ whether the data folder is writable; ``/dmac/allocate.jsp?mb=N`` holds N MiB on 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import urllib.request
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import course, ports, wait
-from .shell import docker_out
+from .shell import docker, docker_out
 
 PORT = 8080
 STATUS = "/dmac/status.jsp"
@@ -90,9 +91,30 @@ def folder(*parts: str, fresh: bool = False) -> Path:
     """A folder of the notebook's under ``build/<ns>/java/`` (emptied when ``fresh``)."""
     path = course.workdir("java", *parts)
     if fresh:
+        give_back(path)
         for child in path.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     return path
+
+
+def give_back(path: Path) -> None:
+    """Make a folder that a container's user was given (section 7) yours again, quietly: a short-lived
+    container does it, as it gave it away (you may not chown another uid's files on the host)."""
+    if path.stat().st_uid == os.getuid() and all(p.stat().st_uid == os.getuid() for p in path.iterdir()):
+        return
+    docker(
+        "run",
+        "--rm",
+        "-v",
+        f"{path}:/srv/given",
+        "busybox",
+        "chown",
+        "-R",
+        f"{os.getuid()}:{os.getgid()}",
+        "/srv/given",
+        show=False,
+        echo=False,
+    )
 
 
 @dataclass(frozen=True)
