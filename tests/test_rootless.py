@@ -57,6 +57,9 @@ def test_verdict_pass_limited_and_fail() -> None:
     assert limited == {"status": "limited", "cells": [], "why": "No cgroups here."}
     refused = rootless_matrix.verdict(_nb(_code("✅ Correct: one\n", "❌ Not yet: two\n")))
     assert refused["status"] == "fail" and "not accepted" in refused["why"]
+    one = _code("✅ Correct: one\n")  # the other exercise skipped: only where a note says why
+    assert rootless_matrix.verdict(_nb(one))["status"] == "fail"
+    assert rootless_matrix.verdict(_nb(_code("⚠ No memory limits here.\n"), one))["status"] == "limited"
 
 
 def test_a_failing_cell_is_counted_as_nbval_counts_it() -> None:
