@@ -11,7 +11,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg --
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop slides bench bench-suite bundle bundle-check load-bundle room-registry help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
+.PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop test-room slides bench bench-suite bundle bundle-check load-bundle room-registry help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -151,6 +151,9 @@ matrix: setup ## the course on Docker Engine 26 and 28 (dockerd in a container; 
 
 matrix-engine: ## one engine of the matrix: ENGINE=docker-26 or docker-28 (nbval, then the solutions)
 	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
+
+test-room: env ## the room registry serving a second daemon (Engine 28 in a container: after make matrix built it)
+	$(VENV)/bin/pytest -q tests/test_room.py
 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done

@@ -24,8 +24,9 @@ from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids
 NS = os.environ.get("DMAC_RERUN_NAMESPACE", "dmac-rerun")
 # Notebooks whose own cells remove every container, volume and network they make (images stay, and are not
 # counted: a cached build keeps an old image), so step 2 leaves nothing. Every other notebook must leave some.
-# 03, 07 and 09 leave the course registry (its container and volumes) to their clean-up cell.
-LEAVES_NOTHING = {"01", "04", "10", "14"}
+# 03, 07 and 09 leave the course registry (its container and volumes) to their clean-up cell, 04 the five services
+# of its exercises.
+LEAVES_NOTHING = {"01", "10", "14"}
 
 
 def _run_without_cleanup(notebook: Path, upto: str) -> int:
