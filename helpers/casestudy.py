@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import course, images, volumes, wait
 from .daemon import client
-from .shell import CommandFailed, docker
+from .shell import CommandFailed, CommandTimeout, docker
 
 HARVESTER = r"""
 i=0
@@ -172,9 +172,11 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.3, what: str = 
     """True once ``predicate()`` holds; WaitTimeout after ``timeout`` seconds (see helpers.wait).
 
     A docker command that fails inside ``predicate`` is asked again until the bound (Podman's ``docker logs``
-    fails now and then while the log file it reads is rotated, as notebook 12's log limit makes it).
+    fails now and then while the log file it reads is rotated, as notebook 12's log limit makes it; Engine 28's
+    once hung there, so the notebook gives each ask a bound of its own, and an ask that times out is asked again).
     """
-    return bool(wait.until(predicate, what, timeout=timeout, interval=interval, retry=(OSError, CommandFailed)))
+    retry = (OSError, CommandFailed, CommandTimeout)
+    return bool(wait.until(predicate, what, timeout=timeout, interval=interval, retry=retry))
 
 
 def crash_loops(name: str, timeout: float = 30) -> bool:
