@@ -134,6 +134,17 @@ def test_02_2_64_mb_in_decimal_megabytes(made) -> None:
     _rejected(exercises.evaluate("02.2"), "is limited to 61 MiB, not 64", "-m 64m")
 
 
+def test_02_2_another_image_or_another_command(made) -> None:
+    box = _run(made, "ex-small", "-d", "-m", "64m", "debian:bookworm-slim", "sleep", "60")
+    _rejected(exercises.evaluate("02.2"), "not busybox", "Start it from busybox")
+    docker("rm", "-f", box, show=False, echo=False)
+    _run(made, "ex-small", "-d", "-m", "64m", "busybox", "sleep", "600")
+    _rejected(exercises.evaluate("02.2"), "runs 'sleep 600', not 'sleep 60'", "the command sleep 60")
+    docker("rm", "-f", box, show=False, echo=False)
+    _run(made, "ex-small", "-d", "-m", "64m", "busybox", "sh", "-c", "sleep 60")
+    assert exercises.evaluate("02.2").ok  # the same command, inside a shell
+
+
 # ------------------------------------------------------------------------------------------------ 03
 
 
@@ -288,6 +299,15 @@ def test_07_2_restart_always_or_a_memory_reservation(made) -> None:
         "3600",
     )
     _rejected(exercises.evaluate("07.2"), "memory limit is 0 bytes, not 32 MB", "-m 32m")
+
+
+def test_07_2_another_image_or_the_default_command(made) -> None:
+    limits = ("-d", "--restart", "unless-stopped", "-m", "32m")
+    box = _run(made, "ex-worker", *limits, "debian:bookworm-slim", "sleep", "3600")
+    _rejected(exercises.evaluate("07.2"), "not busybox", "Start it from busybox")
+    docker("rm", "-f", box, show=False, echo=False)
+    _run(made, "ex-worker", *limits, "-t", "busybox")  # a shell kept open by a terminal, not the worker
+    _rejected(exercises.evaluate("07.2"), "runs 'sh', not 'sleep 3600'", "the command sleep 3600")
 
 
 def test_07_5_the_default_network_where_names_mean_nothing(made) -> None:
@@ -633,20 +653,28 @@ def test_12_4_no_limit_or_a_limit_far_above_the_need(made, gridder) -> None:
 # ------------------------------------------------------------------------------------------------ 13
 
 
-@pytest.fixture
-def catalog_db(made) -> str:
-    """Only the stack's database, as compose names its container, with the catalog's three datasets."""
-    ref = course.image("nearmiss-db", "1")
-    made["images"].append(ref)
-    images.build(ref, compose.contexts()["db"])
+CATALOG_DB_IMAGE = ("nearmiss-db", "1")
+
+
+def start_catalog_db() -> str:
+    """Only the stack's database, under the name compose gives its container, with the catalog's three
+    datasets; returns that name (also exercises 13.1/13.2's terminal cases)."""
+    ref = course.image(*CATALOG_DB_IMAGE)
+    images.build(ref, compose.contexts()["db"], show=False, echo=False)
     box = compose.container("db")
     docker("rm", "-f", box, show=False, echo=False)
-    made["containers"].append(box)
     docker("run", "-d", "--name", box, ref, show=False, echo=False)
     # over TCP: postgres's entrypoint first runs the init scripts on a socket-only server, then restarts
     ask = ["exec", box, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
     wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
     return box
+
+
+@pytest.fixture
+def catalog_db(made) -> str:
+    made["images"].append(course.image(*CATALOG_DB_IMAGE))
+    made["containers"].append(compose.container("db"))
+    return start_catalog_db()
 
 
 def test_13_1_a_query_or_a_schema_instead_of_a_dump(catalog_db) -> None:
@@ -831,42 +859,29 @@ def test_15_1_a_heap_just_below_the_limit_leaves_no_room(made, tomcat) -> None:
     _rejected(exercises.evaluate("15.1"), "was killed for memory", "Leave room between the heap and the limit")
 
 
+def _catalog(made: dict[str, list[str]], tomcat: str, mount: str, *, titled: bool = True) -> None:
+    """Exercise 15.2's server with ``-v MOUNT`` (and the title, unless ``titled`` is false)."""
+    from helpers.exercises import nb15
+
+    title = ("-e", f"DATASET_TITLE={nb15.TITLE}") if titled else ()
+    _run(made, "ex-catalog", "-d", *title, "-v", mount, tomcat)
+
+
 def test_15_2_a_single_file_mount(made, tomcat) -> None:
     from helpers.exercises import nb15
 
-    config = nb15.config_starter()
-    _run(
-        made,
-        "ex-catalog",
-        "-d",
-        "-e",
-        f"DATASET_TITLE={nb15.TITLE}",
-        "-v",
-        f"{config}:/etc/dmac/datasets.xml:ro",
-        tomcat,
-    )
+    _catalog(made, tomcat, f"{nb15.config_starter()}:/etc/dmac/datasets.xml:ro")
     _rejected(exercises.evaluate("15.2"), "mounts one file", "Mount the folder instead")
 
 
 def test_15_2_the_title_not_set(made, tomcat) -> None:
     from helpers.exercises import nb15
 
-    _run(made, "ex-catalog", "-d", "-v", f"{nb15.config_starter().parent}:/etc/dmac:ro", tomcat)
+    _catalog(made, tomcat, f"{nb15.config_starter().parent}:/etc/dmac:ro", titled=False)
     _rejected(exercises.evaluate("15.2"), "shows the title '(not set)'", "-e DATASET_TITLE=")
 
 
 def test_15_2_a_volume_instead_of_the_folder(made, tomcat) -> None:
-    from helpers.exercises import nb15
-
     made["volumes"].append(course.name("ex-config"))
-    _run(
-        made,
-        "ex-catalog",
-        "-d",
-        "-e",
-        f"DATASET_TITLE={nb15.TITLE}",
-        "-v",
-        f"{course.name('ex-config')}:/etc/dmac",
-        tomcat,
-    )
+    _catalog(made, tomcat, f"{course.name('ex-config')}:/etc/dmac")
     _rejected(exercises.evaluate("15.2"), "does not bind-mount", "(the folder, not the file)")

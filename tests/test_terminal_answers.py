@@ -9,25 +9,28 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from helpers import arch, casestudy, cleanup, course, engine, exercises, images, volumes
-from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, records
+from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, volumes
+from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, records
 from helpers.shell import docker, docker_out, terminal_env
 from tests import isolation
 
 WAYS = ("terminal", "helper")
 
 
-def terminal(*args: str, stdin: str | None = None) -> None:
+def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> None:
     """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
-    the first ``docker`` on its PATH, no label, no helper."""
+    the first ``docker`` on its PATH, no label, no helper; ``into``: its output redirected there (``> FILE``)."""
     env = terminal_env()
     typed = shutil.which("docker", path=env["PATH"])
     assert typed is not None, "no docker on the terminal's PATH"
     done = subprocess.run([typed, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
+    if into is not None:
+        into.write_text(done.stdout)
 
 
 def run(way: str, *args: str) -> None:
@@ -98,8 +101,9 @@ def _services_back(way: str, *, start: bool) -> None:
             run(way, "start", box)
 
 
-_SERVICES: set[str] = set()  # containers the cases' setups made, as the notebooks do (04.2, 07.5, 12.2)
+_SERVICES: set[str] = set()  # containers the cases' setups made, as the notebooks do (04.2, 07.5, 12.2, 13.x)
 _NETWORKS: set[str] = set()
+_IMAGES: set[str] = set()  # stand-ins the setups built under a notebook's image name (01.1, 13.x)
 
 
 def _no_services() -> None:
@@ -116,6 +120,8 @@ def _services_removed() -> Iterator[None]:
         cleanup.remove_named(container=box)
     for net in sorted(_NETWORKS):
         cleanup.remove_named(network=net)
+    for ref in sorted(_IMAGES):
+        docker("rmi", "-f", ref, check=False, show=False, echo=False)
 
 
 _WORKER = ("-m", "32m", "busybox", "sleep", "3600")
@@ -201,6 +207,60 @@ def _owner(way: str, *user: str) -> None:
     run(way, "run", "--name", _name("ex-owner"), *user, "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
 
 
+def _summary_image() -> None:
+    """Exercise 01.1's pinned image, as a stand-in that prints the summary (the real one is notebook 01's)."""
+    ref = course.image("ocean-numpy", "1")
+    _IMAGES.add(ref)
+    summary = 'FROM busybox\nCMD ["echo", "24 hourly observations: mean 12.3 degC"]\n'
+    images.build(ref, images.context("ex-summary-test", {"Dockerfile": summary}), show=False, echo=False)
+
+
+def _catalog_db() -> None:
+    """Notebook 13's database with its three datasets (the stack's db alone, under its compose name)."""
+    from tests.test_near_miss import CATALOG_DB_IMAGE, start_catalog_db
+
+    _IMAGES.add(course.image(*CATALOG_DB_IMAGE))
+    _SERVICES.add(start_catalog_db())
+
+
+def _db(way: str, *command: str, into: Path | None = None) -> None:
+    """``docker exec DB COMMAND`` (``> into``), DB being the compose-named database of notebook 13."""
+    args = ("exec", compose.container("db"), *command)
+    if way == "terminal":
+        terminal(*args, into=into)
+    else:
+        out = docker(*args, show=False, echo=False).output
+        if into is not None:
+            into.write_text(out)
+
+
+def _dataset(way: str, title: str) -> None:
+    """Exercise 13.2: a row added with psql (the app's API is the notebook's way; the checker reads the table)."""
+    row = f"INSERT INTO catalog (title, variable) VALUES ('{title}', 'sea_water_temperature')"
+    _db(way, "psql", "-U", "postgres", "-tAc", row)
+
+
+DECOY_NAMES = {"container": "decoy", "volume": "decoy-vol", "network": "decoy-net"}
+
+
+def _decoys_removed(way: str, kinds: tuple[str, ...]) -> None:
+    """Exercise 14.2: notebook 14's four unlabelled decoys made afresh, then those of ``kinds`` removed."""
+    names = {kind: course.name(suffix) for kind, suffix in DECOY_NAMES.items()}
+    names["image"] = f"{course.namespace()}/decoy:1"
+    cleanup.remove_named(**names)
+    for made in (
+        ("create", "--name", names["container"], "busybox", "true"),
+        ("volume", "create", names["volume"]),
+        ("network", "create", names["network"]),
+        ("tag", "busybox:latest", names["image"]),
+    ):
+        terminal(*made)
+    remove = {"container": ("rm", "-f"), "volume": ("volume", "rm"), "network": ("network", "rm")}
+    remove["image"] = ("image", "rm")
+    for kind in kinds:
+        run(way, *remove[kind], names[kind])
+
+
 CASES = [
     Case(
         "00.1",
@@ -209,6 +269,15 @@ CASES = [
         "not 'Hello, ocean!'",
         "exact words",
         (("container", "ex-hello"),),
+    ),
+    Case(
+        "01.1",
+        lambda w: run(w, "run", "--name", _name("ex-summary"), course.image("ocean-numpy", "1")),
+        lambda w: run(w, "run", "--name", _name("ex-summary"), "busybox", "echo", "hourly observations"),
+        "/ocean-numpy:1.",
+        "",
+        (("container", "ex-summary"),),
+        _summary_image,
     ),
     Case(
         "02.2",
@@ -418,6 +487,32 @@ CASES = [
         lambda: images.build(course.image("gridder", "1"), casestudy.gridder_context(), show=False, echo=False),
     ),
     Case(
+        "13.1",
+        lambda w: _db(w, "pg_dump", "-U", "postgres", into=nb13.backup_file()),
+        lambda w: _db(w, "psql", "-U", "postgres", "-c", "SELECT * FROM catalog", into=nb13.backup_file()),
+        "is not a pg_dump file",
+        "SELECT output is not a backup",
+        (),
+        _catalog_db,
+    ),
+    Case(
+        "13.2",
+        lambda w: _dataset(w, "learner-dataset"),
+        lambda w: _dataset(w, "learner dataset"),
+        "no dataset titled exactly 'learner-dataset'",
+        "the title exactly so",
+        (),
+        _catalog_db,
+    ),
+    Case(
+        "14.2",
+        lambda w: _decoys_removed(w, ("container", "volume", "network", "image")),
+        lambda w: _decoys_removed(w, ("container",)),
+        "still there: volume, network, image.",
+        "docker volume rm",
+        (),
+    ),
+    Case(
         "15.1",
         lambda w: _erddap(w, "-m", "256m", "--memory-swap", "256m"),
         lambda w: _erddap(w, "-m", "256m", "--memory-swap", "256m", "-e", "CATALINA_OPTS=-Xmx1g"),
@@ -469,6 +564,12 @@ def _forget(case: Case) -> None:
         (nb06.exercise_folder() / "result.txt").unlink(missing_ok=True)
     if case.id == "12.3":
         casestudy.harvest_folder()  # emptied: no records of an earlier attempt
+    if case.id == "13.1":
+        nb13.backup_file().unlink(missing_ok=True)
+    if case.id == "13.2":
+        _db("helper", "psql", "-U", "postgres", "-tAc", "DELETE FROM catalog WHERE title ILIKE '%learner%'")
+    if case.id == "14.2":
+        _decoys_removed("helper", ("container", "volume", "network", "image"))  # made afresh, then removed
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from . import Verdict, course_container, exercise, failed, passed, records
 @exercise(
     "01.1",
     "run the pinned summary image",
-    hint='docker("run", "--name", name("ex-summary"), PINNED) — without --rm.',
+    hint="Run PINNED (printed above) under the name name(\"ex-summary\"), in a terminal or with docker(); "
+    "without --rm, so the checker can read what it printed.",
     solution="""
     docker("run", "--name", name("ex-summary"), PINNED)
     """,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .. import course, dockerfiles, images, oneshot
-from . import Verdict, course_container, course_image, exercise, failed, passed, records
+from . import Verdict, course_container, course_image, exercise, failed, passed, records, runs_as_asked
 
 
 @exercise(
@@ -75,6 +75,8 @@ def worker() -> Verdict:
     records.note("07.2", "container", wanted, box)
     host = box.attrs["HostConfig"]
     policy = host.get("RestartPolicy", {}).get("Name", "")
+    if problem := runs_as_asked(box, "busybox", "sleep 3600"):
+        return problem
     if box.status != "running":
         return failed(f"{wanted} is {box.status}, not running.", "Run it with -d and the command sleep 3600.")
     if policy != "unless-stopped":

@@ -68,7 +68,9 @@ def backup() -> Verdict:
 @exercise(
     "13.2",
     "add a dataset to the catalog",
-    hint='compose.http("/catalog", data={"title": "learner-dataset", "variable": "sea_water_temperature"})',
+    hint="The app takes a dataset as JSON POSTed to /catalog, with a title and a variable: compose.http(PATH, "
+    "data=DICT) in the notebook, or curl -H 'Content-Type: application/json' -d JSON in a terminal, to the host "
+    "port that docker compose port app 8000 prints.",
     solution="""
     compose.http("/catalog", data={"title": "learner-dataset", "variable": "sea_water_temperature"})
     """,
