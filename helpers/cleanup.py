@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from . import course
+from . import course, engine
 from .daemon import client
 from .exercises import records
 
@@ -62,8 +62,7 @@ def prune_commands(ns: str | None = None) -> list[list[str]]:
     """
     labelled = f"label={course.label_filter(ns)}"
     names = sorted(c.name for c in client().containers.list(all=True, filters={"label": course.label_filter(ns)}))
-    api = tuple(int(n) for n in str(client().version().get("ApiVersion", "1.0")).split("."))
-    every_volume = ["--all"] if api >= (1, 42) else []
+    every_volume = ["--all"] if engine.api_version() >= (1, 42) else []
     containers = [["rm", "-f", "-v", *names]] if names else []
     return [
         *containers,

@@ -143,6 +143,13 @@ def capabilities() -> Capabilities:
     return _for_host(find().host)
 
 
+def api_version() -> tuple[int, ...]:
+    """The API version the daemon speaks at most, as numbers: ``(1, 41)`` for Engine 20.10 and Podman 5."""
+    from .daemon import client
+
+    return _numbers(str(client().version().get("ApiVersion", "0")))
+
+
 # ---------------------------------------------------------------- limitations, in one sentence each
 
 _UNBOUNDED = "this demonstration would use the host's {what} without bound, so it is skipped."

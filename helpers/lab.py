@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import wait
 from .course import ROOT
-from .shell import terminal_env
+from .shell import course_cli_link, terminal_env
 
 DEFAULT_PORT = 8888
 FIRST_NOTEBOOK = "00-setup-and-preflight.ipynb"
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     port = choose_port(parser.parse_args(argv).port)
     token = secrets.token_hex(24)
     # terminals opened in JupyterLab inherit this: `docker` there is the notebooks' CLI, daemon and builder
+    course_cli_link()
     env = dict(terminal_env(), JUPYTER_TOKEN=token)
     proc = subprocess.Popen(command(port), cwd=ROOT, env=env)
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import IO
 
 from . import course, progress
@@ -147,28 +148,36 @@ def _env() -> dict[str, str]:
     return env
 
 
+def course_cli_link() -> Path:
+    """Make ``build/bin/docker``, a link to the course's CLI, and return its folder: ``make lab`` makes it
+    before JupyterLab starts, for :func:`terminal_env` to put first on the terminals' PATH."""
+    from .course import ROOT
+
+    links = ROOT / "build" / "bin"
+    links.mkdir(parents=True, exist_ok=True)
+    link, chosen = links / "docker", cli().path
+    if not link.is_symlink() or os.readlink(link) != chosen:
+        link.unlink(missing_ok=True)
+        link.symlink_to(chosen)
+    return links
+
+
 def terminal_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a learner's terminal (JupyterLab's, opened by ``make lab``): ``docker`` there is the
     CLI the notebooks use, on the same daemon, building with BuildKit where the notebooks do.
 
     When another ``docker`` comes first on PATH (say one without the buildx plugin, which builds with the
-    legacy builder: no ``$BUILDPLATFORM``, no ``RUN --mount``), a link to the course's CLI in ``build/bin``
-    goes first. ``DOCKER_BUILDKIT`` is what :func:`buildkit` decides (0 against Podman's API).
+    legacy builder: no ``$BUILDPLATFORM``, no ``RUN --mount``), ``build/bin`` goes first, where
+    :func:`course_cli_link` links the course's CLI. ``DOCKER_BUILDKIT`` is what :func:`buildkit` decides
+    (0 against Podman's API). Nothing is written: a pure reading of PATH and the daemon's settings.
     """
     from .course import ROOT
     from .daemon import cli_env
 
     env = dict(os.environ if environ is None else environ) | cli_env()
-    chosen = cli().path
     first = shutil.which("docker", path=env.get("PATH", ""))
-    if first is None or os.path.realpath(first) != os.path.realpath(chosen):
-        links = ROOT / "build" / "bin"
-        links.mkdir(parents=True, exist_ok=True)
-        link = links / "docker"
-        if not link.is_symlink() or os.readlink(link) != chosen:
-            link.unlink(missing_ok=True)
-            link.symlink_to(chosen)
-        env["PATH"] = os.pathsep.join([str(links), env.get("PATH", "")])
+    if first is None or os.path.realpath(first) != os.path.realpath(cli().path):
+        env["PATH"] = os.pathsep.join([str(ROOT / "build" / "bin"), env.get("PATH", "")])
     env["DOCKER_BUILDKIT"] = "1" if buildkit() else "0"
     return env
 

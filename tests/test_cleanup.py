@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import cleanup, course
+from helpers import cleanup, course, engine
 from helpers.shell import docker
 
 
@@ -82,8 +82,7 @@ def test_the_prune_commands_filter_by_label_and_remove_only_the_namespace(dc, mo
         assert commands[0][:3] == ["rm", "-f", "-v"] and box in commands[0]
         labelled = f"label={course.label_filter()}"
         assert all(c[-1] == labelled and c[-2] == "--filter" for c in commands[1:])
-        api = tuple(int(n) for n in dc.version()["ApiVersion"].split("."))
-        assert ("--all" in commands[2]) == (api >= (1, 42))
+        assert ("--all" in commands[2]) == (engine.api_version() >= (1, 42))
         for command in commands:
             docker(*command, show=False, echo=False)
         assert cleanup.resources() == []

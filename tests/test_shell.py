@@ -120,8 +120,9 @@ def test_the_terminal_gets_the_course_cli_first_and_its_builder(tmp_path) -> Non
     import os
     import shutil
 
-    from helpers.shell import buildkit, cli, terminal_env
+    from helpers.shell import buildkit, cli, course_cli_link, terminal_env
 
+    course_cli_link()  # make lab's step before JupyterLab starts
     other = tmp_path / "docker"  # another docker earlier on PATH, as on machines with two CLIs
     other.write_text("#!/bin/sh\nexit 1\n")
     other.chmod(0o755)

@@ -15,7 +15,7 @@ import pytest
 
 from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, volumes
 from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, records
-from helpers.shell import docker, docker_out, terminal_env
+from helpers.shell import course_cli_link, docker, docker_out, terminal_env
 from tests import isolation
 
 WAYS = ("terminal", "helper")
@@ -24,6 +24,7 @@ WAYS = ("terminal", "helper")
 def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> None:
     """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
     the first ``docker`` on its PATH, no label, no helper; ``into``: its output redirected there (``> FILE``)."""
+    course_cli_link()  # as make lab does before JupyterLab starts
     env = terminal_env()
     typed = shutil.which("docker", path=env["PATH"])
     assert typed is not None, "no docker on the terminal's PATH"
