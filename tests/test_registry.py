@@ -136,6 +136,23 @@ def test_exercise_07_4_wants_the_digest_not_the_tag(running: None) -> None:
     assert exercises.evaluate("07.4").ok
 
 
+def test_exercise_07_4_answered_in_a_terminal_then_cleaned_up(running: None) -> None:
+    """Pulled and run by digest with the terminal's docker: accepted, then removed by notebook 07's clean-up."""
+    from tests.test_terminal_answers import terminal
+
+    target = f"{registry.address()}/{course.namespace()}/hello:1.0"
+    docker("tag", _build(course.image("hello", "1.0"), "hello"), target, show=False)
+    by_digest = f"{target.rsplit(':', 1)[0]}@{registry.push(target)}"
+    box = course.name("ex-digest")
+    cleanup.remove_named(container=box)
+    terminal("pull", by_digest)
+    terminal("run", "--name", box, by_digest, "true")
+    assert exercises.evaluate("07.4").ok
+    removed = {(r.kind, r.name) for r in cleanup.tidy("07", verbose=False)}
+    assert ("container", box) in removed
+    assert docker_out("ps", "-aq", "--filter", f"name=^{box}$") == ""
+
+
 def test_registry_stops_fast_and_tidy_removes_it_with_its_keys(running: None) -> None:
     start = time.monotonic()
     registry.stop()
