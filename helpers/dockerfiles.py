@@ -221,7 +221,7 @@ CMD ["python3"]
     "09-pypi": f"""
 FROM debian:bookworm-slim
 {PYTHON_LINE}
-# HTTPS through the proxy: the CA bundle is a build secret, mounted for this one RUN only
+# HTTPS, through a TLS-intercepting proxy where there is one: the CA bundle is a build secret, for this RUN only
 RUN --mount=type=secret,id=ca python3 -c "import json, ssl, urllib.request; \\
 ctx = ssl.create_default_context(cafile='/run/secrets/ca'); \\
 wanted = dict(numpy='numpy-2.0.0-', netcdf4='netcdf4-1.6.5-'); \\
