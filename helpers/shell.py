@@ -372,12 +372,16 @@ def _run_position(args: list[str]) -> int:
 def docker(*args: str, label: bool = True, **kwargs) -> Result:
     """Run ``docker <args>``; commands that create something get the course labels.
 
-    The echo is exactly the command that ran, labels included (``--label org.dmac-course.namespace=…``):
-    copied into a terminal, it makes the same labelled resource, which clean-up finds.
+    The echo is exactly the command that ran, labels included (``--label org.dmac-course.namespace=…``) and
+    variables set for it alone (``env``) in front: copied into a terminal, it makes the same labelled
+    resource, which clean-up finds.
     """
     plain = [str(a) for a in args]
     argv = with_label(plain) if label else plain
     shown = shlex.join(["docker", *argv])
+    if kwargs.get("env") is not None:  # variables set for this command only, as a terminal prefixes them
+        changed = {k: v for k, v in kwargs["env"].items() if os.environ.get(k) != v}
+        shown = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in sorted(changed.items())), shown])
     if not _daemonless(plain):
         from . import offline
 

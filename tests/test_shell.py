@@ -132,3 +132,13 @@ def test_the_terminal_gets_the_course_cli_first_and_its_builder(tmp_path) -> Non
     assert env["DOCKER_BUILDKIT"] == ("1" if buildkit() else "0")
     already = os.path.dirname(cli().path)  # the course's CLI already first: PATH stays as it was
     assert terminal_env({"PATH": already})["PATH"] == already
+
+
+def test_a_variable_set_for_one_command_is_echoed_in_front_of_it(capsys) -> None:
+    import os
+
+    from helpers.shell import docker
+
+    docker("version", "--format", "{{.Client.APIVersion}}", env={**os.environ, "DOCKER_API_VERSION": "1.40"})
+    echo = capsys.readouterr().out.splitlines()[0]
+    assert echo == "$ DOCKER_API_VERSION=1.40 docker version --format '{{.Client.APIVersion}}'", echo
