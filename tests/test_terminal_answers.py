@@ -21,7 +21,7 @@ from tests import isolation
 WAYS = ("terminal", "helper")
 
 
-def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> None:
+def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> str:
     """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
     the first ``docker`` on its PATH, no label, no helper; ``into``: its output redirected there (``> FILE``)."""
     course_cli_link()  # as make lab does before JupyterLab starts
@@ -32,6 +32,7 @@ def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> 
     assert done.returncode == 0, done.stdout + done.stderr
     if into is not None:
         into.write_text(done.stdout)
+    return done.stdout
 
 
 def run(way: str, *args: str) -> None:
@@ -637,3 +638,30 @@ def test_a_record_outside_the_exercise_names_is_ignored(dc, decoys) -> None:
     assert not records.note("00.1", "container", name, dc.containers.get(name))
     assert records.sweep(notebook="00") == []
     assert isolation.problems(decoys) == []
+
+
+def _deepest_added(diff: str) -> str:
+    """The added path a learner picks from ``docker diff``: the deepest ``A`` line (folders come first)."""
+    return max((line[2:] for line in diff.splitlines() if line.startswith("A ")), key=lambda p: p.count("/"))
+
+
+READ_OFF = {  # exercises answered with a value: the terminal command a learner types, and what they copy
+    "00.2": (("info", "--format", "{{.DockerRootDir}}"), str.strip),
+    "02.1": (("run", "--rm", "--cpus", "0.5", "busybox", "nproc"), str.strip),
+    "05.1": (("diff", "{mystery}"), _deepest_added),
+    "14.1": (("ps", "-aq", "--filter", "label={label}"), lambda out: str(len(out.split()))),
+}
+
+
+@pytest.mark.parametrize("id", READ_OFF)
+def test_an_answer_read_off_a_terminal_is_accepted(dc, id: str) -> None:
+    """The value exercises take is what the learner's terminal prints, copied as it is (or counted)."""
+    command, copied = READ_OFF[id]
+    mystery = nb05.make_mystery() if id == "05.1" else ""
+    try:
+        args = [a.replace("{mystery}", mystery).replace("{label}", course.label_filter()) for a in command]
+        verdict = exercises.evaluate(id, copied(terminal(*args)))
+        assert verdict.ok, verdict
+    finally:
+        if mystery:
+            cleanup.remove_named(container=mystery)
