@@ -112,8 +112,15 @@ def problems(decoys: Decoys) -> list[str]:
         elif key == "running" and obj.status != "running":
             found.append("the learner's running container was stopped")
         elif key == "volume":
+            # run, wait, then read its log: a log followed while the container starts can come back empty
+            # on Podman when the container has already exited
             read = ["sh", "-c", "cat /v/notes.txt 2>/dev/null; true"]
-            note = dc.containers.run("busybox", read, volumes={obj.name: {"bind": "/v"}}, remove=True)
+            reader = dc.containers.run("busybox", read, volumes={obj.name: {"bind": "/v"}}, detach=True)
+            try:
+                reader.wait(timeout=60)
+                note = reader.logs(stdout=True, stderr=False)
+            finally:
+                reader.remove(force=True)
             if note.decode() != VOLUME_NOTE:
                 found.append("the learner's volume decoy lost its file")
     now = host_fingerprint()
