@@ -24,6 +24,11 @@ def platform_name(kernel_arch: str) -> str:
     return KERNEL_NAMES.get(kernel_arch, kernel_arch)
 
 
+def kernel_name(platform_arch: str) -> str:
+    """The kernel's (and Python wheels') name for a Docker architecture: ``amd64`` → ``x86_64``."""
+    return next((kernel for kernel, docker in KERNEL_NAMES.items() if docker == platform_arch), platform_arch)
+
+
 def native() -> str:
     """The architecture of the daemon's machine, as Docker names it (``docker version`` Server.Arch)."""
     from .daemon import client

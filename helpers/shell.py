@@ -148,12 +148,14 @@ def _env() -> dict[str, str]:
     return env
 
 
+COURSE_BIN = course.ROOT / "build" / "bin"
+"""Where ``make lab`` links the course's ``docker`` for JupyterLab's terminals."""
+
+
 def course_cli_link() -> Path:
     """Make ``build/bin/docker``, a link to the course's CLI, and return its folder: ``make lab`` makes it
     before JupyterLab starts, for :func:`terminal_env` to put first on the terminals' PATH."""
-    from .course import ROOT
-
-    links = ROOT / "build" / "bin"
+    links = COURSE_BIN
     links.mkdir(parents=True, exist_ok=True)
     link, chosen = links / "docker", cli().path
     if not link.is_symlink() or os.readlink(link) != chosen:
@@ -171,13 +173,12 @@ def terminal_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     :func:`course_cli_link` links the course's CLI. ``DOCKER_BUILDKIT`` is what :func:`buildkit` decides
     (0 against Podman's API). Nothing is written: a pure reading of PATH and the daemon's settings.
     """
-    from .course import ROOT
     from .daemon import cli_env
 
     env = dict(os.environ if environ is None else environ) | cli_env()
     first = shutil.which("docker", path=env.get("PATH", ""))
     if first is None or os.path.realpath(first) != os.path.realpath(cli().path):
-        env["PATH"] = os.pathsep.join([str(ROOT / "build" / "bin"), env.get("PATH", "")])
+        env["PATH"] = os.pathsep.join([str(COURSE_BIN), env.get("PATH", "")])
     env["DOCKER_BUILDKIT"] = "1" if buildkit() else "0"
     return env
 

@@ -42,3 +42,8 @@ def test_kernel_names_become_docker_names_and_the_foreign_one_is_the_other() -> 
     assert arch.foreign("amd64") == "arm64"
     assert arch.foreign("arm64") == "amd64"
     assert set(arch.QEMU) >= {arch.foreign("amd64"), arch.foreign("arm64")}
+
+
+def test_kernel_names_are_dockers_names_turned_back() -> None:
+    assert [arch.kernel_name(a) for a in ("amd64", "arm64", "riscv64")] == ["x86_64", "aarch64", "riscv64"]
+    assert all(arch.platform_name(arch.kernel_name(a)) == a for a in ("amd64", "arm64", "arm", "386", "s390x"))

@@ -71,7 +71,7 @@ def course_image(ref: str, missing: str = "") -> Any:
         return failed(missing or f"no image {ref} yet: build it first.")
 
 
-def _repository(tag: str) -> str:
+def _image_name(tag: str) -> str:
     """``busybox`` of ``busybox:latest``, ``docker.io/library/busybox:latest`` or ``host:5000/ns/busybox``."""
     last = tag.rsplit("/", 1)[-1]
     return last.split(":", 1)[0]
@@ -80,7 +80,7 @@ def _repository(tag: str) -> str:
 def runs_as_asked(box: Any, image: str, command: str) -> Verdict | None:
     """A failed Verdict when container ``box`` is not from ``image`` or does not run ``command`` (its words,
     alone or inside ``sh -c``); None when it does. Judged on the daemon, however the container was made."""
-    if image not in {_repository(tag) for tag in box.image.tags}:
+    if image not in {_image_name(tag) for tag in box.image.tags}:
         found = box.image.tags or box.image.short_id
         return failed(f"{box.name} runs {found}, not {image}.", f"Start it from {image}.")
     words = " ".join(box.attrs["Config"].get("Cmd") or [])
