@@ -14,26 +14,27 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: update-lock lock binder-requirements matrix matrix-engine engines-stop test-room slides bench bench-suite bundle bundle-check load-bundle room-registry help lab test test-deps setup env daemon images preflight test-helpers test-notebooks run outputs clean clean-all lint
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
 
 lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… to choose the port)
 	$(PY) -m helpers.lab $(if $(PORT),--port $(PORT),)
 
 # Phase 1: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
 #   (namespace dmac; stored outputs come from the same cold, sequential run: `make outputs`).
-# Phase 2: two more learners at once on the same daemon (pytest-xdist, one worker each), each running
-#   the complete course: dmac-b with every solution applied, dmac-rerun after a kernel restart halfway.
+# Phase 2: two more learners at once on the same daemon (two pytest-xdist workers, each in namespaces of its
+#   own): every notebook with every solution applied (dmac-b-gwN), and every notebook after a kernel restart
+#   halfway (dmac-rerun-gwN), spread notebook by notebook so that both workers finish together.
 # Phase 3, alone: what restarts or stops the daemon or reloads the base images (notebook 04, the offline
 #   bundle round trip, the daemon stopping mid-notebook).
 # Decoys (resources of "the learner's own") are checked around phases 1 and 2; phase 3 restarts the
 # daemon, which by nature stops every container that is not protected by live-restore.
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
-LEARNERS := tests/test_solutions.py tests/test_rerun.py
+LEARNER_TESTS := tests/test_solutions.py tests/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
-	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNERS))
-	$(VENV)/bin/pytest -n 2 --dist loadfile $(LEARNERS)
+	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
+	$(VENV)/bin/pytest -n 2 --dist load $(LEARNER_TESTS)
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
@@ -83,10 +84,10 @@ test-deps: env ## what only the tests need (Chromium for the browser test)
 	$(PY) -m helpers.setup browser
 
 preflight: env ## print this machine's readiness report; LEARNERS=30 adds a room check for the hub
-	$(PY) -m helpers.preflight $(if $(filter command line,$(origin LEARNERS)),--learners $(LEARNERS))
+	$(PY) -m helpers.preflight $(if $(LEARNERS),--learners $(LEARNERS))
 
-test-helpers: setup ## only the helpers' tests
-	$(VENV)/bin/pytest tests
+test-helpers: setup ## only the helpers' tests (not the whole-course learners, not the daemon-restarting ones)
+	$(VENV)/bin/pytest tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
 
 test-notebooks: setup ## only the notebooks (nbval); NB=notebooks/05-... for one
 	$(VENV)/bin/pytest $(NBVAL) $(or $(NB),$(NOTEBOOKS))
@@ -152,18 +153,18 @@ matrix: setup ## the course on Docker Engine 26 and 28 (dockerd in a container; 
 matrix-engine: ## one engine of the matrix: ENGINE=docker-26 or docker-28 (nbval, then the solutions)
 	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
 
-test-room: env ## the room registry serving a second daemon (Engine 28 in a container: after make matrix built it)
-	$(VENV)/bin/pytest -q tests/test_room.py
+test-room: env ## the room registry serving a second daemon, and the live engine checks (after make matrix, engines up)
+	$(VENV)/bin/pytest -q tests/test_room.py tests/test_engines.py
 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
 
 # Podman 5 (Debian trixie's podman 5.4 in a container on this daemon, helpers/engines.py: its Docker-compatible
 # API on a socket, the docker CLI and Compose pointed at it with DOCKER_HOST, as learners use Podman with Docker
-# tooling): every notebook with SOLUTIONS=True (tests/test_solutions.py in namespace dmac-p, so it may run beside
-# make matrix), then tests/test_podman.py on it. No nbval: Podman's outputs differ from Docker's by design (build
-# logs, names). Results under engine "podman-5" in docs/compat.json (⚠: the notebook said what Podman does
-# differently). Its own target, not in ENGINES: solutions only, and CI decides where its ~6 min fit.
+# tooling): every notebook with SOLUTIONS=True (tests/test_solutions.py, two learners at once on two pytest-xdist
+# workers, namespaces dmac-p-gw0 and dmac-p-gw1, so it may run beside make matrix), then tests/test_podman.py on
+# it. No nbval: Podman's outputs differ from Docker's by design (build logs, names). Results under engine
+# "podman-5" in docs/compat.json (⚠: the notebook said what Podman does differently).
 PODMAN_REPORTS = $(CURDIR)/build/engines/podman-5/reports
 .PHONY: matrix-podman
 matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; COLD=1: no cache) -> docs/compat.json
@@ -171,10 +172,12 @@ matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; C
 	$(if $(COLD),$(PY) -m helpers.engines stop podman-5 --purge,)
 	$(PY) -m helpers.engines start podman-5
 	rm -rf $(PODMAN_REPORTS) && mkdir -p $(PODMAN_REPORTS)
-	-DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.engines run \
-	  --time solutions podman-5 -- $(VENV)/bin/pytest tests/test_solutions.py --junitxml=$(PODMAN_REPORTS)/solutions.xml
-	$(PY) -m helpers.compat record podman-5; status=$$?; $(PY) -m helpers.compat table; \
-	  DMAC_TEST_NAMESPACE=dmac-p $(VENV)/bin/pytest -q tests/test_podman.py || status=1; exit $$status
+	DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.engines run \
+	  --time solutions podman-5 -- $(VENV)/bin/pytest -n 2 --dist load tests/test_solutions.py \
+	  --junitxml=$(PODMAN_REPORTS)/solutions.xml; solutions=$$?; \
+	  $(PY) -m helpers.compat record podman-5; recorded=$$?; $(PY) -m helpers.compat table; \
+	  DMAC_TEST_NAMESPACE=dmac-p $(VENV)/bin/pytest -q tests/test_podman.py; podman=$$?; \
+	  test $$solutions$$recorded$$podman = 000
 
 # Rootless Docker (run as root): a course user's own dockerd-rootless.sh on this host (Debian's rootlesskit,
 # slirp4netns, uidmap), the course run as that user from their own clone with their own .venv
@@ -189,8 +192,8 @@ matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (ro
 # the printed sheet, their own clone of the course and their own rootless Docker daemon, started with their server
 # and stopped when it stops or is culled, inside a cgroup with the limits MEM=2g CPUS=1 PIDS=2048, on a disk of their own of DISK=10g. JupyterHub and
 # the course's packages are installed once in /opt/dmac-hub. PORT=8000, TLS=1 for a self-signed certificate.
-# (LEARNERS here is the hub's, not the test list above: only a value given on the command line counts.)
-HUB_LEARNERS = $(if $(filter command line,$(origin LEARNERS)),$(LEARNERS),3)
+# (LEARNERS is the hub's count of learners; the test list above is LEARNER_TESTS.)
+HUB_LEARNERS = $(or $(LEARNERS),3)
 HUB_ENV = $(if $(PORT),DMAC_HUB_PORT=$(PORT)) $(if $(MEM),DMAC_HUB_MEMORY=$(MEM)) $(if $(CPUS),DMAC_HUB_CPUS=$(CPUS)) $(if $(DISK),DMAC_HUB_DISK=$(DISK)) \
   $(if $(PIDS),DMAC_HUB_PIDS=$(PIDS)) $(if $(CULL),DMAC_HUB_CULL_SECONDS=$(CULL)) $(if $(TLS),DMAC_HUB_TLS=1)
 .PHONY: hub hub-stop hub-status test-hub

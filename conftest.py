@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -39,3 +40,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if found:
             print("\nISOLATION FAILURE: " + "; ".join(found))
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _record_skip(nodeid: str, longrepr: object) -> None:
+    """CI's record of a skip (``DMAC_SKIP_REPORT=folder``): .ci/run compares it with .ci/expected-skips.toml,
+    so a test that skipped for a reason nobody expected fails the run."""
+    folder = os.environ.get("DMAC_SKIP_REPORT")
+    if not folder or os.environ.get("PYTEST_XDIST_WORKER"):  # xdist: the controller records every worker's
+        return
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr or "")
+    entry = {"stage": os.environ.get("DMAC_CI_STAGE", "?"), "test": nodeid, "reason": reason.removeprefix("Skipped: ")}
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "skips.jsonl"), "a") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and report.when in ("setup", "call") and not hasattr(report, "wasxfail"):
+        _record_skip(report.nodeid, report.longrepr)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped:  # a whole module skipped at import (pytest.skip(allow_module_level=True))
+        _record_skip(report.nodeid, report.longrepr)

@@ -498,8 +498,12 @@ def wait_ready(engine: Engine, timeout: float = START_TIMEOUT) -> float:
 
 
 def inner_env(engine: Engine) -> dict[str, str]:
-    """The variables that point the docker CLI and the course at the inner daemon."""
-    env = {"DOCKER_HOST": engine.host}
+    """The variables that point the docker CLI and the course at the inner daemon.
+
+    ``DMAC_HOST_FILES=0``: the suite's fingerprint of this host's account files is not taken there (the
+    inner daemon's containers see the engine container's files, and CI's other lanes add accounts here).
+    """
+    env = {"DOCKER_HOST": engine.host, "DMAC_HOST_FILES": "0"}
     binary = engine.folder / "bin" / "docker"
     if cli_runs(binary):
         env["DMAC_DOCKER_CLI"] = str(binary)

@@ -1,10 +1,11 @@
-"""``make matrix``: the course's tests on every matrix engine, two runs at a time.
+"""``make matrix``: the course's tests on every matrix engine, each engine a queue of its own.
 
-nbval runs alone on its engine (its outputs are compared strictly, and another learner's builds would
-change what the build cache shows), but one engine's nbval and another engine's solutions run side by
-side: different daemons, different namespaces (``dmac``, ``dmac-b``) and so different ``build/``
-folders. Engines A and B take two rounds: nbval A with solutions B, then nbval B with solutions A.
-Each run's output goes to ``build/engines/<name>/reports/<kind>.log``; the results to docs/compat.json.
+Each engine runs its two jobs one after the other (never two at once on one engine): nbval, then every
+solution, or the other way round, so that while one engine runs nbval the other runs solutions and no
+engine waits for the other. nbval runs in namespace ``dmac`` on whichever engine (its stored outputs name
+it), so two nbval runs would share ``build/dmac/``: a lock lets one at a time. Solutions run in a namespace
+per engine (``dmac-b-26``, ``dmac-b-28``). Each run's output goes to
+``build/engines/<name>/reports/<kind>.log``; the results to docs/compat.json.
 
 An engine with its own ``python`` (docker-26: Debian trixie's Python 3.13) runs the tests inside its
 container, in a venv of the course made with that Python, so the course is tried on a newer Python
@@ -18,7 +19,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import compat, course, engines
@@ -26,12 +30,9 @@ from . import compat, course, engines
 KINDS = ("nbval", "solutions")
 
 
-def schedule(names: list[str]) -> list[list[tuple[str, str]]]:
-    """Rounds of (engine, kind): each engine's nbval once, never beside anything else on that engine."""
-    if len(names) == 1:
-        return [[(names[0], "nbval")], [(names[0], "solutions")]]
-    n = len(names)
-    return [[(names[r], "nbval"), (names[(r + 1) % n], "solutions")] for r in range(n)]
+def schedule(names: list[str]) -> dict[str, list[str]]:
+    """Each engine's queue of jobs: every other engine starts with nbval, the rest with solutions."""
+    return {name: list(KINDS) if i % 2 == 0 else list(reversed(KINDS)) for i, name in enumerate(names)}
 
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -90,8 +91,13 @@ def _install(folder: Path) -> list[str]:
     return [str(folder / "bin" / "pip"), "install", "--quiet", "-e", f"{course.ROOT}[test]"]
 
 
+def solutions_namespace(engine: engines.Engine) -> str:
+    """The second learner's namespace on ``engine`` (``dmac-b-28``): engines run solutions side by side."""
+    return f"dmac-b-{engine.name.rpartition('-')[2]}"
+
+
 def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks: list[str]) -> list[str]:
-    """The pytest command of one run (namespace dmac for nbval, tests/test_solutions.py's dmac-b)."""
+    """The pytest command of one run (namespace dmac for nbval, :func:`solutions_namespace` for solutions)."""
     bin_dir = venv(engine) / "bin" if engine.python else course.ROOT / ".venv" / "bin"
     pytest = str(bin_dir / "pytest")
     report = compat.reports(engine.name)
@@ -99,7 +105,8 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
         argv = [pytest, *nbval_flags, *notebooks, f"--junitxml={report / 'nbval.xml'}"]
         return ["env", "DMAC_NAMESPACE=dmac", *argv]
     argv = [pytest, "tests/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
-    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", *argv]
+    namespace = f"DMAC_SOLUTIONS_NAMESPACE={solutions_namespace(engine)}"
+    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, *argv]
 
 
 def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subprocess.Popen, Path]:
@@ -123,20 +130,44 @@ def _summary(log: Path) -> str:
     return lines[-1].strip("= ") if lines else "no output"
 
 
-def run_round(jobs: list[tuple[str, str]], nbval_flags: list[str], notebooks: list[str]) -> dict[str, int]:
-    """Run one round's jobs at once; their exit codes by ``engine/kind``."""
-    running = []
-    for name, kind in jobs:
-        engine = engines.get(name)
-        argv = command(engine, kind, nbval_flags, notebooks)
-        print(f"▶ {name} {kind}: {shlex.join(argv[2:4])} … (log: {compat.reports(name) / f'{kind}.log'})", flush=True)
-        running.append((engine, kind, time.monotonic(), *_start(engine, kind, argv)))
-    codes = {}
-    for engine, kind, begin, proc, log in running:
-        codes[f"{engine.name}/{kind}"] = proc.wait()
-        seconds = time.monotonic() - begin
-        engines.record_time(engine, kind, seconds)
-        print(f"{'✔' if proc.returncode == 0 else '✗'} {engine.name} {kind} in {seconds:.0f} s: {_summary(log)}")
+NBVAL_ALONE = threading.Lock()
+"""nbval runs in namespace ``dmac`` on every engine: one at a time (they would share ``build/dmac/``)."""
+
+
+def run_job(name: str, kind: str, nbval_flags: list[str], notebooks: list[str]) -> int:
+    """Run one job on its engine and wait for it; its exit code (the time goes to docs/compat.json)."""
+    engine = engines.get(name)
+    argv = command(engine, kind, nbval_flags, notebooks)
+    print(f"▶ {name} {kind} … (log: {compat.reports(name) / f'{kind}.log'})", flush=True)
+    begin = time.monotonic()
+    proc, log = _start(engine, kind, argv)
+    code = proc.wait()
+    seconds = time.monotonic() - begin
+    engines.record_time(engine, kind, seconds)
+    print(f"{'✔' if code == 0 else '✗'} {name} {kind} in {seconds:.0f} s: {_summary(log)}", flush=True)
+    return code
+
+
+def run_queues(
+    queues: dict[str, list[str]], nbval_flags: list[str], notebooks: list[str], job: Callable[..., int] = run_job
+) -> dict[str, int]:
+    """Every engine's queue at once, each in a thread, nbval one at a time; exit codes by ``engine/kind``."""
+    codes: dict[str, int] = {}
+
+    def work(name: str, kinds: list[str]) -> None:
+        for kind in kinds:
+            try:
+                with NBVAL_ALONE if kind == "nbval" else nullcontext():
+                    codes[f"{name}/{kind}"] = job(name, kind, nbval_flags, notebooks)
+            except Exception as exc:  # a job that could not start is a failed job, and the queue goes on
+                print(f"✗ {name} {kind} could not run: {exc}", flush=True)
+                codes[f"{name}/{kind}"] = 1
+
+    threads = [threading.Thread(target=work, args=item, name=item[0]) for item in queues.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return codes
 
 
@@ -154,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
         folder.mkdir(parents=True)
     pythons = {name: prepare_python(engines.get(name)) for name in opts.engines if engines.get(name).python}
-    for jobs in schedule(opts.engines):
-        run_round(jobs, flags, notebooks)
+    run_queues(schedule(opts.engines), flags, notebooks)
     failed = 0
     for name in opts.engines:
         python = pythons.get(name, ".".join(map(str, sys.version_info[:3])))

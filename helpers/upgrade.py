@@ -84,6 +84,15 @@ def read_config() -> dict:
     return json.loads(text or "{}")
 
 
+def live_restore_setting() -> bool:
+    """``live-restore`` as ``daemon.json`` sets it (absent means Docker's default: off).
+
+    The notebook shows this one key, not the whole file: an interrupted earlier run may have left the key
+    written out as ``false`` where a fresh file leaves it out, and both mean the same.
+    """
+    return bool(read_config().get("live-restore", False))
+
+
 def _write_config(config: dict) -> None:
     setup.daemon_config().write_text(json.dumps(config, indent=2) + "\n")
 

@@ -182,19 +182,19 @@ def bench_notebooks(skip_clone: bool) -> dict:
 
 def _course_daemon_running() -> bool:
     from helpers import setup
-    from helpers.upgrade import _alive
+    from helpers.procs import alive
 
     state = setup.managed()
-    return bool(state) and _alive(state["pid"])
+    return bool(state) and alive(state["pid"])
 
 
 def _stop(pid: int) -> None:
     """SIGTERM, then wait (bounded) until it is gone; a daemon this process started is reaped, not waited out."""
-    from helpers.upgrade import _alive
+    from helpers.procs import alive
 
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.5)
 
 

@@ -19,7 +19,14 @@ VOLUME_NOTE = "learner's data: keep\n"
 
 
 def host_fingerprint() -> dict[str, str]:
-    """Content hash (regular files), mode, owner and mtime of each of HOST_FILES; 'absent' if missing."""
+    """Content hash (regular files), mode, owner and mtime of each of HOST_FILES; 'absent' if missing.
+
+    Empty when ``DMAC_HOST_FILES=0``: the engine matrix sets it for runs against a daemon inside a container
+    (:func:`helpers.engines.inner_env`), whose containers see that container's files, not this host's, while
+    other lanes of CI add accounts to this host's ``/etc/passwd`` at the same time.
+    """
+    if os.environ.get("DMAC_HOST_FILES", "1") == "0":
+        return {}
     found = {}
     for path in HOST_FILES:
         try:
@@ -37,11 +44,38 @@ def host_fingerprint() -> dict[str, str]:
     return found
 
 
+def host_lines() -> dict[str, list[str]]:
+    """The lines of the host's account files, to say which changed (``/etc/shadow``: user names only)."""
+    if os.environ.get("DMAC_HOST_FILES", "1") == "0":
+        return {}
+    found = {}
+    for path in ("/etc/passwd", "/etc/group", "/etc/shadow"):
+        try:
+            lines = open(path, errors="replace").read().splitlines()
+        except OSError:
+            continue
+        if path == "/etc/shadow":  # never a password hash in a report: the user and a digest of the line
+            lines = [f"{ln.split(':', 1)[0]}:… ({hashlib.sha256(ln.encode()).hexdigest()[:8]})" for ln in lines]
+        found[path] = lines
+    return found
+
+
+def what_changed(path: str, before: list[str], after: list[str]) -> str:
+    """``host file PATH changed`` with the lines added and removed (or what else changed)."""
+    added = [ln for ln in after if ln not in before]
+    removed = [ln for ln in before if ln not in after]
+    parts = [f"+ {ln}" for ln in added] + [f"- {ln}" for ln in removed]
+    if not parts:
+        return f"host file {path} changed (its mode, owner or time; no line added or removed)"
+    return f"host file {path} changed: " + ", ".join(repr(p) for p in parts[:10])
+
+
 @dataclass
 class Decoys:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     ids: dict[str, str] = field(default_factory=dict)
     host: dict[str, str] = field(default_factory=host_fingerprint)
+    lines: dict[str, list[str]] = field(default_factory=host_lines)
 
     @property
     def names(self) -> dict[str, str]:
@@ -123,8 +157,13 @@ def problems(decoys: Decoys) -> list[str]:
                 reader.remove(force=True)
             if note.decode() != VOLUME_NOTE:
                 found.append("the learner's volume decoy lost its file")
-    now = host_fingerprint()
-    found += [f"host file {path} changed" for path in HOST_FILES if now[path] != decoys.host[path]]
+    now, lines = host_fingerprint(), host_lines()
+    for path in decoys.host:
+        if now.get(path) != decoys.host[path]:
+            if path in decoys.lines and path in lines:
+                found.append(what_changed(path, decoys.lines[path], lines[path]))
+            else:
+                found.append(f"host file {path} changed ({decoys.host[path]} -> {now.get(path, 'absent')})")
     return found
 
 

@@ -14,6 +14,16 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 OUT = Path(os.environ.get("DMAC_TEST_RUNS") or ROOT / "build" / "test-runs")  # the engine matrix has its own
 
 
+def learner(base: str) -> str:
+    """A learner's namespace: ``base``, or ``base-gw0`` in pytest-xdist's worker gw0.
+
+    ``make test`` spreads the whole-course learners over two workers notebook by notebook, so each worker
+    is a learner of its own: its names, labels and ``build/<namespace>/`` never meet the other's.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{base}-{worker}" if worker else base
+
+
 def ids() -> list[str]:
     return [nb.stem for nb in NOTEBOOKS]
 

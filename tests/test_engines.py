@@ -7,6 +7,7 @@ that decide how an engine runs are checked, and a running engine (if any) is che
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 
@@ -109,14 +110,26 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
 def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
     from helpers import matrix
 
-    rounds = matrix.schedule(["docker-26", "docker-28"])
-    assert rounds == [
-        [("docker-26", "nbval"), ("docker-28", "solutions")],
-        [("docker-28", "nbval"), ("docker-26", "solutions")],
-    ]
+    queues = matrix.schedule(["docker-26", "docker-28"])
+    assert queues == {"docker-26": ["nbval", "solutions"], "docker-28": ["solutions", "nbval"]}
     for names in (["docker-28"], ["a", "b", "c"]):
-        rounds = matrix.schedule(names)
-        runs = [job for jobs in rounds for job in jobs]
-        assert sorted(runs) == sorted((n, k) for n in names for k in matrix.KINDS)
-        for jobs in rounds:  # never two runs on one engine at once
-            assert len({name for name, _ in jobs}) == len(jobs) <= 2
+        queues = matrix.schedule(names)
+        assert set(queues) == set(names)  # one queue per engine: never two runs on one engine at once
+        for kinds in queues.values():
+            assert sorted(kinds) == sorted(matrix.KINDS)  # each run once
+    running: list[str] = []
+    overlaps: list[tuple[str, ...]] = []
+
+    def job(name: str, kind: str, *_: object) -> int:  # stands in for a pytest run on an engine
+        running.append(f"{name}/{kind}")
+        if sum(r.endswith("/nbval") for r in running) > 1 or len({r.split("/")[0] for r in running}) < len(running):
+            overlaps.append(tuple(running))
+        time.sleep(0.05 if kind == "nbval" else 0.02)
+        running.remove(f"{name}/{kind}")
+        return 0 if name != "c" else 1
+
+    codes = matrix.run_queues(matrix.schedule(["a", "b", "c"]), [], [], job=job)
+    assert overlaps == []  # never two nbval runs at once, never two runs on one engine
+    assert codes == {f"{n}/{k}": int(n == "c") for n in "abc" for k in matrix.KINDS}
+    namespaces = {matrix.solutions_namespace(matrix.engines.get(n)) for n in ("docker-26", "docker-28")}
+    assert namespaces == {"dmac-b-26", "dmac-b-28"}

@@ -37,3 +37,20 @@ def test_the_host_fingerprint_notices_a_changed_file(tmp_path, monkeypatch) -> N
     assert isolation.host_fingerprint() == before
     canary.write_text("root:x:0:0::/root:/bin/sh\nintruder:x:0:0::/:/bin/sh\n")
     assert isolation.host_fingerprint() != before
+
+
+def test_a_changed_account_file_is_reported_by_its_lines() -> None:
+    before = ["root:x:0:", "docker:x:998:"]
+    after = ["root:x:0:", "docker:x:998:", "postgres:x:120:"]
+    said = isolation.what_changed("/etc/group", before, after)
+    assert said == "host file /etc/group changed: '+ postgres:x:120:'"
+    assert isolation.what_changed("/etc/group", before, before[:1]) == "host file /etc/group changed: '- docker:x:998:'"
+    assert isolation.what_changed("/etc/group", before, before[::-1]).endswith("no line added or removed)")
+
+
+def test_shadow_lines_never_carry_a_hash(monkeypatch) -> None:
+    lines = isolation.host_lines()
+    assert all("$" not in ln for ln in lines.get("/etc/shadow", []))
+    monkeypatch.setenv("DMAC_HOST_FILES", "0")
+    assert isolation.host_fingerprint() == {}
+    assert isolation.host_lines() == {}

@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from helpers import course, engines, shell
+from helpers import course, engines
 
 ENGINE = engines.get("podman-5")
 UP = os.geteuid() == 0 and engines.state(ENGINE) == "running" and engines.answers(ENGINE)
@@ -32,12 +32,6 @@ def on_podman(code: str, timeout: float = 300) -> dict:
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, cwd=course.ROOT)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def test_the_host_daemon_builds_with_buildkit_when_the_cli_can() -> None:
-    # the Docker Engine the suite runs on: BuildKit whenever the CLI offers it (outputs show BuildKit logs)
-    assert shell.buildkit() == shell.cli().buildkit
-    assert shell._env()["DOCKER_BUILDKIT"] == ("1" if shell.cli().buildkit else "0")
 
 
 def test_podman_builds_with_the_classic_builder_and_its_steps_are_read() -> None:

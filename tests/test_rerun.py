@@ -1,6 +1,6 @@
 """Interruptions: a kernel restart halfway, then the same notebook twice in a row with no clean-up.
 
-For each notebook, in namespace ``dmac-rerun``:
+For each notebook, in namespace ``dmac-rerun`` (``dmac-rerun-gw0`` in an xdist worker):
 1. the first half runs, then the kernel dies without cleaning up;
 2. the whole notebook runs from the top, except its final clean-up cell (leftovers of step 1 must
    not break it, and this run leaves its own containers, volumes and networks behind);
@@ -19,9 +19,9 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers.limits import cell_timeout
-from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids
+from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, learner
 
-NS = os.environ.get("DMAC_RERUN_NAMESPACE", "dmac-rerun")
+NS = learner(os.environ.get("DMAC_RERUN_NAMESPACE", "dmac-rerun"))  # dmac-rerun-gw0 under pytest-xdist
 # Notebooks whose own cells remove every container, volume and network they make (images stay, and are not
 # counted: a cached build keeps an old image), so step 2 leaves nothing. Every other notebook must leave some.
 # 03, 07 and 09 leave the course registry (its container and volumes) to their clean-up cell, 04 the five services

@@ -1,8 +1,9 @@
 """Every exercise's solution is accepted: each notebook runs with SOLUTIONS=True, in a second namespace.
 
-This is also the "two learners on one daemon" test: ``make test`` runs it (phase 2) at the same time
-as the restart-halfway learner of ``tests/test_rerun.py`` (pytest-xdist, one worker each); names and
-ports come from the namespace, so neither run sees or removes the other's resources.
+This is also the "two learners on one daemon" test: ``make test`` runs it (phase 2) together with the
+restart-halfway learner of ``tests/test_rerun.py`` on two pytest-xdist workers, notebook by notebook, each
+worker in namespaces of its own (``dmac-b-gw0``, ``dmac-rerun-gw1``, …); names and ports come from the
+namespace, so neither worker sees or removes the other's resources.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pytest
 
 from helpers import engine
 from helpers.exercises import get
-from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, stdout_text
+from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, learner, stdout_text
 
-# DMAC_SOLUTIONS_NAMESPACE: make matrix-podman uses its own, so it may run beside make matrix (build/<ns>/ apart)
-SECOND_LEARNER = os.environ.get("DMAC_SOLUTIONS_NAMESPACE", "dmac-b")
+# DMAC_SOLUTIONS_NAMESPACE: each engine of the matrix and Podman have their own, so they may run side by side
+# (build/<ns>/ apart); under pytest-xdist each worker adds its id (dmac-b-gw0)
+SECOND_LEARNER = learner(os.environ.get("DMAC_SOLUTIONS_NAMESPACE", "dmac-b"))
 
 
 def exercises(notebook: Path) -> set[str]:
