@@ -1,0 +1,287 @@
+"""CI after `make test`: the engine lanes side by side, every skip accounted for, the split written down.
+
+    scripts/ci.py run NAME -- CMD …   one stage in the foreground (`make test`), its output shown and kept
+    scripts/ci.py lanes    the stages below on two lanes at once; a log per stage in build/ci/
+    scripts/ci.py skips    every skip CI recorded (DMAC_SKIP_REPORT) against .ci/expected-skips.toml
+    scripts/ci.py split    the seconds of every stage (and the load while it ran) into build/ci/split.json
+
+Lanes: different daemons, so they may run at once. The matrix (Engines 26 and 28, in containers on the host
+daemon) and then what needs its engines; the rootless matrix (a course user's own daemon) and then the hub
+(three learners' own daemons); Podman (in a container on the host daemon) on whichever lane frees first. The
+rootless matrix and the hub stay one after the other: both add accounts to this host and the hub's test
+checks /etc/passwd around itself. Every stage runs even when an earlier one failed; the exit code says
+whether all passed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "ci"
+EXPECTED = ROOT / ".ci" / "expected-skips.toml"
+
+# Stage chains in the order lanes take them: each chain runs its stages one after the other.
+CHAINS: list[list[str]] = [
+    ["matrix", "test-room", "engines-stop"],
+    ["matrix-rootless", "test-hub"],
+    ["matrix-podman"],
+]
+LANES = 2
+SUMMARY = re.compile(r"^=+ (?P<text>(?:\d+ \w+(?: \w+)?, )*\d+ \w+(?: \w+)?) in (?P<s>[0-9.]+)s(?: \([0-9:]+\))? =+$")
+
+
+@dataclass
+class Stage:
+    name: str
+    lane: int = 0
+    start: float = 0.0
+    end: float = 0.0
+    code: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return round(self.end - self.start, 1)
+
+
+def counts(log_text: str) -> dict[str, int]:
+    """pytest's closing lines in a log, added up (``12 passed, 1 skipped in 3.1s`` …)."""
+    total: dict[str, int] = {}
+    for line in log_text.splitlines():
+        m = SUMMARY.match(line.strip())
+        if not m:
+            continue
+        for part in m["text"].split(", "):
+            number, _, word = part.partition(" ")
+            word = {"error": "errors", "warning": "warnings", "deselected": "deselected"}.get(word, word)
+            total[word] = total.get(word, 0) + int(number)
+    return total
+
+
+def _run_stage(stage: Stage, deadline: float, t0: float) -> None:
+    log = OUT / f"{stage.name}.log"
+    env = {**os.environ, "DMAC_CI_STAGE": stage.name}
+    stage.start = time.monotonic() - t0
+    print(f"[ci] lane {stage.lane}: ▶ make {stage.name} at {stage.start / 60:.1f} min (log {log})", flush=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", stage.name], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            stage.code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            time.sleep(10)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            stage.code = 124
+            out.write("\n[ci] stopped: CI's time ran out\n")
+    stage.end = time.monotonic() - t0
+    text = log.read_text(errors="replace")
+    stage.counts = counts(text)
+    mark = "✔" if stage.code == 0 else "✗"
+    said = ", ".join(f"{n} {w}" for w, n in stage.counts.items()) or "no pytest summary"
+    print(f"[ci] lane {stage.lane}: {mark} make {stage.name} in {stage.seconds:.0f} s ({said})", flush=True)
+    if stage.code:
+        tail = "\n".join(text.splitlines()[-60:])
+        print(f"[ci] --- last lines of {log.name} ---\n{tail}\n[ci] ---", flush=True)
+
+
+def phases(log_text: str) -> list[float]:
+    """The seconds of each pytest run in a log, in order (``make test``'s three phases)."""
+    return [float(m["s"]) for m in map(SUMMARY.match, map(str.strip, log_text.splitlines())) if m]
+
+
+def run_foreground(name: str, argv: list[str], offset: float) -> Stage:
+    """Run ``argv`` as stage ``name``, its output shown as it comes and kept in build/ci/NAME.log."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    stage = Stage(name, lane=0, start=offset)
+    begin = time.monotonic()
+    env = {**os.environ, "DMAC_CI_STAGE": name}
+    with open(OUT / f"{name}.log", "w") as log:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+        stage.code = proc.wait()
+    stage.end = offset + time.monotonic() - begin
+    stage.counts = counts((OUT / f"{name}.log").read_text(errors="replace"))
+    return stage
+
+
+def remember(stage: Stage, extra: dict | None = None) -> None:
+    """Add one stage to build/ci/stages.json (what `split` reads)."""
+    path = OUT / "stages.json"
+    stages = json.loads(path.read_text()) if path.is_file() else {}
+    stages[stage.name] = {"lane": stage.lane, "start": round(stage.start, 1), "seconds": stage.seconds,
+                          "code": stage.code, "counts": stage.counts, **(extra or {})}  # fmt: skip
+    path.write_text(json.dumps(stages, indent=1) + "\n")
+
+
+def lanes(deadline: float) -> list[Stage]:
+    """Run CHAINS on LANES lanes; every stage, in order within its chain."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    chains: queue.Queue[list[str]] = queue.Queue()
+    for chain in CHAINS:
+        chains.put(chain)
+    done: list[Stage] = []
+    t0 = time.monotonic()
+
+    def lane(number: int) -> None:
+        while True:
+            try:
+                chain = chains.get_nowait()
+            except queue.Empty:
+                return
+            for name in chain:
+                stage = Stage(name, lane=number)
+                _run_stage(stage, deadline, t0)
+                done.append(stage)
+
+    threads = [threading.Thread(target=lane, args=(n + 1,)) for n in range(LANES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done
+
+
+# ---- skips --------------------------------------------------------------------------------------------------
+
+
+def expected(path: Path = EXPECTED) -> list[dict[str, str]]:
+    """The skips CI expects, each with the stage, the test (a glob), words of its reason, and why."""
+    return tomllib.loads(path.read_text())["skip"]
+
+
+def unexpected(skips: list[dict[str, str]], allowed: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The recorded skips that no entry of ``allowed`` covers."""
+
+    def covered(skip: dict[str, str]) -> bool:
+        return any(
+            fnmatch(skip["stage"], rule.get("stage", "*"))
+            and fnmatch(skip["test"], rule["test"])
+            and rule["reason"] in skip["reason"]
+            for rule in allowed
+        )
+
+    return [s for s in skips if not covered(s)]
+
+
+def recorded_skips(folder: Path = OUT) -> list[dict[str, str]]:
+    path = folder / "skips.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
+
+def check_skips(folder: Path = OUT) -> int:
+    """0 when every skip recorded in ``folder`` is expected; else 1, each unexpected one printed."""
+    skips, allowed = recorded_skips(folder), expected()
+    wrong = unexpected(skips, allowed)
+    print(f"[ci] {len(skips)} test(s) skipped, {len(skips) - len(wrong)} of them as .ci/expected-skips.toml expects")
+    for skip in wrong:
+        print(f"[ci] ✗ unexpected skip in {skip['stage']}: {skip['test']}: {skip['reason']}")
+    if wrong:
+        print(
+            "[ci] a skip nobody expected hides a failure: fix the cause, or add it with its reason to "
+            ".ci/expected-skips.toml"
+        )
+    return 1 if wrong else 0
+
+
+# ---- split --------------------------------------------------------------------------------------------------
+
+
+def load(vmstat: Path) -> list[tuple[float, int, int]]:
+    """(epoch seconds, CPU busy %, free+cache MB) from ``vmstat -n -t 10`` output."""
+    rows = []
+    for line in vmstat.read_text(errors="replace").splitlines() if vmstat.is_file() else []:
+        parts = line.split()
+        if len(parts) < 19 or not parts[0].isdigit():
+            continue
+        try:
+            when = datetime.strptime(f"{parts[-2]} {parts[-1]}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        free_mb = (int(parts[3]) + int(parts[4]) + int(parts[5])) // 1024
+        rows.append((when.timestamp(), 100 - int(parts[14]), free_mb))
+    return rows
+
+
+def busy(rows: list[tuple[float, int, int]], start: float, end: float) -> dict[str, float]:
+    inside = [r for r in rows if start <= r[0] <= end]
+    if not inside:
+        return {}
+    return {"cpu_busy_pct": round(sum(r[1] for r in inside) / len(inside)), "min_free_mb": min(r[2] for r in inside)}
+
+
+def split(stages: dict, when_started: float) -> dict:
+    """build/ci/split.json: each stage's seconds and the machine's load meanwhile."""
+    rows = load(OUT / "vmstat.log")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    result = {
+        "when": f"{datetime.fromtimestamp(when_started, UTC):%Y-%m-%d %H:%M} UTC",
+        "commit": commit.stdout.strip(),
+        "machine": f"{os.cpu_count()} CPUs",
+        "stages": stages,
+    }
+    for info in stages.values():
+        info.update(busy(rows, when_started + info["start"], when_started + info["start"] + info["seconds"]))
+    (OUT / "split.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def main(argv: list[str]) -> int:
+    what = argv[0] if argv else ""
+    started = float(os.environ.get("DMAC_CI_STARTED", time.time()))
+    if what == "run" and len(argv) > 3 and argv[2] == "--":
+        stage = run_foreground(argv[1], argv[3:], time.time() - started)
+        log = (OUT / f"{stage.name}.log").read_text(errors="replace")
+        remember(stage, {"phases": phases(log)})
+        print(f"[ci] {stage.name}: {stage.seconds:.0f} s, exit {stage.code}", flush=True)
+        return stage.code or 0
+    if what == "lanes":
+        deadline = time.monotonic() + float(os.environ.get("DMAC_CI_BUDGET_S", 85 * 60)) - (time.time() - started)
+        offset = time.time() - started
+        done = lanes(deadline)
+        for s in done:
+            s.start, s.end = s.start + offset, s.end + offset
+            remember(s)
+        return 1 if any(s.code for s in done) else 0
+    if what == "skips":
+        return check_skips()
+    if what == "split":
+        stages = json.loads((OUT / "stages.json").read_text())
+        result = split(stages, started)
+        total = max(info["start"] + info["seconds"] for info in stages.values())
+        parts = ", ".join(f"{name} {info['seconds']:.0f}" for name, info in stages.items())
+        print(f"CI split (s): {parts}; wall clock {total:.0f} ({result['commit']})")
+        summed: dict[str, int] = {}
+        for info in stages.values():
+            for word, n in info.get("counts", {}).items():
+                summed[word] = summed.get(word, 0) + n
+        failed = summed.get("failed", 0) + summed.get("errors", 0) + sum(bool(i["code"]) for i in stages.values())
+        line = f"{summed.get('passed', 0)} passed, {failed} failed, {summed.get('skipped', 0)} skipped"
+        print(f"ci: {line}")
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
