@@ -400,9 +400,44 @@ def reset(settings: Settings, name: str) -> None:
     stop_learner(settings, name)
     user = rootless.learner(name)
     disks.remove(settings.state, user)
-    shutil.rmtree(user.home / ".local" / "share" / "docker", ignore_errors=True)
-    shutil.rmtree(user.checkout, ignore_errors=True)
+    for tree in (user.home / ".local" / "share" / "docker", user.checkout):
+        if not remove_within(user.home, tree.relative_to(user.home)):
+            _say(f"left {tree} alone: a symlink (or a file) stands on its way, and root follows none in a home")
     rootless.sync_checkout(user, SOURCE)
+
+
+def remove_within(home: Path, relative: Path) -> bool:
+    """As root, remove ``home/relative`` without following a symlink anywhere on the way (finding F1).
+
+    A learner owns their home and can turn any folder in it into a symlink (``~/.local/share`` ->
+    ``/var/lib``): a path-based ``rmtree`` as root would then delete outside the home. Here every component
+    is opened with ``O_NOFOLLOW`` from a descriptor of the one before, and ``shutil.rmtree`` works on that
+    descriptor (its descriptor-based walk never follows a link either). A symlink met on the way is left alone
+    (it is the learner's, and removing it would not reset anything): returns False. True when the tree was
+    removed or was not there.
+    """
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    *parents, last = relative.parts
+    fd = os.open(home, flags)
+    try:
+        for part in parents:
+            try:
+                child = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                return True
+            except OSError:  # ELOOP (a symlink) or ENOTDIR: not a folder of the learner's to walk through
+                return False
+            os.close(fd)
+            fd = child
+        try:
+            shutil.rmtree(last, dir_fd=fd)
+        except FileNotFoundError:
+            return True
+        except OSError:  # the last component is a symlink (rmtree refuses it) or not a folder
+            return False
+        return True
+    finally:
+        os.close(fd)
 
 
 def _from_env(opts: argparse.Namespace) -> Settings:

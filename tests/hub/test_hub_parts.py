@@ -55,3 +55,43 @@ def test_the_shared_environment_holds_the_course_dependencies_not_the_course() -
     wanted = hub.course_requirements()
     assert any(r.startswith("jupyterlab") for r in wanted) and any(r.startswith("docker") for r in wanted)
     assert not any(r.startswith("dmac-containers") for r in wanted)
+
+
+def _tree(root: Path) -> tuple[Path, Path]:
+    """A learner's home with a daemon's data root and a folder outside it that must survive."""
+    home, outside = root / "home" / "dmac-l01", root / "var" / "lib"
+    (home / ".local" / "share" / "docker" / "overlay2").mkdir(parents=True)
+    (home / ".local" / "share" / "docker" / "overlay2" / "layer").write_text("the learner's")
+    (outside / "docker" / "precious").mkdir(parents=True)
+    (outside / "docker" / "precious" / "keep").write_text("not the learner's")
+    return home, outside
+
+
+def test_reset_removes_the_learners_data_root(tmp_path: Path) -> None:
+    home, outside = _tree(tmp_path)
+    assert hub.remove_within(home, Path(".local/share/docker"))
+    assert not (home / ".local" / "share" / "docker").exists()
+    assert (home / ".local" / "share").is_dir()
+    assert hub.remove_within(home, Path(".local/share/docker"))  # gone already: nothing to do
+    assert (outside / "docker" / "precious" / "keep").read_text() == "not the learner's"
+
+
+@pytest.mark.parametrize("planted", [".local", ".local/share", ".local/share/docker"])
+def test_reset_never_follows_a_symlink_the_learner_planted(tmp_path: Path, planted: str) -> None:
+    # F1: the learner swaps a folder on the way for a symlink to a folder whose "docker" is not theirs
+    home, outside = _tree(tmp_path)
+    link = home / planted
+    link.rename(link.with_name(link.name + ".real"))
+    target = {".local": outside.parent, ".local/share": outside, ".local/share/docker": outside / "docker"}[planted]
+    link.symlink_to(target)
+    assert hub.remove_within(home, Path(".local/share/docker")) is False
+    assert (outside / "docker" / "precious" / "keep").read_text() == "not the learner's"
+    assert link.is_symlink()
+
+
+def test_reset_does_not_follow_a_symlink_inside_the_tree(tmp_path: Path) -> None:
+    home, outside = _tree(tmp_path)
+    (home / ".local" / "share" / "docker" / "escape").symlink_to(outside / "docker")
+    assert hub.remove_within(home, Path(".local/share/docker"))
+    assert not (home / ".local" / "share" / "docker").exists()
+    assert (outside / "docker" / "precious" / "keep").read_text() == "not the learner's"
