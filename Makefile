@@ -191,11 +191,11 @@ matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (ro
 # account per learner (dmac-l01, ...: LEARNERS=N, or ROSTER=file with one name per line), each with a password on
 # the printed sheet, their own clone of the course and their own rootless Docker daemon, started with their server
 # and stopped when it stops or is culled, inside a cgroup with the limits MEM=2g CPUS=1 PIDS=2048, on a disk of their own of DISK=10g. JupyterHub and
-# the course's packages are installed once in /opt/dmac-hub. PORT=8000, TLS=1 for a self-signed certificate.
+# the course's packages are installed once in /opt/dmac-hub. PORT=8000; HTTPS with a room CA by default (TLS=0: plain HTTP on loopback only).
 # (LEARNERS is the hub's count of learners; the test list above is LEARNER_TESTS.)
 HUB_LEARNERS = $(or $(LEARNERS),3)
 HUB_ENV = $(if $(PORT),DMAC_HUB_PORT=$(PORT)) $(if $(MEM),DMAC_HUB_MEMORY=$(MEM)) $(if $(CPUS),DMAC_HUB_CPUS=$(CPUS)) $(if $(DISK),DMAC_HUB_DISK=$(DISK)) \
-  $(if $(PIDS),DMAC_HUB_PIDS=$(PIDS)) $(if $(CULL),DMAC_HUB_CULL_SECONDS=$(CULL)) $(if $(TLS),DMAC_HUB_TLS=1)
+  $(if $(PIDS),DMAC_HUB_PIDS=$(PIDS)) $(if $(CULL),DMAC_HUB_CULL_SECONDS=$(CULL)) $(if $(TLS),DMAC_HUB_TLS=$(TLS))
 .PHONY: hub hub-stop hub-status test-hub
 hub: setup ## JupyterHub for a room: LEARNERS=3 or ROSTER=file, each learner a rootless daemon of their own (root)
 	$(HUB_ENV) $(PY) -m helpers.hub start $(if $(ROSTER),--roster $(ROSTER),--learners $(HUB_LEARNERS))

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cgroups, course, disks, procs, rootless, wait
+from . import cgroups, course, disks, hub_tls, procs, rootless, wait
 
 OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
@@ -65,7 +65,7 @@ class Settings:
     cpus: float = 1.0
     disk: str = "10g"  # each learner's daemon data root (a file system of its own: helpers.disks)
     cull_seconds: int = 3600
-    tls: bool = False
+    tls: bool = True  # HTTPS with the room CA's certificate (helpers.hub_tls); False: plain HTTP on loopback only
 
     @property
     def state(self) -> Path:
@@ -86,6 +86,15 @@ class Settings:
     @property
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def tls_folder(self) -> Path:
+        """The room CA and the hub's certificate (keys 0600, in the state folder: root's, 0700)."""
+        return self.state / "tls"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.tls_folder / "room-ca.crt"
 
     def limits(self) -> cgroups.Limits:
         return cgroups.Limits(memory=parse_bytes(self.memory), pids=self.pids, cpus=self.cpus)
@@ -186,8 +195,21 @@ def ensure_account(name: str, passwords: dict[str, str]) -> rootless.Learner:
 
 
 def sheet(settings: Settings, passwords: dict[str, str]) -> str:
-    """The page the instructor prints and cuts into slips: address, account, password (and the person)."""
+    """The page the instructor prints and cuts into slips: address, account, password (and the person).
+
+    With HTTPS, how a learner trusts the room CA: the file to import, and its fingerprint to compare.
+    """
     lines = [f"Workshop hub: {settings.url.replace('127.0.0.1', os.uname().nodename)}", ""]
+    if settings.tls and settings.ca_file.exists():
+        lines += [
+            f"Before logging in, trust the room's certificate authority: import {settings.ca_file.name} (the",
+            "instructor hands it out) into your browser's authorities, and check that its SHA-256 fingerprint is",
+            f"  {hub_tls.fingerprint(settings.ca_file)}",
+            "A browser that warns about the hub's certificate has not trusted it: never click through.",
+            "",
+        ]
+    elif not settings.tls:
+        lines += ["Plain HTTP, on this host's loopback only (TLS=0): not reachable from the room's network.", ""]
     for name in [settings.instructor, *settings.learners]:
         who = "instructor (admin)" if name == settings.instructor else settings.names.get(name, "")
         lines.append(f"{name:<16} {passwords.get(name, '?'):<16} {who}")
@@ -260,14 +282,6 @@ def _pid(settings: Settings) -> int | None:
         return None
 
 
-def _self_signed(settings: Settings) -> None:
-    cert, key = settings.state / "tls.crt", settings.state / "tls.key"
-    if not cert.exists():
-        host = os.uname().nodename
-        argv = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={host}"]
-        subprocess.run([*argv, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
-
-
 def start_hub(settings: Settings) -> int:
     """Start JupyterHub (it starts the proxy) in the background; returns its pid once its API answers."""
     if (pid := _pid(settings)) is not None:
@@ -277,7 +291,7 @@ def start_hub(settings: Settings) -> int:
         settings.token_file.write_text(secrets.token_hex(32))
         settings.token_file.chmod(0o600)
     if settings.tls:
-        _self_signed(settings)
+        hub_tls.ensure(settings.tls_folder)
     settings.logs.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
     env.update(
@@ -314,7 +328,9 @@ def api(settings: Settings, method: str, path: str, body: dict | None = None, ti
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"token {settings.token_file.read_text().strip()}"},
     )
-    context = ssl._create_unverified_context() if settings.tls else None  # our own self-signed certificate
+    # HTTPS, verified against the room CA: a process that took the hub's port while the proxy was down (a
+    # learner's) cannot show the hub's certificate, so the handshake fails before the admin token is sent
+    context = ssl.create_default_context(cafile=str(settings.ca_file)) if settings.tls else None
     with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
         data = response.read()
     return json.loads(data) if data else {}
@@ -447,7 +463,7 @@ def _from_env(opts: argparse.Namespace) -> Settings:
         value = os.environ.get(f"DMAC_HUB_{key.upper()}")
         if value:
             setattr(settings, key, cast(value))
-    settings.tls = os.environ.get("DMAC_HUB_TLS", "") not in ("", "0")
+    settings.tls = os.environ.get("DMAC_HUB_TLS", "1") != "0"  # TLS=0: plain HTTP, and then on loopback only
     return settings
 
 

@@ -189,8 +189,9 @@ def ensure_compose_plugin() -> None:
 
 
 def ensure_browser() -> None:
-    """Chromium for the real-browser test (Debian's package; root on Debian/Ubuntu only)."""
-    if shutil.which("chromium") or shutil.which("chromium-browser"):
+    """Chromium for the real-browser tests (Debian's package; root on Debian/Ubuntu only), and NSS's certutil,
+    with which the hub's test makes a browser trust the room's certificate authority."""
+    if (shutil.which("chromium") or shutil.which("chromium-browser")) and shutil.which("certutil"):
         return
     if os.geteuid() != 0 or not _debian_like():
         _say("Chromium is missing: the browser test will be skipped (install Debian's chromium package)")
@@ -199,7 +200,7 @@ def ensure_browser() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, timeout=600)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji"],
+        ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-color-emoji", "libnss3-tools"],
         check=True,
         env=env,
         timeout=1200,

@@ -13,7 +13,8 @@ from helpers import hub, hub_spawner
 settings = hub.load()
 venv = str(hub.VENV)
 
-c.JupyterHub.ip = "0.0.0.0"
+# HTTPS on every interface with the room CA's certificate (helpers.hub_tls); plain HTTP only on loopback (TLS=0)
+c.JupyterHub.ip = "0.0.0.0" if settings.tls else "127.0.0.1"
 c.JupyterHub.port = settings.port
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = settings.port + 1
@@ -23,8 +24,9 @@ c.JupyterHub.db_url = f"sqlite:///{settings.state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(settings.state / "cookie_secret")
 c.JupyterHub.pid_file = str(settings.state / "jupyterhub.pid")
 if settings.tls:
-    c.JupyterHub.ssl_cert = str(settings.state / "tls.crt")
-    c.JupyterHub.ssl_key = str(settings.state / "tls.key")
+    c.JupyterHub.ssl_cert = str(settings.tls_folder / "hub.crt")
+    c.JupyterHub.ssl_key = str(settings.tls_folder / "hub.key")
+    c.JupyterHub.cookie_options = {"secure": True}
 
 # Who may log in: the learners and the instructor (admin), with their Unix passwords.
 c.JupyterHub.authenticator_class = "pam"
@@ -37,6 +39,9 @@ c.JupyterHub.spawner_class = hub_spawner.CourseSpawner
 c.Spawner.cmd = [f"{venv}/bin/jupyterhub-singleuser"]
 c.Spawner.notebook_dir = "~/course/notebooks"
 c.Spawner.default_url = "/lab"
+# A learner's own Jupyter configuration and extensions are not loaded into their server (F7, F20): their
+# server shares the hub's origin, and the instructor opens it from the admin page.
+c.Spawner.disable_user_config = True
 c.Spawner.pre_spawn_hook = hub_spawner.pre_spawn
 c.Spawner.post_stop_hook = hub_spawner.post_stop
 c.Spawner.start_timeout = 300  # a first spawn loads the base images into a fresh daemon

@@ -11,11 +11,13 @@ measured here are printed and written to
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import http.cookiejar
 import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, course, disks, hub, rootless, rootless_matrix, wait
+from helpers import cgroups, course, disks, hub, hub_tls, rootless, rootless_matrix, wait
 from tests import isolation
 
 pytestmark = [
@@ -269,7 +271,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def log_in(settings: hub.Settings, name: str, password: str) -> int:
     """The login form as a browser submits it (with its XSRF token); the HTTP status of the answer."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect)
+    tls = urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(settings.ca_file)))
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect, tls
+    )
     form = opener.open(f"{settings.url}/hub/login", timeout=30).read().decode()
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
     assert xsrf, "no XSRF token in the login form"
@@ -287,6 +292,90 @@ def test_learners_log_in_with_their_own_password_only(settings: hub.Settings) ->
     assert log_in(settings, a, passwords[a]) == 302  # to their server
     assert log_in(settings, a, passwords[b]) == 403  # B's password does not open A's account
     assert log_in(settings, "root", passwords[a]) == 403
+
+
+def test_the_hub_speaks_https_only_with_a_certificate_for_the_rooms_names(settings: hub.Settings) -> None:
+    names = hub_tls.alt_names(settings.tls_folder / "hub.crt")
+    assert f"DNS:{os.uname().nodename}" in names
+    assert "IP Address:127.0.0.1" in names
+    assert "DNS:localhost" in names
+    assert settings.url.startswith("https://")
+    # verified against the room CA: the login page answers
+    context = ssl.create_default_context(cafile=str(settings.ca_file))
+    with urllib.request.urlopen(f"{settings.url}/hub/login", context=context, timeout=30) as page:
+        assert page.status == 200
+    # without the room CA the handshake fails: nothing is sent to a hub the client cannot verify
+    with pytest.raises(urllib.error.URLError) as refused:
+        urllib.request.urlopen(f"{settings.url}/hub/login", timeout=30)
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
+    # plain HTTP on the same port gets no login page (the port speaks TLS only)
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        urllib.request.urlopen(settings.url.replace("https://", "http://") + "/hub/login", timeout=30).read()
+    sheet = hub.sheet(settings, {})
+    assert hub_tls.fingerprint(settings.ca_file) in sheet
+    assert "never click through" in sheet
+
+
+def test_chromium_trusts_the_hub_once_it_trusts_the_room_ca(settings: hub.Settings, tmp_path: Path) -> None:
+    # a learner's browser: Debian's Chromium, headless, its own profile; no --ignore-certificate-errors
+    from playwright import sync_api as playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium and shutil.which("certutil"), "make test installs both (helpers.setup browser)"
+    home = tmp_path / "home"
+    (home / ".pki" / "nssdb").mkdir(parents=True)
+    nssdb = f"sql:{home / '.pki' / 'nssdb'}"
+    subprocess.run(["certutil", "-N", "-d", nssdb, "--empty-password"], check=True, capture_output=True)
+    url = settings.url + "/hub/login"  # the certificate names 127.0.0.1 too (and the host, checked above)
+
+    def visit() -> str:
+        flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]  # fmt: skip
+        with playwright.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=flags, env={**os.environ, "HOME": str(home)})
+            try:
+                page = browser.new_page()
+                try:
+                    page.goto(url, timeout=30_000)
+                except playwright.Error as error:
+                    return str(error)
+                return page.title()
+            finally:
+                browser.close()
+
+    assert "ERR_CERT_AUTHORITY_INVALID" in visit()  # not trusted yet: the browser refuses the page
+    trust = ["certutil", "-A", "-d", nssdb, "-n", "DMAC room CA", "-t", "C,,", "-i", str(settings.ca_file)]
+    subprocess.run(trust, check=True, capture_output=True)
+    assert "JupyterHub" in visit()
+
+
+def test_reset_through_a_planted_symlink_deletes_nothing_of_roots(running: hub.Settings) -> None:
+    # F1: the learner swaps ~/.local/share for a symlink to a folder with a "docker" of root's in it, then the
+    # instructor resets them; the other learners keep working meanwhile
+    name, other = LEARNERS[0], LEARNERS[1]
+    user = rootless.learner(name)
+    victim = Path(f"/var/tmp/dmac-hub-f1-{name}")
+    (victim / "docker" / "precious").mkdir(parents=True, exist_ok=True)
+    (victim / "docker" / "precious" / "keep").write_text("root's, not the learner's\n")
+    share = user.home / ".local" / "share"
+    denied = as_learner(name, "rm", "-rf", str(victim / "docker" / "precious"))
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr  # the learner cannot delete it
+    planted = as_learner(name, "sh", "-c", f"mv {share} {share}.real && ln -s {victim} {share}")
+    assert planted.returncode == 0, planted.stderr
+    try:
+        hub.reset(running, name)
+        assert (victim / "docker" / "precious" / "keep").read_text() == "root's, not the learner's\n"
+        assert share.is_symlink()  # the learner's own link, left as it was
+        assert as_learner(other, "docker", "run", "--rm", "busybox", "true").returncode == 0
+    finally:
+        undo = as_learner(name, "sh", "-c", f"rm {share} && mv {share}.real {share}")
+        assert undo.returncode == 0, undo.stderr
+        shutil.rmtree(victim)
+    hub.reset(running, name)  # a plain reset now empties their daemon as before
+    assert not (user.home / ".local" / "share" / "docker").exists() or not any(
+        (user.home / ".local" / "share" / "docker").iterdir()
+    )
+    start_server(running, name)
 
 
 def test_reset_empties_one_learners_daemon_and_notebooks_only(running: hub.Settings) -> None:
