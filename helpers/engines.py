@@ -76,6 +76,10 @@ PODMAN_PACKAGES = (
     "docker-cli", *COMMON_PACKAGES,
 )  # fmt: skip
 
+CONTAINERD_STORE_JSON = '{"features": {"containerd-snapshotter": true}}\n'
+"""The inner daemon's configuration that switches it to the containerd image store (no --storage-driver then:
+with it every create fails "snapshotter not loaded: overlay2")."""
+
 INNER_PODMAN_ROOT = "/var/lib/containers"
 """Podman's storage (graph root ``storage/``) inside the engine: on the engine's volume, so native overlay works."""
 
@@ -153,6 +157,7 @@ class Engine:
     product: str = "docker"  # or "podman"
     files: tuple[tuple[str, str], ...] = ()  # (absolute path, text) written into the image
     python: bool = False  # the course's tests run inside, with the suite's own Python (helpers.matrix)
+    store: str = "classic"  # Docker's image store: "classic" (overlay2 graph driver) or "containerd"
 
     @property
     def podman(self) -> bool:
@@ -204,6 +209,15 @@ ENGINES = {
         "docker-26", "trixie", ("docker.io", "docker-cli", "python3-venv", *COMMON_PACKAGES), python=True
     ),
     "docker-28": Engine("docker-28", "sid", ("docker.io", "docker-cli", *COMMON_PACKAGES)),
+    # Engine 28.5 with the containerd image store, as Docker Desktop (since 4.34) and every fresh Engine 29
+    # install run it: images are containerd's content and snapshots (overlayfs), image IDs are manifest digests
+    "docker-28c": Engine(
+        "docker-28c",
+        "sid",
+        ("docker.io", "docker-cli", *COMMON_PACKAGES),
+        files=(("/etc/docker/daemon.json", CONTAINERD_STORE_JSON),),
+        store="containerd",
+    ),
     "podman-5": Engine(
         "podman-5",
         "trixie",
@@ -305,10 +319,6 @@ def image_id(ref: str, env: dict[str, str] | None = None, cli: str | None = None
 # ---------------------------------------------------------------- build
 
 
-DOCKERD_CMD = ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", "--storage-driver=overlay2"]
-"""The image's default command (``start`` runs :func:`dockerd_command`, which adds the socket's group)."""
-
-
 def dockerfile(engine: Engine) -> str:
     setup = "COPY files/ /\n" if engine.files else ""
     return DOCKERFILE.format(
@@ -316,7 +326,7 @@ def dockerfile(engine: Engine) -> str:
         packages=" ".join(engine.packages),
         setup=setup,
         data_root=engine.data_root,
-        cmd=json.dumps(engine_command(engine) if engine.podman else DOCKERD_CMD),
+        cmd=json.dumps(engine_command(engine) if engine.podman else dockerd_command(engine)[:-1]),
     )
 
 
@@ -435,24 +445,26 @@ def _check_socket_path(engine: Engine) -> None:
         raise EngineError(f"the socket path {engine.socket} is too long for a unix socket: use a shorter checkout path")
 
 
-def dockerd_command() -> list[str]:
-    """The inner ``dockerd``: socket in the mounted folder, owned by the host's ``docker`` group.
+def dockerd_command(engine: Engine | None = None) -> list[str]:
+    """The inner ``dockerd``: socket in the mounted folder, owned by the host's ``docker`` group (last flag).
 
     The group is given by number: inside the engine ``docker`` has another gid, and the host names a
-    socket's group by its own ``/etc/group`` (notebook 01 shows the socket's owner).
+    socket's group by its own ``/etc/group`` (notebook 01 shows the socket's owner). The containerd image
+    store takes no ``--storage-driver`` (its snapshotter comes from ``/etc/docker/daemon.json``).
     """
     try:
         group = str(grp.getgrnam("docker").gr_gid)
     except KeyError:
         group = "0"  # no docker group here: root's, as the host's own socket has then
-    return ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", "--storage-driver=overlay2", f"--group={group}"]
+    driver = [] if engine is not None and engine.store == "containerd" else ["--storage-driver=overlay2"]
+    return ["dockerd", f"--host=unix://{INNER_RUN}/docker.sock", *driver, f"--group={group}"]
 
 
 def engine_command(engine: Engine) -> list[str]:
     """What the engine container runs: ``dockerd``, or Podman's Docker-compatible API service (no timeout)."""
     if engine.podman:
         return ["sh", PODMAN_SERVICE, f"unix://{INNER_RUN}/docker.sock"]
-    return dockerd_command()
+    return dockerd_command(engine)
 
 
 def run_container(engine: Engine) -> None:
@@ -608,6 +620,7 @@ def describe(engine: Engine) -> dict[str, str]:
         "buildx": out("buildx", "version").split(" ")[1] if out("buildx", "version") != "none" else "none",
         "compose": out("compose", "version", "--short"),
         "cli_path": cli,
+        "store": f"{engine.store} image store ({out('info', '--format', '{{.Driver}}')})",
     }
 
 

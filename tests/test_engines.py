@@ -6,6 +6,7 @@ that decide how an engine runs are checked, and a running engine (if any) is che
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -16,7 +17,7 @@ from helpers import course, engines
 
 def test_engines_are_debian_suites_with_their_own_cli_buildx_and_compose() -> None:
     suites = {name: e.suite for name, e in engines.ENGINES.items()}
-    assert suites == {"docker-26": "trixie", "docker-28": "sid", "podman-5": "trixie"}
+    assert suites == {"docker-26": "trixie", "docker-28": "sid", "docker-28c": "sid", "podman-5": "trixie"}
     for engine in engines.ENGINES.values():
         dockerfile = engines.dockerfile(engine)
         assert dockerfile.startswith(f"FROM {engines.NAMESPACE}/debian:{engine.suite}\n")
@@ -38,6 +39,19 @@ def test_podman_serves_the_docker_api_on_the_engine_socket_without_raising_ulimi
     assert "default_ulimits = []" in conf  # root here lacks CAP_SYS_RESOURCE (issue 12)
     assert 'cgroup_manager = "cgroupfs"' in conf and 'runtime = "runc"' in conf  # no systemd; hybrid cgroups
     assert engines.engine_command(engines.get("docker-28"))[0] == "dockerd"
+
+
+def test_the_containerd_store_engine_is_engine_28_with_the_snapshotter_and_no_graph_driver() -> None:
+    classic, containerd = engines.get("docker-28"), engines.get("docker-28c")
+    assert (classic.store, containerd.store) == ("classic", "containerd")
+    assert containerd.packages == classic.packages  # the same Engine 28.5: only its image store differs
+    assert "--storage-driver=overlay2" in engines.dockerd_command(classic)
+    # with the flag every create fails "snapshotter not loaded: overlay2" (DESIGN.md)
+    assert not any(flag.startswith("--storage-driver") for flag in engines.dockerd_command(containerd))
+    assert json.loads(dict(containerd.files)["/etc/docker/daemon.json"]) == {
+        "features": {"containerd-snapshotter": True}
+    }
+    assert '"--storage-driver=overlay2"' not in engines.dockerfile(containerd)
 
 
 def test_engines_run_without_privileged_as_this_machine_requires() -> None:
