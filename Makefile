@@ -218,8 +218,9 @@ k8s-validate: env ## validate the Kubernetes deployment offline (CHART=path/to/z
 	@test -n "$(CHART)" || { echo "usage: make k8s-validate CHART=path/to/jupyterhub-chart"; exit 2; }
 	$(PY) deploy/kubernetes/validate.py --chart $(CHART)
 
-lint: env ## ruff over helpers, tests, scripts and notebooks
+lint: env ## ruff and mypy over helpers, tests, scripts and notebooks
 	$(VENV)/bin/ruff check helpers tests scripts notebooks conftest.py
+	$(VENV)/bin/mypy helpers tests scripts conftest.py
 
 clean: env ## remove this namespace's course resources (labelled only) and build/
 	$(PY) -m helpers.cleanup

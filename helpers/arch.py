@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from typing import Literal
 
 KERNEL_NAMES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "s390x": "s390x"}
 """``uname -m`` (and ``docker info``'s Architecture) to Docker's platform names."""
@@ -46,7 +47,7 @@ def elf_machine(data: bytes) -> str | None:
     """The architecture an ELF program is compiled for (``e_machine``), or None if ``data`` is not ELF."""
     if len(data) < 20 or data[:4] != b"\x7fELF":
         return None
-    order = "little" if data[5] == 1 else "big"
+    order: Literal["little", "big"] = "little" if data[5] == 1 else "big"
     number = int.from_bytes(data[18:20], order)
     return ELF_MACHINES.get(number, f"e_machine {number}")
 

@@ -475,7 +475,7 @@ def steps(log: str) -> list[Step]:
     found = [Step(label, ins, n in cached) for n, (label, ins) in sorted(heads.items(), key=lambda kv: int(kv[0]))]
     # Newer BuildKit (Engine 26+) numbers a stage's steps out of order: list each stage's steps by
     # their N in [stage N/M], stages in the order they first appear.
-    first = {}
+    first: dict[str, int] = {}
     for index, step in enumerate(found):
         first.setdefault(step.stage, index)
     return sorted(found, key=lambda s: (first[s.stage], _step_number(s.label)))
@@ -496,7 +496,7 @@ class Steps(list):
 
 def stage_names(dockerfile: Path) -> list[str]:
     """The stages of a Dockerfile in its own order (``FROM … AS name``; ``stage-N`` when unnamed)."""
-    names = []
+    names: list[str] = []
     for line in dockerfile.read_text().splitlines():
         if line.strip().upper().startswith("FROM "):
             found = _AS_NAME.search(line.strip())

@@ -10,6 +10,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -263,7 +264,7 @@ def origin(ref: str) -> str:
 # ---------------------------------------------------------------- builds
 
 
-def context(name: str, files: dict[str, str | bytes]) -> Path:
+def context(name: str, files: Mapping[str, str | bytes]) -> Path:
     """Write a fresh build context ``build/<ns>/contexts/<name>/`` from ``{relative path: content}``."""
     folder = course.workdir("contexts", name)
     for child in folder.iterdir():

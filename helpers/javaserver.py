@@ -204,7 +204,9 @@ def oom_state(container: str) -> tuple[str, bool, int]:
 
 def wait_stopped(container: str, *, timeout: float = 30) -> str:
     return wait.until(
-        lambda: state(container) in ("exited", "dead") and state(container), f"{container} to stop", timeout=timeout
+        lambda: state(container) if state(container) in ("exited", "dead") else None,
+        f"{container} to stop",
+        timeout=timeout,
     )
 
 

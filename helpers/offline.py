@@ -68,8 +68,9 @@ class _Guard(ast.NodeTransformer):
             return node
         body = list(node.body)
         tail: list[ast.stmt] = []
-        if isinstance(body[-1], ast.Expr):  # keep the cell's displayed value
-            last = body.pop()
+        last = body[-1]
+        if isinstance(last, ast.Expr):  # keep the cell's displayed value
+            body.pop()
             body.append(ast.Assign(targets=[ast.Name("_dmac_last", ast.Store())], value=last.value))
             tail = [ast.Expr(ast.Name("_dmac_last", ast.Load()))]
         defines = tuple(sorted(bound_names(node) - {"_dmac_last"}))

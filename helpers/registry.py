@@ -27,6 +27,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import cast
 
 from . import course, images, ports, wait
 from .shell import CommandFailed, Result, docker, docker_out
@@ -271,7 +272,11 @@ def verify(cafile_pem: str | None) -> str:
     try:
         with socket.create_connection((host, int(port)), timeout=5) as raw:
             with context.wrap_socket(raw, server_hostname=host) as tls:
-                subject = dict(x[0] for x in tls.getpeercert()["subject"])
+                cert = tls.getpeercert()
+                assert cert is not None, "a verified TLS connection has the peer's certificate"
+                # typeshed types every field as one union; "subject" is RDNs of (name, value) pairs
+                rdns = cast(tuple[tuple[tuple[str, str], ...], ...], cert["subject"])
+                subject = dict(x[0] for x in rdns)
                 return f"✔ certificate verified: {subject['commonName']}, signed by the course CA"
     except ssl.SSLCertVerificationError as exc:
         return f"✗ certificate refused: {exc.verify_message}"

@@ -118,7 +118,9 @@ def set_live_restore(on: bool) -> None:
     config = read_config()
     config["live-restore"] = on
     _write_config(config)
-    os.kill(setup.managed()["pid"], signal.SIGHUP)
+    state = setup.managed()
+    assert state is not None, "live-restore is only set on the daemon the course started (setup.managed())"
+    os.kill(state["pid"], signal.SIGHUP)
     _wait_for(lambda: _live_restore() == on, f"live-restore={on} after reload", timeout=10)
 
 

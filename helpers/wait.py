@@ -30,7 +30,7 @@ class WaitFailed(RuntimeError):
 
 
 def until(
-    check: Callable[[], T],
+    check: Callable[[], T | None],
     what: str,
     *,
     timeout: float,
@@ -47,7 +47,7 @@ def until(
         try:
             answer = check()
         except retry as exc:
-            answer, last = None, exc  # type: ignore[assignment]
+            answer, last = None, exc
         if answer:
             return answer
         if give_up is not None and (reason := give_up()):

@@ -195,6 +195,7 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
             ready = page.wait_for_selector(
                 ".jp-OutputArea-output:has-text('this machine can run the course')", timeout=120_000
             )
+            assert ready is not None, "wait_for_selector (state visible) returns the element or times out"
             assert re.search(r"Storage driver\s+overlay2", ready.text_content() or "")
             page.wait_for_selector(".widget-button:has-text('Check')", timeout=120_000)
             button = page.locator(".widget-button:has-text('Check')").first

@@ -34,7 +34,7 @@ def _notebook(tmp_path: Path, cells: list[dict]) -> Path:
 def test_first_error_counts_code_cells_as_nbval_does_without_papermills_cell(tmp_path: Path) -> None:
     code = {"cell_type": "code", "metadata": {}, "source": "", "outputs": []}
     error = {"output_type": "error", "ename": "NameError", "evalue": "name 'engine' is not defined", "traceback": []}
-    cells = [
+    cells: list[dict] = [
         {"cell_type": "markdown", "metadata": {}, "source": "# title"},
         {**code, "metadata": {"tags": ["injected-parameters"]}},
         code,
@@ -54,7 +54,9 @@ def test_solutions_report_falls_back_to_the_failure_message_without_an_output_no
 
 
 def _data() -> dict:
-    runs = {stem: {"nbval": {"status": "pass"}, "solutions": {"status": "pass"}} for stem in compat.NOTEBOOKS}
+    runs: dict[str, dict[str, dict]] = {
+        stem: {"nbval": {"status": "pass"}, "solutions": {"status": "pass"}} for stem in compat.NOTEBOOKS
+    }
     runs[compat.NOTEBOOKS[2]]["nbval"] = {"status": "fail", "cells": [4, 8], "why": "Cell outputs differ"}
     runs[compat.NOTEBOOKS[4]]["nbval"] = {"status": "not run"}
     return {"engines": {"docker-28": {"server": "28.5.2", "notebooks": runs}}}

@@ -32,6 +32,13 @@ def limited(caps: engine.Capabilities) -> set[str]:
     return {kind for kind in KINDS if engine.limitation(kind, caps)}
 
 
+def said(kind: str, caps: engine.Capabilities) -> str:
+    """The sentence ``limitation`` says about ``kind`` where the engine has that limitation."""
+    reason = engine.limitation(kind, caps)
+    assert reason is not None, f"{caps.product} {caps.version}: no {kind} limitation to read"
+    return reason
+
+
 # ---------------------------------------------------------------- recorded answers (pure)
 
 
@@ -45,7 +52,7 @@ def test_root_docker_20_10_enforces_limits_and_is_end_of_life() -> None:
     )
     assert caps.limits_enforced and caps.eol and caps.buildkit and caps.storage_driver == "overlay2"
     assert limited(caps) == {"eol"}
-    assert "end of life" in engine.limitation("eol", caps)
+    assert "end of life" in said("eol", caps)
 
 
 def test_rootless_on_cgroup_v1_enforces_no_limit_and_says_so() -> None:
@@ -65,7 +72,7 @@ def test_rootless_on_cgroup_v2_enforces_what_systemd_delegates() -> None:
     assert caps.rootless and caps.cgroup_version == "2" and not caps.eol
     assert caps.memory_limit and caps.pids_limit and not caps.cpu_limit  # only memory and pids delegated
     assert limited(caps) == {"cpu-limit", "host-root", "bind-user"}
-    assert "delegation" in engine.limitation("cpu-limit", caps)
+    assert "delegation" in said("cpu-limit", caps)
 
 
 def test_podman_is_recognised_and_has_no_buildkit_nor_live_restore() -> None:
@@ -81,9 +88,9 @@ def test_rootful_podman_recorded_here_differs_from_docker_only_where_podman_does
     assert (caps.product, caps.version, caps.rootless, caps.cgroup_driver) == ("Podman", "5.4.2", False, "cgroupfs")
     assert caps.limits_enforced and caps.cgroups and not caps.buildkit
     assert limited(caps) == PODMAN_ONLY
-    assert "--cap-add NET_RAW" in engine.limitation("net-raw", caps)
-    assert "registry repository" in engine.limitation("inline-cache", caps)
-    assert "insecure = true" in engine.limitation("course-registry", caps)
+    assert "--cap-add NET_RAW" in said("net-raw", caps)
+    assert "registry repository" in said("inline-cache", caps)
+    assert "insecure = true" in said("course-registry", caps)
 
 
 def test_engine_28_as_root_has_no_limitation() -> None:
@@ -92,7 +99,7 @@ def test_engine_28_as_root_has_no_limitation() -> None:
     assert caps.limits_enforced and not caps.eol and not caps.rootless
     assert limited(caps) == set()
     assert limited(recorded("docker-28", cli_buildkit=False)) == {"buildkit", "inline-cache"}
-    assert "Podman" not in engine.limitation("inline-cache", recorded("docker-28", cli_buildkit=False))
+    assert "Podman" not in said("inline-cache", recorded("docker-28", cli_buildkit=False))
 
 
 def test_engine_28_recorded_here_enforces_limits_on_cgroup_v1() -> None:

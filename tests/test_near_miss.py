@@ -434,7 +434,7 @@ def web_image() -> Iterator[None]:
         left.unlink()
 
 
-NEAR_MISSES_08_3 = {
+NEAR_MISSES_08_3: dict[str, tuple[tuple[str] | tuple[str, str | None], str, str]] = {
     "no-exec": ((WAIT_FOR + '"$@"\n',), "PID 1 is", 'exec "$@"'),
     "always-true": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD true"), "never asks the server", "8080"),
     "echo-only": ((WAIT_FOR + 'exec "$@"\n', "--interval=1s CMD echo 8080"), "never asks the server", "8080"),

@@ -76,7 +76,7 @@ def test_restart_halfway_then_twice_in_a_row(notebook: Path) -> None:
         assert left == 0, f"{notebook.stem} left {left} resource(s): take it out of LEAVES_NOTHING"
     else:
         assert left > 0, f"{notebook.stem} left nothing behind, so running on top of leftovers proves nothing"
-    params = {"NAMESPACE": NS}
+    params: dict[str, object] = {"NAMESPACE": NS}
     if notebook.stem.startswith("04-"):
         params["ALLOW_DAEMON_RESTART"] = False
     out, _ = execute(notebook, "rerun", params)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_a_limited_run_is_marked_and_its_reason_listed() -> None:
     from helpers import compat
 
     stem = compat.NOTEBOOKS[2]
-    entry = {"server": "20.10.24+dfsg1", "notebooks": {stem: {"nbval": {"status": "not run"}}}}
+    entry: dict[str, Any] = {"server": "20.10.24+dfsg1", "notebooks": {stem: {"nbval": {"status": "not run"}}}}
     entry["notebooks"][stem]["solutions"] = {"status": "limited", "cells": [], "why": "No cgroups here."}
     data = {"engines": {"rootless": entry}}
     assert f"| {stem} | — · ⚠ |" in compat.compact_table(data).splitlines()

@@ -52,12 +52,12 @@ def build(way: str, ref: str, dockerfile: str) -> None:
 @dataclass(frozen=True)
 class Case:
     id: str
-    answer: Callable[[str], None]  # answers the exercise rightly, one way
-    near_miss: Callable[[str], None]  # nearly
+    answer: Callable[[str], object]  # answers the exercise rightly, one way (what it returns is not used)
+    near_miss: Callable[[str], object]  # nearly
     says: str  # in the near-miss verdict's message
     hint: str  # in its hint
     made: tuple[tuple[str, str], ...]  # (kind, name) the checker records
-    setup: Callable[[], None] | None = None  # what the notebook makes before the exercise (a broken job's image)
+    setup: Callable[[], object] | None = None  # what the notebook makes before the exercise (a broken job's image)
 
 
 def _name(suffix: str) -> str:
@@ -112,6 +112,12 @@ def _no_services() -> None:
     _SERVICES.update(nb04.services())
     for box in sorted(_SERVICES):
         cleanup.remove_named(container=box)
+
+
+def _services_afresh() -> None:
+    """Exercise 04.2's setup: the five services made anew, as the notebook's cell makes them."""
+    _no_services()
+    nb04.make_services()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -204,6 +210,12 @@ def _catalog(way: str, target: str) -> None:
     )
 
 
+def _survey(way: str, path: str) -> None:
+    """Exercise 06.1: a volume, and the cast's note written at ``path`` in a container that mounts it on /data."""
+    run(way, "volume", "create", _name("ex-survey"))
+    run(way, "run", "--rm", "-v", f"{_name('ex-survey')}:/data", "busybox", "sh", "-c", f"echo 'CTD cast 17' > {path}")
+
+
 def _owner(way: str, *user: str) -> None:
     folder = nb06.exercise_folder()
     run(way, "run", "--name", _name("ex-owner"), *user, "-v", f"{folder}:/out", "busybox", "touch", "/out/result.txt")
@@ -291,34 +303,8 @@ CASES = [
     ),
     Case(
         "06.1",
-        lambda w: (
-            run(w, "volume", "create", _name("ex-survey")),
-            run(
-                w,
-                "run",
-                "--rm",
-                "-v",
-                f"{_name('ex-survey')}:/data",
-                "busybox",
-                "sh",
-                "-c",
-                "echo 'CTD cast 17' > /data/survey.txt",
-            ),
-        ),
-        lambda w: (  # written into the container, not into the volume
-            run(w, "volume", "create", _name("ex-survey")),
-            run(
-                w,
-                "run",
-                "--rm",
-                "-v",
-                f"{_name('ex-survey')}:/data",
-                "busybox",
-                "sh",
-                "-c",
-                "echo 'CTD cast 17' > /survey.txt",
-            ),
-        ),
+        lambda w: _survey(w, "/data/survey.txt"),
+        lambda w: _survey(w, "/survey.txt"),  # written into the container, not into the volume
         "from /data/survey.txt",
         "-v NAME:/data",
         (("volume", "ex-survey"),),
@@ -346,7 +332,7 @@ CASES = [
         "2 of the 5 services would stay down",
         "docker update",
         (),
-        lambda: (_no_services(), nb04.make_services()),
+        _services_afresh,
     ),
     Case(
         "05.2",
@@ -645,7 +631,8 @@ def _deepest_added(diff: str) -> str:
     return max((line[2:] for line in diff.splitlines() if line.startswith("A ")), key=lambda p: p.count("/"))
 
 
-READ_OFF = {  # exercises answered with a value: the terminal command a learner types, and what they copy
+# Exercises answered with a value: the terminal command a learner types, and what they copy
+READ_OFF: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
     "00.2": (("info", "--format", "{{.DockerRootDir}}"), str.strip),
     "02.1": (("run", "--rm", "--cpus", "0.5", "busybox", "nproc"), str.strip),
     "05.1": (("diff", "{mystery}"), _deepest_added),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import course, engine, oneshot
 from . import Verdict, course_container, exercise, failed, passed, records, runs_as_asked
 
@@ -20,7 +22,8 @@ def cpus_seen(answer: object) -> Verdict:
         given = float(str(answer).strip())
     except ValueError:
         return failed(f"answer with a number of CPUs, not {str(answer)[:40]!r}.")
-    limited = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}  # as --cpus 0.5 sets it
+    # as --cpus 0.5 sets it (Any: these are containers.create's keyword arguments)
+    limited: dict[str, Any] = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}
     actual = int(oneshot.output("busybox", ["nproc"], **limited).decode().strip())
     if given == actual:
         return passed(

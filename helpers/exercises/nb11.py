@@ -97,7 +97,7 @@ def busiest(answer: object) -> Verdict:
             cpu = dict(zip(mine, (row["cpu_percent"] for row in pool.map(monitor.snapshot, mine)), strict=True))
     else:  # docker stats shows the host's figures for every container: measure their processes instead
         cpu = process_cpu(mine)
-    top = max(cpu, key=cpu.get)
+    top = max(cpu, key=lambda name: cpu[name])
     given = answer.strip()
     if given in (top, top.removeprefix(course.namespace() + "-")):  # "ex-suspect-2" names it as well
         return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the other suspects none.")

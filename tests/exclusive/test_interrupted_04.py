@@ -27,9 +27,13 @@ def _stored() -> list[str]:
     return [m.group(0) for m in SETTING.finditer(text)]
 
 
-@pytest.mark.skipif(
-    not (setup.managed() and procs.alive(setup.managed()["pid"])), reason="the daemon was not started by the course"
-)
+def _course_daemon_alive() -> bool:
+    """Whether the course started the daemon (setup.managed()) and it still runs."""
+    state = setup.managed()
+    return procs.alive(state["pid"]) if state else False
+
+
+@pytest.mark.skipif(not _course_daemon_alive(), reason="the daemon was not started by the course")
 def test_a_run_after_an_interrupted_one_prints_the_stored_setting() -> None:
     upgrade.set_live_restore(True)  # what a run interrupted after step 3 leaves: live-restore on, a backup
     assert upgrade.BACKUP.exists()
