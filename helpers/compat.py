@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from . import course
+from . import course, runs
 
 DOCS = course.ROOT / "docs"
 COMPAT_JSON = DOCS / "compat.json"
@@ -69,38 +69,11 @@ def nbval_results(xml: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
-def first_error(notebook: Path) -> tuple[int, str] | None:
-    """(code cell index as nbval counts it, 'Ename: value') of a papermill output's first error."""
-    nb = json.loads(notebook.read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    index = 0
-    for cell in code:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            continue  # papermill's cell: not in the source notebook
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return index, f"{out['ename']}: {_ANSI.sub('', out['evalue'])}"[:160]
-        index += 1
-    return None
-
-
-def limits_said(notebook: Path) -> list[str]:
-    """The limitation sentences a papermill output printed (``⚠ …``, from ``engine.require``), once each."""
-    nb = json.loads(notebook.read_text())
-    lines = [
-        line
-        for cell in nb["cells"]
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "stream" and out.get("name") == "stdout"
-        for line in "".join(out.get("text", "")).splitlines()
-    ]
-    return list(dict.fromkeys(line[2:].strip() for line in lines if line.startswith("⚠ ")))
-
-
-def solutions_results(xml: Path, runs: Path) -> dict[str, dict[str, Any]]:
+def solutions_results(xml: Path, runs_folder: Path) -> dict[str, dict[str, Any]]:
     """Per notebook from tests/test_solutions.py's JUnit report and its papermill outputs.
 
-    A notebook that passed but said what the engine cannot do (``⚠`` lines) is ``limited``, with those sentences.
+    The verdict on each output is :func:`helpers.runs.solutions_verdict` (the course's one rule: ``limited`` when
+    an exercise was skipped with its reason); a test that failed with no error in its output is a ``fail``.
     """
     results: dict[str, dict[str, Any]] = {}
     for case in ET.parse(xml).getroot().iter("testcase"):
@@ -110,14 +83,12 @@ def solutions_results(xml: Path, runs: Path) -> dict[str, dict[str, Any]]:
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
-        output = runs / "solutions" / f"{stem}.ipynb"
-        if problem is None:
-            said = limits_said(output) if output.is_file() else []
-            results[stem] = {"status": "limited" if said else "pass", "cells": [], "why": " ".join(said)}
-            continue
-        found = first_error(output) if output.is_file() else None
-        why = found[1] if found else _summary(problem.get("message", ""))
-        results[stem] = {"status": "fail", "cells": [found[0]] if found else [], "why": why}
+        result = runs.verdict_of(runs_folder / "solutions" / f"{stem}.ipynb").to_json()
+        if problem is not None and result["status"] != "fail":
+            result = {"status": "fail", "cells": [], "why": _summary(problem.get("message", ""))}
+        elif problem is None and result["status"] == "not run":
+            result = {"status": "pass", "cells": [], "why": ""}  # no output kept: the test's own verdict stands
+        results[stem] = result
     return results
 
 
@@ -231,8 +202,8 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     found = False
     for name, entry in data["engines"].items():
-        for stem, runs in entry["notebooks"].items():
-            for kind, run in runs.items():
+        for stem, by_kind in entry["notebooks"].items():
+            for kind, run in by_kind.items():
                 if run.get("status") == "fail":
                     found = True
                     cells = ", ".join(map(str, run.get("cells", []))) or "?"

@@ -4,7 +4,8 @@ Root side (:func:`matrix`): start the user's daemon (:mod:`helpers.rootless`), s
 ``make setup`` there, then run this module's ``notebooks`` command *as that user* on *their* daemon, and
 record its results under engine ``rootless`` in ``docs/compat.json`` (the format of :mod:`helpers.compat`:
 papermill with ``SOLUTIONS=True`` per notebook; nbval is for the rootful engines). A notebook that runs
-but prints a limitation sentence (``⚠ …``, from :func:`helpers.engine.require`) is ``limited``.
+but skips an exercise saying why (``⚠ …``, from :func:`helpers.engine.require`) is ``limited``: the one verdict
+of :mod:`helpers.runs`.
 
 User side (``python -m helpers.rootless_matrix notebooks``): papermill every notebook in namespace
 ``dmac`` (its own daemon), and write ``build/rootless/results.json``.
@@ -20,50 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import course
+from . import course, runs
 from .limits import cell_timeout
 
 OUT = course.ROOT / "build" / "rootless"
-WARN = "⚠ "
-
-
-def _stdout(nb: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stdout":
-                text = out.get("text", "")
-                lines += ("".join(text) if isinstance(text, list) else text).splitlines()
-    return lines
-
-
-def _first_error(nb: dict[str, Any]) -> tuple[int, str] | None:
-    """(code cell index counted as nbval does, 'Ename: value') of the first error output."""
-    index = 0
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code" or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            continue
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                return index, f"{out['ename']}: {out['evalue']}".splitlines()[0][:200]
-        index += 1
-    return None
 
 
 def verdict(nb: dict[str, Any]) -> dict[str, Any]:
-    """``pass``, ``limited`` (ran; some part explained as not possible here) or ``fail``, with why."""
-    error = _first_error(nb)
-    if error:
-        return {"status": "fail", "cells": [error[0]], "why": error[1]}
-    lines = _stdout(nb)
-    text = "\n".join(lines)
-    notes = list(dict.fromkeys(ln[len(WARN) :].strip() for ln in lines if ln.startswith(WARN)))
-    # every notebook has two exercises or more; one of them may be skipped where a note says why
-    if "❌ Not yet" in text or text.count("✅ Correct") < (1 if notes else 2):
-        return {"status": "fail", "cells": [], "why": "an exercise's solution was not accepted"}
-    if notes:
-        return {"status": "limited", "cells": [], "why": " ".join(notes)}
-    return {"status": "pass", "cells": [], "why": ""}
+    """``pass``, ``limited`` or ``fail`` with why: the course's one rule (:func:`helpers.runs.solutions_verdict`)."""
+    return runs.solutions_verdict(nb).to_json()
 
 
 def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import compat
+from helpers import compat, runs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compat"
 
@@ -42,8 +42,8 @@ def test_first_error_counts_code_cells_as_nbval_does_without_papermills_cell(tmp
         code,
         {**code, "outputs": [error]},
     ]
-    assert compat.first_error(_notebook(tmp_path, cells)) == (2, "NameError: name 'engine' is not defined")
-    assert compat.first_error(_notebook(tmp_path, cells[:5])) is None
+    assert runs.first_error({"cells": cells}) == (2, "NameError: name 'engine' is not defined")
+    assert runs.first_error({"cells": cells[:5]}) is None
 
 
 def test_solutions_report_falls_back_to_the_failure_message_without_an_output_notebook(tmp_path: Path) -> None:
@@ -90,13 +90,16 @@ def test_readme_section_is_replaced_between_the_markers_only(tmp_path: Path) -> 
 
 def test_a_passing_run_that_said_what_its_engine_cannot_do_is_limited_with_those_sentences(tmp_path: Path) -> None:
     sentence = "Podman gives containers no NET_RAW capability by default (Docker does), so `ping` needs it here."
-    said = {"cells": [{"cell_type": "code", "source": "", "outputs": [
-        {"output_type": "stream", "name": "stdout", "text": ["$ docker run …\n", f"⚠ {sentence}\n"]},
-        {"output_type": "stream", "name": "stdout", "text": f"⚠ {sentence}\nok\n"},
-        {"output_type": "stream", "name": "stderr", "text": "⚠ not for the learner's eyes\n"}]}]}  # fmt: skip
+    exercise = {"output_type": "stream", "name": "stdout", "text": "Exercise 01.1 — run it\n✅ Correct: it ran\n"}
+    said = {"cells": [
+        {"cell_type": "code", "source": "check('01.1')", "outputs": [exercise]},
+        {"cell_type": "code", "source": "", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": ["$ docker run …\n", f"⚠ {sentence}\n"]},
+            {"output_type": "stream", "name": "stdout", "text": f"⚠ {sentence}\nok\n"},
+            {"output_type": "stream", "name": "stderr", "text": "⚠ not for the learner's eyes\n"}]}]}  # fmt: skip
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "01-why-containers.ipynb").write_text(json.dumps(said))
     found = compat.solutions_results(FIXTURES / "solutions-docker-28.xml", tmp_path)
     assert found["01-why-containers"] == {"status": "limited", "cells": [], "why": sentence}
     assert compat._mark(found["01-why-containers"]) == "⚠"
-    assert compat.limits_said(tmp_path / "solutions" / "01-why-containers.ipynb") == [sentence]
+    assert runs.limits_said(said) == [sentence]

@@ -234,7 +234,9 @@ def test_a_learner_who_fills_their_disk_stops_at_its_size_and_the_others_keep_wo
     a, b = LEARNERS[2], LEARNERS[1]
     user = rootless.learner(a)
     assert disks.mounted(disks.mount_point(user)) and disks.image(running.state, a).is_file()
-    used, size = disks.usage(user)
+    usage = disks.usage(user)
+    assert usage is not None, "the learner's disk is not mounted"
+    used, size = usage
     assert 8.0e9 < size < 8.6e9, size  # the 8g of the settings (less ext4's own bookkeeping)
     host_free = shutil.disk_usage(running.state).free
     fill = as_learner(a, "docker", "run", "--rm", "busybox", "dd", "if=/dev/zero", "of=/fill", "bs=4M", timeout=300)

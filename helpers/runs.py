@@ -1,0 +1,118 @@
+"""The one verdict on a notebook run with every solution applied (``SOLUTIONS=True``), from its output alone.
+
+Used by ``tests/test_solutions.py`` (make test, the engine matrix, Podman), the rootless matrix, the hub's
+test and the compatibility table, so that "the solutions passed" means the same everywhere:
+
+- ``fail``: a cell raised (the first error, at the code cell nbval would name), a checker said "❌ Not yet",
+  or an exercise the notebook checks was neither accepted nor skipped with a reason;
+- ``limited``: as ``pass``, but the notebook said what this engine does differently or cannot do (``⚠``
+  lines, from :func:`helpers.engine.require`), with those sentences; an exercise may be skipped only so, by a
+  ``⚠`` line in the cell that checks it;
+- ``pass``: every exercise the notebook checks was accepted, and nothing was said to be different here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["pass", "limited", "fail", "not run"]
+CHECK = re.compile(r"\bcheck(?:_widget)?\(\s*[\"'](\d\d\.\d+)[\"']")
+WARN = "⚠ "
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One notebook run's verdict (``docs/compat.json`` stores it as a dict)."""
+
+    status: Status
+    cells: list[int] = field(default_factory=list)  # code cells as nbval counts them (the first failing one)
+    why: str = ""
+    accepted: list[str] = field(default_factory=list)  # exercise ids whose solution was accepted
+    skipped: dict[str, str] = field(default_factory=dict)  # exercise id -> the sentence that said why
+
+    def to_json(self) -> dict[str, Any]:
+        """What docs/compat.json keeps: status, cells, why."""
+        return {key: value for key, value in asdict(self).items() if key in ("status", "cells", "why")}
+
+
+def _text(out: dict[str, Any]) -> str:
+    value = out.get("text", "")
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _stdout(cell: dict[str, Any]) -> str:
+    outputs = cell.get("outputs", [])
+    return "".join(_text(o) for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+def _code_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    """The notebook's code cells as nbval counts them (papermill's injected parameters cell left out)."""
+    return [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+
+
+def exercises(nb: dict[str, Any]) -> set[str]:
+    """The exercise ids a notebook checks (``check("05.1", …)``, ``check_widget("00.2", …)``)."""
+    return {ex for cell in _code_cells(nb) for ex in CHECK.findall("".join(cell["source"]))}
+
+
+def accepted(text: str) -> set[str]:
+    """The exercise ids whose verdict in a notebook's output is "Correct"."""
+    return set(re.findall(r"Exercise (\d\d\.\d+)\b[^\n]*\n✅ Correct", text))
+
+
+def first_error(nb: dict[str, Any]) -> tuple[int, str] | None:
+    """(code cell index as nbval counts it, 'Ename: value') of the first error output."""
+    for index, cell in enumerate(_code_cells(nb)):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return index, f"{out['ename']}: {_ANSI.sub('', str(out['evalue']))}".splitlines()[0][:200]
+    return None
+
+
+def limits_said(nb: dict[str, Any]) -> list[str]:
+    """The limitation sentences the run printed (``⚠ …``), once each."""
+    lines = [line for cell in nb["cells"] for line in _stdout(cell).splitlines()]
+    return list(dict.fromkeys(line[len(WARN) :].strip() for line in lines if line.startswith(WARN)))
+
+
+def solutions_verdict(nb: dict[str, Any]) -> RunResult:
+    """The verdict on one executed notebook (papermill's output, which holds the source and the outputs)."""
+    error = first_error(nb)
+    if error:
+        return RunResult("fail", [error[0]], error[1])
+    text = "".join(_stdout(cell) for cell in nb["cells"])
+    if "❌ Not yet" in text:
+        line = next(ln for ln in text.splitlines() if "❌ Not yet" in ln)
+        return RunResult("fail", [], f"a solution was not accepted: {line.strip()[:200]}")
+    expected = exercises(nb)
+    if not expected:
+        return RunResult("fail", [], "the notebook checks no exercise")
+    ok = accepted(text) & expected
+    skipped: dict[str, str] = {}
+    for cell in _code_cells(nb):
+        for ex in set(CHECK.findall("".join(cell["source"]))) - ok:
+            said = [ln[len(WARN) :].strip() for ln in _stdout(cell).splitlines() if ln.startswith(WARN)]
+            if said:
+                skipped[ex] = said[0]
+    missing = sorted(expected - ok - set(skipped))
+    if missing:
+        return RunResult("fail", [], f"exercise(s) {', '.join(missing)} neither accepted nor skipped with a reason")
+    if notes := limits_said(nb):
+        return RunResult("limited", [], " ".join(notes), sorted(ok), skipped)
+    return RunResult("pass", [], "", sorted(ok))
+
+
+def verdict_of(path: Path) -> RunResult:
+    """:func:`solutions_verdict` of an output file (``not run`` when there is none)."""
+    if not path.is_file():
+        return RunResult("not run", [], f"no output at {path}")
+    return solutions_verdict(json.loads(path.read_text()))
