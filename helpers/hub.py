@@ -22,11 +22,13 @@ import argparse
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -65,6 +67,7 @@ class Settings:
     cpus: float = 1.0
     disk: str = "10g"  # each learner's daemon data root (a file system of its own: helpers.disks)
     cull_seconds: int = 3600
+    days: int = 7  # the accounts expire this many days after their passwords were made; a later hub makes new ones
     tls: bool = True  # HTTPS with the room CA's certificate (helpers.hub_tls); False: plain HTTP on loopback only
 
     @property
@@ -216,20 +219,43 @@ def sheet(settings: Settings, passwords: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _passwords(settings: Settings) -> dict[str, str]:
+def _passwords(settings: Settings, now: float) -> tuple[dict[str, str], float]:
+    """This workshop's passwords and when they were made; none when the last ones are past their days (F12)."""
     path = settings.state / "passwords.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    if "passwords" not in saved:  # an older hub's file: the passwords alone, of unknown age
+        saved = {"made": 0.0, "passwords": saved} if saved else {"made": now, "passwords": {}}
+    if now - float(saved["made"]) > settings.days * 86400:
+        return {}, now  # another workshop: new passwords, so a former learner's no longer opens anything
+    return dict(saved["passwords"]), float(saved["made"])
+
+
+def former_learners(settings: Settings, existing: list[str]) -> list[str]:
+    """Accounts of this hub's kind (prefix and a number) that are not in the roster now (a smaller room)."""
+    pattern = re.compile(re.escape(settings.prefix) + r"\d+")
+    return sorted(n for n in existing if pattern.fullmatch(n) and n not in settings.learners)
+
+
+def expiry(made: float, days: int) -> str:
+    """The day the workshop's accounts expire (``usermod --expiredate``): ``days`` after the passwords were made."""
+    return time.strftime("%Y-%m-%d", time.gmtime(made + days * 86400))
 
 
 def accounts(settings: Settings) -> dict[str, str]:
-    """Every account (learners and the instructor) and their password, created where missing."""
-    passwords = _passwords(settings)
+    """Every account (learners and the instructor) and their password, created where missing; each expires
+    ``settings.days`` after its password was made; accounts of former learners are locked and expired."""
+    passwords, made = _passwords(settings, time.time())
     for name in [settings.instructor, *settings.learners]:
         user = ensure_account(name, passwords)
+        subprocess.run(["usermod", "--expiredate", expiry(made, settings.days), name], check=True, timeout=30)
         if name != settings.instructor and not (user.checkout / ".git").is_dir():
             rootless.sync_checkout(user, SOURCE)  # cloned once: a restarted hub never pulls over their work
-    (settings.state / "passwords.json").write_text(json.dumps(passwords, indent=2))
-    (settings.state / "passwords.json").chmod(0o600)
+    for name in former_learners(settings, [p.pw_name for p in pwd.getpwall()]):
+        _say(f"locking {name}: not a learner of this workshop")
+        subprocess.run(["usermod", "--lock", "--expiredate", "1970-01-02", name], check=True, timeout=30)
+    path = settings.state / "passwords.json"
+    path.write_text(json.dumps({"made": made, "passwords": passwords}, indent=2))
+    path.chmod(0o600)
     return passwords
 
 
@@ -300,6 +326,7 @@ def start_hub(settings: Settings) -> int:
         PATH=f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
     )
     log = open(settings.logs / "jupyterhub.log", "ab")  # the hub keeps it open
+    (settings.logs / "jupyterhub.log").chmod(0o600)  # every learner's server output is in it: root's only (F17)
     proc = subprocess.Popen(
         [str(VENV / "bin" / "jupyterhub"), "-f", str(CONFIG)],
         cwd=settings.state,
@@ -361,8 +388,9 @@ def stop(settings: Settings, purge: bool = False) -> None:
         stop_learner(settings, name)
     for top in {folder.parent for name in settings.learners for folder in cgroups.folders(settings.instance, name)}:
         cgroups.remove([top])
-    if purge:
-        for name in [*settings.learners, settings.instructor]:
+    if purge:  # every account of this hub's kind, former learners' too
+        existing = [p.pw_name for p in pwd.getpwall()]
+        for name in [*settings.learners, *former_learners(settings, existing), settings.instructor]:
             if name in {p.pw_name for p in pwd.getpwall()}:
                 disks.remove(settings.state, rootless.learner(name))
                 _say(f"removing account {name} and its home")
@@ -458,7 +486,10 @@ def remove_within(home: Path, relative: Path) -> bool:
 
 def _from_env(opts: argparse.Namespace) -> Settings:
     settings = Settings(instance=opts.instance, prefix=os.environ.get("DMAC_HUB_PREFIX", "dmac-l"))
-    knobs = (("port", int), ("memory", str), ("pids", int), ("cpus", float), ("disk", str), ("cull_seconds", int))
+    knobs = (
+        ("port", int), ("memory", str), ("pids", int), ("cpus", float), ("disk", str), ("cull_seconds", int),
+        ("days", int),
+    )  # fmt: skip
     for key, cast in knobs:
         value = os.environ.get(f"DMAC_HUB_{key.upper()}")
         if value:
@@ -499,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             print(status(load(opts.instance)))
         elif opts.command == "sheet":
             settings = load(opts.instance)
-            print(sheet(settings, _passwords(settings)))
+            print(sheet(settings, _passwords(settings, time.time())[0]))
         else:
             reset(load(opts.instance), opts.name)
     except (HubError, rootless.RootlessError, wait.WaitTimeout, subprocess.CalledProcessError) as exc:

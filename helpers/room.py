@@ -79,6 +79,12 @@ def _volume(name: str) -> None:
     docker("volume", "create", name, show=False, echo=False)
 
 
+def publish(port: int, *, read_only: bool) -> str:
+    """``-p`` for the registry: while it is writable (being preloaded) on loopback only, so nobody on the room's
+    network can push a base image of their own into it then (finding F14); read-only, on every interface."""
+    return f"{port}:5000" if read_only else f"127.0.0.1:{port}:5000"
+
+
 def _run(host: str, port: int, *, read_only: bool) -> None:
     data, auth = volumes()
     docker("rm", "-f", container(), show=False, echo=False, check=False)
@@ -86,7 +92,7 @@ def _run(host: str, port: int, *, read_only: bool) -> None:
     config = ["docker-registry", "serve", "/auth/config-readonly.yml"] if read_only else []
     docker(
         "run", "-d", "--name", container(), "--restart", "unless-stopped", "--stop-timeout", str(registry.STOP_SECONDS),
-        "-p", f"{port}:5000", "-v", f"{data}:/var/lib/registry", "-v", f"{auth}:/auth:ro",
+        "-p", publish(port, read_only=read_only), "-v", f"{data}:/var/lib/registry", "-v", f"{auth}:/auth:ro",
         "-e", "REGISTRY_HTTP_TLS_CERTIFICATE=/auth/registry.crt", "-e", "REGISTRY_HTTP_TLS_KEY=/auth/registry.key",
         "-u", "docker-registry", registry.image_ref(), *config, show=False,
     )  # fmt: skip

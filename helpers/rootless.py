@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import pwd
+import re
 import shlex
 import shutil
 import signal
@@ -171,9 +172,23 @@ def ensure_runtime_dir(user: Learner) -> None:
     folder.chmod(0o700)
 
 
+_SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|AUTH|USERNAME|KEYRING", re.I)
+_CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]+@")
+
+
+def passed(environ: dict[str, str]) -> dict[str, str]:
+    """What a learner inherits of root's environment: :data:`PASSED`, but no credential (a variable named like
+    one, or a URL with a user or password in it: ``PIP_INDEX_URL=https://user:token@…``; finding F17)."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key.startswith(PASSED) and not _SECRET_NAME.search(key) and not _CREDENTIALS_IN_URL.search(value)
+    }
+
+
 def user_env(user: Learner) -> dict[str, str]:
     """A clean environment for the user's processes, pointed at their own daemon."""
-    env = {key: value for key, value in os.environ.items() if key.startswith(PASSED)}
+    env = passed(dict(os.environ))
     env.update(
         HOME=str(user.home),
         USER=user.name,
@@ -243,6 +258,7 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) ->
     _say(f"starting dockerd-rootless.sh as {user.name} (log {log_path})")
     gate = ["/bin/sh", "-c", 'read -r _ && exec "$0"'] if confine else []
     with open(log_path, "ab") as log:
+        log_path.chmod(0o600)  # root's: other learners read no one's daemon log (F17)
         proc = as_user(
             user,
             [*gate, str(SCRIPT)],
@@ -264,6 +280,7 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) ->
     record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(log_path), "started": time.time()}
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     _state_file(user).write_text(json.dumps(record, indent=2))
+    _state_file(user).chmod(0o600)
     try:
         wait.until(
             lambda: answers(user, 1.0), f"the rootless daemon of {user.name} answering", timeout=START_TIMEOUT,

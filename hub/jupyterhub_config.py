@@ -32,6 +32,7 @@ if settings.tls:
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False  # no login session manager needed: the hook makes /run/user/<uid>
 c.Authenticator.allowed_users = set(settings.learners)
+c.Authenticator.allow_existing_users = False  # a former learner in the hub's database gets no login (F12)
 c.Authenticator.admin_users = {settings.instructor}
 
 # Each learner's server: the shared environment, their own clone, their own daemon and cgroup.

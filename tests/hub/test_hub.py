@@ -288,12 +288,40 @@ def log_in(settings: hub.Settings, name: str, password: str) -> int:
 
 
 def test_learners_log_in_with_their_own_password_only(settings: hub.Settings) -> None:
-    passwords = json.loads((settings.state / "passwords.json").read_text())
+    passwords = json.loads((settings.state / "passwords.json").read_text())["passwords"]
     assert len(set(passwords.values())) == len(LEARNERS) + 1  # each account its own, the instructor's too
     a, b = LEARNERS[0], LEARNERS[1]
     assert log_in(settings, a, passwords[a]) == 302  # to their server
     assert log_in(settings, a, passwords[b]) == 403  # B's password does not open A's account
     assert log_in(settings, "root", passwords[a]) == 403
+
+
+def test_a_former_learner_is_locked_out_and_accounts_expire(settings: hub.Settings) -> None:
+    # F12: a learner of an earlier, larger room (an account of the hub's kind that is not in this roster)
+    former = f"{settings.prefix}99"
+    subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", former], check=True, capture_output=True)
+    try:
+        subprocess.run(["chpasswd"], input=f"{former}:old-password-1\n", text=True, check=True)
+        assert log_in(settings, former, "old-password-1") == 403  # not allowed by the hub, whatever PAM says
+        hub.accounts(settings)  # what the next `make hub` does
+        shadow = subprocess.run(["getent", "shadow", former], capture_output=True, text=True).stdout.split(":")
+        assert shadow[1].startswith("!")  # locked
+        assert shadow[7] == "1"  # expired since 1970-01-02
+        for name in LEARNERS:  # this workshop's accounts expire with it: days since 1970, within a week or so
+            expires = subprocess.run(["getent", "shadow", name], capture_output=True, text=True).stdout.split(":")[7]
+            assert 0 < int(expires) - time.time() // 86400 <= settings.days + 1, expires
+    finally:
+        subprocess.run(["userdel", "--remove", former], capture_output=True)
+
+
+def test_logs_and_state_are_roots_only(running: hub.Settings) -> None:
+    # F17: the hub's log holds every learner's server output; a learner's daemon log and state are root's
+    assert (running.logs / "jupyterhub.log").stat().st_mode & 0o077 == 0
+    user = rootless.learner(LEARNERS[0])
+    assert user.log.stat().st_mode & 0o077 == 0
+    for path in (running.logs / "jupyterhub.log", user.log):
+        denied = as_learner(LEARNERS[1], "cat", str(path))
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr
 
 
 def test_the_hub_speaks_https_only_with_a_certificate_for_the_rooms_names(settings: hub.Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,43 @@ def test_reset_does_not_follow_a_symlink_inside_the_tree(tmp_path: Path) -> None
     assert hub.remove_within(home, Path(".local/share/docker"))
     assert not (home / ".local" / "share" / "docker").exists()
     assert (outside / "docker" / "precious" / "keep").read_text() == "not the learner's"
+
+
+def test_former_learners_are_the_hubs_numbered_accounts_not_in_the_roster() -> None:
+    settings = hub.Settings(prefix="dmac-l", learners=["dmac-l01", "dmac-l02"])
+    existing = ["root", "dmac-l01", "dmac-l02", "dmac-l07", "dmac-learner", "dmac-instructor", "dmac-l30x"]
+    assert hub.former_learners(settings, existing) == ["dmac-l07"]  # never the rootless matrix's dmac-learner
+
+
+def test_passwords_last_one_workshop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = hub.Settings(instance="dmac-hubparts", days=7)
+    monkeypatch.setattr(hub.Settings, "state", property(lambda self: tmp_path))
+    (tmp_path / "passwords.json").write_text(json.dumps({"made": 1000.0, "passwords": {"dmac-l01": "a-b-c"}}))
+    assert hub._passwords(settings, 1000.0 + 6 * 86400) == ({"dmac-l01": "a-b-c"}, 1000.0)  # a restarted hub
+    assert hub._passwords(settings, 1000.0 + 8 * 86400) == ({}, 1000.0 + 8 * 86400)  # the next workshop: new ones
+    (tmp_path / "passwords.json").write_text(json.dumps({"dmac-l01": "a-b-c"}))  # an older hub's file
+    assert hub._passwords(settings, 1e9) == ({}, 1e9)
+    assert hub.expiry(0.0, 7) == "1970-01-08"
+
+
+def test_a_learner_inherits_no_credential_of_roots(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import rootless
+
+    environ = {
+        "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
+        "PIP_INDEX_URL": "https://user:token@pypi.example.org/simple",
+        "UV_INDEX_PRIVATE_PASSWORD": "s3cret",
+        "PIP_TRUSTED_HOST": "pypi.example.org",
+        "HOME": "/root",
+    }
+    assert rootless.passed(environ) == {
+        "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
+        "PIP_TRUSTED_HOST": "pypi.example.org",
+    }
+
+
+def test_the_room_registry_takes_pushes_on_loopback_only() -> None:
+    from helpers import room
+
+    assert room.publish(5443, read_only=False) == "127.0.0.1:5443:5000"  # F14: while it is being preloaded
+    assert room.publish(5443, read_only=True) == "5443:5000"
