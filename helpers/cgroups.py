@@ -19,6 +19,8 @@ from pathlib import Path
 MOUNT = Path("/sys/fs/cgroup")
 V1_CONTROLLERS = ("memory", "pids", "cpu")
 PERIOD_US = 100_000
+OPTIONAL = ("memory.memsw.limit_in_bytes", "memory.swap.max")
+"""Files a kernel without swap accounting lacks: written where they exist."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,12 @@ def folders(parent: str, name: str, mount: Path = MOUNT) -> list[Path]:
 def settings(limits: Limits, cgroup_version: int) -> dict[str, dict[str, str]]:
     """What to write where: ``{controller: {file: value}}`` (v2 has one folder: controller ``""``)."""
     quota = int(limits.cpus * PERIOD_US)
-    if cgroup_version == 2:
-        return {"": {"memory.max": str(limits.memory), "pids.max": str(limits.pids), "cpu.max": f"{quota} {PERIOD_US}"}}
+    if cgroup_version == 2:  # no swap beyond the memory limit (F8)
+        v2 = {"memory.max": str(limits.memory), "memory.swap.max": "0", "pids.max": str(limits.pids)}
+        return {"": {**v2, "cpu.max": f"{quota} {PERIOD_US}"}}
     return {
-        "memory": {"memory.limit_in_bytes": str(limits.memory)},
+        # memory+swap no more than memory (F8): written only where the kernel accounts swap (OPTIONAL)
+        "memory": {"memory.limit_in_bytes": str(limits.memory), "memory.memsw.limit_in_bytes": str(limits.memory)},
         "pids": {"pids.max": str(limits.pids)},
         "cpu": {"cpu.cfs_period_us": str(PERIOD_US), "cpu.cfs_quota_us": str(quota)},
     }
@@ -66,7 +70,12 @@ def create(parent: str, name: str, limits: Limits, mount: Path = MOUNT) -> list[
     for folder in made:
         folder.mkdir(parents=True, exist_ok=True)
         ctrl = "" if version(mount) == 2 else folder.parent.parent.name
+        memsw = folder / "memory.memsw.limit_in_bytes"
+        if ctrl == "memory" and memsw.exists():
+            memsw.write_text("-1")  # it may never be below memory.limit_in_bytes: lift it while that changes
         for file, value in wanted[ctrl].items():
+            if file in OPTIONAL and not (folder / file).exists():
+                continue
             (folder / file).write_text(value)
     return made
 

@@ -34,7 +34,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cgroups, course, disks, hub_tls, procs, rootless, wait
+from . import cgroups, course, disks, hub_confine, hub_tls, procs, rootless, wait
 
 OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
@@ -189,6 +189,7 @@ def ensure_account(name: str, passwords: dict[str, str]) -> rootless.Learner:
     """The Unix account (home mode 0700, no docker group, subordinate ids) with a password of its own."""
     user = rootless.ensure_user(name)
     user.home.chmod(0o700)  # Debian's useradd makes homes 0755: learners must not read each other's work
+    hub_confine.no_login_shell(name)  # no su, no login: their processes start in their server's cgroup only
     groups = subprocess.run(["id", "-nG", name], capture_output=True, text=True, check=True).stdout.split()
     if "docker" in groups:
         subprocess.run(["gpasswd", "--delete", name, "docker"], check=True, capture_output=True)
@@ -250,6 +251,9 @@ def accounts(settings: Settings) -> dict[str, str]:
         subprocess.run(["usermod", "--expiredate", expiry(made, settings.days), name], check=True, timeout=30)
         if name != settings.instructor and not (user.checkout / ".git").is_dir():
             rootless.sync_checkout(user, SOURCE)  # cloned once: a restarted hub never pulls over their work
+    everyone = [settings.instructor, *settings.learners]
+    hub_confine.deny_schedulers(everyone)  # cron and at would run their jobs outside any cgroup of the hub's
+    hub_confine.deny_ssh(settings.instance, everyone)
     for name in former_learners(settings, [p.pw_name for p in pwd.getpwall()]):
         _say(f"locking {name}: not a learner of this workshop")
         subprocess.run(["usermod", "--lock", "--expiredate", "1970-01-02", name], check=True, timeout=30)
@@ -367,10 +371,13 @@ def stop_learner(settings: Settings, name: str) -> None:
     """Stop a learner's daemon and everything left in their cgroup (what the hub's post-stop hook does)."""
     if name not in {p.pw_name for p in pwd.getpwall()}:
         return
-    rootless.stop_daemon(rootless.learner(name))
+    user = rootless.learner(name)
+    rootless.stop_daemon(user)
     groups = cgroups.folders(settings.instance, name)
     wait.until(lambda: cgroups.kill_all(groups) == 0, f"{name}'s processes gone", timeout=30)
     cgroups.remove(groups)
+    hub_confine.remove_shared_memory(user.uid)  # /dev/shm and System V IPC outlive the cgroup (F8)
+    hub_confine.unmount_runtime_dir(user.runtime_dir)
     disks.release(rootless.learner(name))
 
 
@@ -390,7 +397,10 @@ def stop(settings: Settings, purge: bool = False) -> None:
         cgroups.remove([top])
     if purge:  # every account of this hub's kind, former learners' too
         existing = [p.pw_name for p in pwd.getpwall()]
-        for name in [*settings.learners, *former_learners(settings, existing), settings.instructor]:
+        names = [*settings.learners, *former_learners(settings, existing), settings.instructor]
+        hub_confine.allow_schedulers(names)
+        (hub_confine.SSHD_DROPIN / f"{settings.instance}.conf").unlink(missing_ok=True)
+        for name in names:
             if name in {p.pw_name for p in pwd.getpwall()}:
                 disks.remove(settings.state, rootless.learner(name))
                 _say(f"removing account {name} and its home")

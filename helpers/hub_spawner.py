@@ -16,17 +16,18 @@ import time
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 
-from . import cgroups, disks, hub, rootless
+from . import cgroups, disks, hub, hub_confine, rootless
 
 
 def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
     """Root's work before a spawn: cgroup, runtime folder, daemon inside the cgroup, base images."""
     began = time.monotonic()
     user = rootless.learner(name)
+    hub_confine.check_groups(name)  # no server for an account in a root-equivalent group (docker, sudo …)
     folders = cgroups.create(settings.instance, name, settings.limits())
     disks.ensure(settings.state, user, hub.parse_bytes(settings.disk))  # their data root: a disk of its own
     rootless.ensure_tun()
-    rootless.ensure_runtime_dir(user)
+    hub_confine.mount_runtime_dir(user.runtime_dir, user.uid, user.gid)  # a tmpfs of its own, not the host's /run
     rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid))
     daemon = time.monotonic()
     rootless.load_images(user)

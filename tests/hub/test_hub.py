@@ -11,6 +11,7 @@ measured here are printed and written to
 from __future__ import annotations
 
 import dataclasses
+import grp
 import http.client
 import http.cookiejar
 import json
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, course, disks, hub, hub_tls, rootless, rootless_matrix, wait
+from helpers import cgroups, course, disks, hub, hub_confine, hub_tls, rootless, rootless_matrix, wait
 from tests import isolation
 
 pytestmark = [
@@ -421,6 +422,75 @@ def test_reset_empties_one_learners_daemon_and_notebooks_only(running: hub.Setti
     assert "dmac-hub-keep" in as_learner(other, "docker", "volume", "ls", "-q").stdout.split()
     start_server(running, name)
     assert "dmac-hub-keep" not in as_learner(name, "docker", "volume", "ls", "-q").stdout.split()
+
+
+def _stop_server(settings: hub.Settings, name: str) -> None:
+    hub.api(settings, "DELETE", f"/users/{name}/server")
+    wait.until(lambda: not server(settings, name), f"{name}'s server stopping", timeout=90)
+
+
+def test_cron_su_and_logins_lead_nowhere_outside_the_cgroup(running: hub.Settings) -> None:
+    # F3: other daemons would start a learner's programs outside the cgroup: cron, at, su, ssh
+    name, other = LEARNERS[0], LEARNERS[1]
+    if not shutil.which("crontab"):  # Debian's cron is on every standard install: probe with the real one
+        subprocess.run(["apt-get", "install", "-y", "-qq", "cron"], check=True, capture_output=True, timeout=600)
+    cron = as_learner(name, "sh", "-c", "echo '* * * * * id > $HOME/.probe-cron' | crontab -")
+    assert cron.returncode != 0 and "not allowed" in cron.stderr, cron.stderr
+    for path in (Path("/etc/cron.deny"), Path("/etc/at.deny")):
+        assert name in path.read_text().split()
+    assert subprocess.run(["getent", "passwd", name], capture_output=True, text=True).stdout.strip().endswith(
+        ":/usr/sbin/nologin"
+    )
+    password = json.loads((running.state / "passwords.json").read_text())["passwords"][name]
+    su = subprocess.run(
+        ["script", "-qec", f"su -c 'cat /proc/self/cgroup' {name}", "/dev/null"],
+        user=rootless.learner(other).uid, group=rootless.learner(other).gid, extra_groups=[],
+        input=f"{password}\n", capture_output=True, text=True, timeout=60, env=hub.learner_env(other),
+    )  # fmt: skip
+    assert "This account is currently not available" in su.stdout, su.stdout + su.stderr
+    assert "memory:" not in su.stdout  # nothing ran as the learner
+    # the learner's own work goes on: their server's terminals take SHELL from the server, /bin/bash
+    assert as_learner(name, "docker", "run", "--rm", "busybox", "true").returncode == 0
+
+
+def test_shared_memory_and_the_runtime_folder_end_with_the_server(running: hub.Settings) -> None:
+    # F8: /dev/shm, System V shared memory and /run/user/<uid> would outlive the cgroup and its limit
+    name = LEARNERS[1]
+    user = rootless.learner(name)
+    mount = subprocess.run(["findmnt", "-n", "-o", "FSTYPE,SIZE", str(user.runtime_dir)], capture_output=True,
+                           text=True).stdout.split()  # fmt: skip
+    assert mount and mount[0] == "tmpfs", mount  # a tmpfs of its own, not the host's /run
+    probe = Path(f"/dev/shm/probe-{name}")
+    made = as_learner(name, "sh", "-c", f"head -c 10000000 /dev/zero > {probe} && ipcmk -M 1048576")
+    assert made.returncode == 0, made.stderr
+    assert probe.stat().st_size == 10_000_000
+    assert hub_confine.sysv_ids(Path("/proc/sysvipc/shm").read_text(), user.uid)
+    _stop_server(running, name)
+    assert not probe.exists()
+    assert hub_confine.sysv_ids(Path("/proc/sysvipc/shm").read_text(), user.uid) == []
+    assert not os.path.ismount(user.runtime_dir)
+    start_server(running, name)
+
+
+def test_a_learner_in_the_docker_group_gets_no_server(running: hub.Settings) -> None:
+    # F13: a well-meant `usermod -aG docker` makes the learner root; the spawn refuses, the others work on
+    name, other = LEARNERS[1], LEARNERS[0]
+    _stop_server(running, name)
+    subprocess.run(["gpasswd", "--add", name, "docker"], check=True, capture_output=True)
+    try:
+        hub.api(running, "POST", f"/users/{name}/server")
+        wait.until(lambda: not server(running, name).get("pending"), f"{name}'s spawn to end", timeout=120)
+        assert not server(running, name).get("ready")
+        log = (running.logs / "jupyterhub.log").read_text(errors="replace")
+        assert f"{name} is in the group(s) docker, which give root on this host" in log
+        assert as_learner(other, "docker", "run", "--rm", "busybox", "true").returncode == 0
+    finally:
+        subprocess.run(["gpasswd", "--delete", name, "docker"], check=True, capture_output=True)
+    start_server(running, name)
+    pid = server(running, name)["state"]["pid"]
+    groups = Path(f"/proc/{pid}/status").read_text().split("Groups:")[1].splitlines()[0].split()
+    docker_gid = str(grp.getgrnam("docker").gr_gid)
+    assert docker_gid not in groups  # the real server's groups, not a test process's (F13's tautology)
 
 
 CULL_SECONDS = 30

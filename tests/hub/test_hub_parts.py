@@ -14,9 +14,11 @@ def test_limits_are_written_for_each_cgroup_version() -> None:
     limits = cgroups.Limits(memory=hub.parse_bytes("1.5g"), pids=512, cpus=0.5)
     assert limits.memory == 1610612736 and hub.parse_bytes("512m") == 512 << 20 and hub.parse_bytes("4096") == 4096
     v1 = cgroups.settings(limits, 1)
-    assert v1["memory"] == {"memory.limit_in_bytes": "1610612736"} and v1["pids"] == {"pids.max": "512"}
+    # memory+swap no more than memory: no swap beyond the limit (F8)
+    assert v1["memory"] == {"memory.limit_in_bytes": "1610612736", "memory.memsw.limit_in_bytes": "1610612736"}
+    assert v1["pids"] == {"pids.max": "512"}
     assert v1["cpu"] == {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "50000"}
-    v2 = {"memory.max": "1610612736", "pids.max": "512", "cpu.max": "50000 100000"}
+    v2 = {"memory.max": "1610612736", "memory.swap.max": "0", "pids.max": "512", "cpu.max": "50000 100000"}
     assert cgroups.settings(limits, 2) == {"": v2}
 
 
@@ -136,3 +138,43 @@ def test_the_room_registry_takes_pushes_on_loopback_only() -> None:
 
     assert room.publish(5443, read_only=False) == "127.0.0.1:5443:5000"  # F14: while it is being preloaded
     assert room.publish(5443, read_only=True) == "5443:5000"
+
+
+def test_a_cgroup_without_swap_accounting_gets_the_rest_and_memsw_is_lifted_first(tmp_path: Path) -> None:
+    limits = cgroups.Limits(memory=1 << 30, pids=64, cpus=1.0)
+    for ctrl in cgroups.V1_CONTROLLERS:
+        (tmp_path / ctrl).mkdir()
+    made = cgroups.create("hubparts", "dmac-l01", limits, tmp_path)
+    memory = next(f for f in made if f.parent.parent.name == "memory")
+    assert (memory / "memory.limit_in_bytes").read_text() == str(1 << 30)
+    assert not (memory / "memory.memsw.limit_in_bytes").exists()  # no swap accounting: not written
+    (memory / "memory.memsw.limit_in_bytes").write_text(str(1 << 29))  # a kernel that accounts swap
+    cgroups.create("hubparts", "dmac-l01", limits, tmp_path)
+    assert (memory / "memory.memsw.limit_in_bytes").read_text() == str(1 << 30)
+
+
+def test_privileged_groups_and_sysv_tables() -> None:
+    from helpers import hub_confine
+
+    assert hub_confine.privileged(["dmac-l01", "docker", "users", "sudo"]) == ["docker", "sudo"]
+    shm = (
+        "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid\n"
+        "         0         17   600                  1024  4242  4242      0  1001  1001  1001  1001\n"
+        "         0         18   600                  1024  4243  4243      0  1002  1002  1002  1002\n"
+    )
+    assert hub_confine.sysv_ids(shm, 1001) == ["17"]
+    assert hub_confine.sysv_ids("", 1001) == []
+
+
+def test_schedulers_deny_lists_keep_the_hosts_lines(tmp_path: Path) -> None:
+    from helpers import hub_confine
+
+    cron, at = tmp_path / "cron.deny", tmp_path / "at.deny"
+    cron.write_text("guest\n")
+    hub_confine.deny_schedulers(["dmac-l01", "dmac-l02"], (cron, at))
+    hub_confine.deny_schedulers(["dmac-l01"], (cron, at))  # again: no duplicate
+    assert cron.read_text() == "guest\ndmac-l01\ndmac-l02\n"
+    assert at.read_text() == "dmac-l01\ndmac-l02\n"
+    hub_confine.allow_schedulers(["dmac-l01", "dmac-l02"], (cron, at))
+    assert cron.read_text() == "guest\n"
+    assert at.read_text() == ""
