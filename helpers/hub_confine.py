@@ -10,7 +10,8 @@ ways around it the security review found, each closed here (the hub's findings F
 - memory that outlives the cgroup: ``/run/user/<uid>`` is a tmpfs of its own with a size (not the host's
   ``/run``), unmounted when the server stops, and the learner's ``/dev/shm`` files and System V shared memory,
   semaphores and message queues are removed then;
-- groups that are root on this host (``docker``, ``sudo`` …): a learner in one gets no server.
+- groups that are root on this host (``docker``, ``sudo`` …): a learner in one gets no server;
+- the hub's log: a server writes to a pipe of its own, copied into a capped log of its own (:func:`pump`).
 """
 
 from __future__ import annotations
@@ -136,3 +137,27 @@ def sysv_ids(table: str, uid: int) -> list[str]:
     uid_col = header.index("uid")
     rows = [ln.split() for ln in lines[1:]]
     return [cols[id_col] for cols in rows if len(cols) > uid_col and cols[uid_col] == str(uid)]
+
+
+LOG_CAP = 20 << 20
+"""A server's log is moved to ``.1`` (the one before is dropped) when it reaches this many bytes."""
+
+
+def pump(fd: int, log: Path, cap: int = LOG_CAP) -> None:
+    """Copy what a server writes to ``fd`` into ``log`` (root's, 0600) until it closes; at most ``cap`` bytes
+    a file, the last full one kept as ``.1``."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out = open(log, "ab")
+    log.chmod(0o600)
+    try:
+        with os.fdopen(fd, "rb") as source:
+            while chunk := source.readline(65536):  # a line at a time (at most 64 KiB of one)
+                if out.tell() and out.tell() + len(chunk) > cap:
+                    out.close()
+                    log.replace(log.with_name(log.name + ".1"))
+                    out = open(log, "ab")
+                    log.chmod(0o600)
+                out.write(chunk)
+                out.flush()
+    finally:
+        out.close()

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import threading
 import time
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
@@ -62,6 +65,26 @@ class CourseSpawner(LocalProcessSpawner):
             drop()
 
         return preexec
+
+    async def start(self) -> tuple[str, int]:
+        """Start the server with its output on a pipe of its own (F4): JupyterHub's default lets it inherit the
+        hub's log, which every learner's kernel could then write, forge or truncate. A thread of the hub's
+        copies the pipe into ``/var/log/<instance>/server-<name>.log`` (root's, 0600, capped)."""
+        read, write = os.pipe()
+        output = {"stdin": subprocess.DEVNULL, "stdout": write, "stderr": subprocess.STDOUT}
+        # popen_kwargs is a traitlets Dict, which mypy cannot see through
+        self.popen_kwargs = {**self.popen_kwargs, **output}  # type: ignore[has-type]
+        try:
+            started = await super().start()
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        log = hub.load().logs / f"server-{self.user.name}.log"
+        pump = hub_confine.pump
+        threading.Thread(target=pump, args=(read, log), name=f"log-{self.user.name}", daemon=True).start()
+        return started
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

@@ -323,6 +323,18 @@ def test_logs_and_state_are_roots_only(running: hub.Settings) -> None:
     for path in (running.logs / "jupyterhub.log", user.log):
         denied = as_learner(LEARNERS[1], "cat", str(path))
         assert denied.returncode != 0 and "Permission denied" in denied.stderr
+    # F4: no process of a learner holds the hub's log open (a kernel could write, forge or truncate it); their
+    # server's output goes to a log of its own
+    hub_log = str(running.logs / "jupyterhub.log")
+    for name in LEARNERS:
+        folders = cgroups.folders(running.instance, name)
+        for pid in cgroups.members(folders):
+            try:
+                held = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            except OSError:
+                continue  # the process ended meanwhile
+            assert hub_log not in held, f"{name}'s process {pid} holds the hub's log"
+    assert (running.logs / f"server-{LEARNERS[0]}.log").stat().st_size > 0
 
 
 def test_the_hub_speaks_https_only_with_a_certificate_for_the_rooms_names(settings: hub.Settings) -> None:

@@ -178,3 +178,19 @@ def test_schedulers_deny_lists_keep_the_hosts_lines(tmp_path: Path) -> None:
     hub_confine.allow_schedulers(["dmac-l01", "dmac-l02"], (cron, at))
     assert cron.read_text() == "guest\n"
     assert at.read_text() == ""
+
+
+def test_a_servers_output_goes_to_its_own_capped_log(tmp_path: Path) -> None:
+    import os
+
+    from helpers import hub_confine
+
+    read, write = os.pipe()
+    os.write(write, b"x" * 700 + b"\n")
+    os.write(write, b"y" * 700 + b"\n")
+    os.close(write)
+    log = tmp_path / "server-dmac-l01.log"
+    hub_confine.pump(read, log, cap=1000)
+    assert log.read_bytes() == b"y" * 700 + b"\n"  # the cap moved the first part aside
+    assert (tmp_path / "server-dmac-l01.log.1").read_bytes() == b"x" * 700 + b"\n"
+    assert log.stat().st_mode & 0o777 == 0o600
