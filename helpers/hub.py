@@ -96,6 +96,11 @@ class Settings:
         return self.state / "tls"
 
     @property
+    def daemon_configs(self) -> Path:
+        """The learners' daemon configurations: root's, readable by their daemons (the state folder is not)."""
+        return Path("/etc") / self.instance
+
+    @property
     def ca_file(self) -> Path:
         return self.tls_folder / "room-ca.crt"
 
@@ -407,6 +412,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
                 subprocess.run(["userdel", "--remove", name], capture_output=True, timeout=120)
                 rootless.Learner(name, 0, 0, Path("/")).log.unlink(missing_ok=True)
         shutil.rmtree(settings.state, ignore_errors=True)
+        shutil.rmtree(settings.daemon_configs, ignore_errors=True)
 
 
 def start(settings: Settings) -> str:

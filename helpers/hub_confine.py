@@ -11,11 +11,14 @@ ways around it the security review found, each closed here (the hub's findings F
   ``/run``), unmounted when the server stops, and the learner's ``/dev/shm`` files and System V shared memory,
   semaphores and message queues are removed then;
 - groups that are root on this host (``docker``, ``sudo`` …): a learner in one gets no server;
-- the hub's log: a server writes to a pipe of its own, copied into a capped log of its own (:func:`pump`).
+- the hub's log: a server writes to a pipe of its own, copied into a capped log of its own (:func:`pump`);
+- the daemon's data root stays on the learner's disk: their daemon reads a configuration file of root's,
+  not ``~/.config/docker/daemon.json`` (where ``data-root`` would move it into the home; F4).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -161,3 +164,13 @@ def pump(fd: int, log: Path, cap: int = LOG_CAP) -> None:
                 out.flush()
     finally:
         out.close()
+
+
+def daemon_config(folder: Path, name: str, data_root: Path) -> Path:
+    """A learner's daemon configuration, root's (0644 in a 0755 folder of root's): the data root on their disk."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"data-root": str(data_root)}, indent=2) + "\n")
+    path.chmod(0o644)
+    return path

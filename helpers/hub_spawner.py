@@ -31,7 +31,8 @@ def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
     disks.ensure(settings.state, user, hub.parse_bytes(settings.disk))  # their data root: a disk of its own
     rootless.ensure_tun()
     hub_confine.mount_runtime_dir(user.runtime_dir, user.uid, user.gid)  # a tmpfs of its own, not the host's /run
-    rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid))
+    config = hub_confine.daemon_config(settings.daemon_configs, name, disks.mount_point(user))
+    rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid), config=config)
     daemon = time.monotonic()
     rootless.load_images(user)
     done = time.monotonic()

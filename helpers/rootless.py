@@ -243,11 +243,13 @@ def answers(user: Learner, timeout: float = 2.0) -> bool:
     return True
 
 
-def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) -> dict:
+def start_daemon(user: Learner, confine: Callable[[int], None] | None = None, config: Path | None = None) -> dict:
     """Start ``dockerd-rootless.sh`` as the user (or reuse theirs if it answers); wait until it answers.
 
     ``confine(pid)`` (root) runs before the script starts: the process waits on a gate until then, so
     every process of the daemon's tree is born where ``confine`` put it (a cgroup of the user's own).
+    ``config``: a daemon configuration file of root's (``--config-file``) instead of the user's own
+    ``~/.config/docker/daemon.json``, whose ``data-root`` could move the daemon's data off its disk.
     """
     if answers(user):
         _say(f"the rootless daemon of {user.name} already answers at {user.host}")
@@ -256,12 +258,13 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None) ->
     log_path.parent.mkdir(parents=True, exist_ok=True)
     user.socket.unlink(missing_ok=True)  # left by a daemon that was killed
     _say(f"starting dockerd-rootless.sh as {user.name} (log {log_path})")
-    gate = ["/bin/sh", "-c", 'read -r _ && exec "$0"'] if confine else []
+    gate = ["/bin/sh", "-c", 'read -r _ && exec "$0" "$@"'] if confine else []
+    flags = ["--config-file", str(config)] if config else []
     with open(log_path, "ab") as log:
         log_path.chmod(0o600)  # root's: other learners read no one's daemon log (F17)
         proc = as_user(
             user,
-            [*gate, str(SCRIPT)],
+            [*gate, str(SCRIPT), *flags],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if confine else subprocess.DEVNULL,

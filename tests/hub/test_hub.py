@@ -484,6 +484,23 @@ def test_shared_memory_and_the_runtime_folder_end_with_the_server(running: hub.S
     start_server(running, name)
 
 
+def test_a_learners_own_daemon_json_cannot_move_the_data_root_off_their_disk(running: hub.Settings) -> None:
+    # F4: dockerd-rootless.sh would read ~/.config/docker/daemon.json, whose data-root moves images into the home
+    name = LEARNERS[0]
+    user = rootless.learner(name)
+    moved = as_learner(name, "sh", "-c", 'mkdir -p ~/.config/docker && printf \'{"data-root": "%s/.probe-root"}\' '
+                       '"$HOME" > ~/.config/docker/daemon.json')  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    try:
+        _stop_server(running, name)
+        start_server(running, name)
+        root = as_learner(name, "docker", "info", "--format", "{{.DockerRootDir}}").stdout.strip()
+        assert root == str(disks.mount_point(user)), root
+        assert not (user.home / ".probe-root").exists()
+    finally:
+        (user.home / ".config" / "docker" / "daemon.json").unlink(missing_ok=True)
+
+
 def test_a_learner_in_the_docker_group_gets_no_server(running: hub.Settings) -> None:
     # F13: a well-meant `usermod -aG docker` makes the learner root; the spawn refuses, the others work on
     name, other = LEARNERS[1], LEARNERS[0]
