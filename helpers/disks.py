@@ -1,10 +1,13 @@
 """A disk quota for each learner's Docker daemon on the hub: their data root is a file system of its own.
 
-``~learner/.local/share/docker`` (where their rootless daemon keeps images, containers and volumes) is an ext4
-file system in a sparse file, ``/var/lib/<instance>/disks/<learner>.ext4`` (root's, mode 0600), loop-mounted
-there by root before their daemon starts. A learner who fills it gets "no space left on device" in their own
-daemon; the host's disk and the other learners' daemons keep working. The file only takes the space written to
-it, up to its size. Root only (``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
+Their rootless daemon keeps images, containers and volumes on an ext4 file system in a sparse file,
+``/var/lib/<instance>/disks/<learner>.ext4`` (root's, mode 0600), loop-mounted by root at
+``/srv/dmac-hub-disks/<learner>`` before their daemon starts; the daemon's configuration (root's) names it as its
+data root. The mount point is on a path only root can write (finding F2: root never acts on a path in the
+learner's home, where a symlink swapped in at the right moment would redirect a ``chown`` or a ``mount``).
+A learner who fills it gets "no space left on device" in their own daemon; the host's disk and the other
+learners' daemons keep working. The file only takes the space written to it, up to its size. Root only
+(``mount``, ``mkfs.ext4`` from e2fsprogs, ``losetup``'s loop devices).
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ def image(state: Path, name: str) -> Path:
     return state / "disks" / f"{name}.ext4"
 
 
+MOUNTS = Path("/srv/dmac-hub-disks")
+"""Where the learners' data roots are mounted: root's, 0711 (passable, not listable)."""
+
+
 def mount_point(user: Learner) -> Path:
-    return user.home / ".local" / "share" / "docker"
+    return MOUNTS / user.name
 
 
 def mounted(point: Path) -> bool:
@@ -35,11 +42,9 @@ def ensure(state: Path, user: Learner, size: int) -> Path:
     point = mount_point(user)
     if mounted(point):
         return point
-    for folder in (point.parent.parent, point.parent, point):  # ~/.local, ~/.local/share, the data root
-        if folder.is_symlink():  # root acts in the learner's home: never follow a link they planted
-            raise RuntimeError(f"{folder} is a symbolic link: the learner's data root is not mounted there")
-        folder.mkdir(mode=0o700, exist_ok=True)
-        shutil.chown(folder, user.uid, user.gid)
+    MOUNTS.mkdir(mode=0o711, parents=True, exist_ok=True)
+    MOUNTS.chmod(0o711)
+    point.mkdir(mode=0o700, exist_ok=True)  # root's until the learner's file system is mounted over it
     disk = image(state, user.name)
     if not disk.exists():
         disk.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -53,7 +58,7 @@ def ensure(state: Path, user: Learner, size: int) -> Path:
     # plain "loop": nosuid or nodev would be locked flags in the learner's user namespace, and BuildKit's
     # read-only bind remounts there fail with "operation not permitted" (measured: notebook 05's builds)
     subprocess.run(["mount", "-o", "loop", str(disk), str(point)], check=True, capture_output=True, timeout=60)
-    point.chmod(0o700)
+    point.chmod(0o700)  # the file system's root: the learner's (mkfs's root_owner), theirs alone
     return point
 
 
@@ -68,6 +73,9 @@ def remove(state: Path, user: Learner) -> None:
     """Unmount and delete the learner's file system: their daemon's data is gone (a reset, a purge)."""
     release(user)
     image(state, user.name).unlink(missing_ok=True)
+    point = mount_point(user)
+    if point.is_dir() and not mounted(point):
+        point.rmdir()  # root's empty mount point (a lazily unmounted one still busy stays)
 
 
 def usage(user: Learner) -> tuple[int, int] | None:

@@ -235,6 +235,9 @@ def test_a_learner_who_fills_their_disk_stops_at_its_size_and_the_others_keep_wo
     a, b = LEARNERS[2], LEARNERS[1]
     user = rootless.learner(a)
     assert disks.mounted(disks.mount_point(user)) and disks.image(running.state, a).is_file()
+    # F2: mounted where only root writes, never in the learner's home (a swapped symlink could redirect it)
+    assert not str(disks.mount_point(user)).startswith(str(user.home))
+    assert disks.MOUNTS.stat().st_uid == 0 and disks.MOUNTS.stat().st_mode & 0o777 == 0o711
     usage = disks.usage(user)
     assert usage is not None, "the learner's disk is not mounted"
     used, size = usage
