@@ -12,7 +12,8 @@ What it needs is Debian's: ``docker.io`` ships ``dockerd-rootless.sh``; ``rootle
 and ``uidmap`` (``newuidmap``) are installed when missing. The user gets subordinate uid/gid ranges in
 ``/etc/subuid`` and ``/etc/subgid``, a runtime folder ``/run/user/<uid>`` (what a login session would
 give), and ``/dev/net/tun`` must be usable by them (mode 0666, the usual one). The daemon's data lives
-in the user's home (``~/.local/share/docker``; on the hub, a disk of its own: :mod:`helpers.disks`), its log in ``/var/log/dmac-course/dockerd-rootless.log``.
+in the user's home (``~/.local/share/docker``; on the hub, a disk of its own: :mod:`helpers.disks`), its log
+in ``/var/log/dmac-course/dockerd-rootless.log``.
 The course runs from the user's own clone of this checkout (``~/course``), with its own ``.venv``.
 """
 
