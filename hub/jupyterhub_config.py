@@ -31,9 +31,12 @@ if settings.tls:
 # Who may log in: the learners and the instructor (admin), with their Unix passwords.
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False  # no login session manager needed: the hook makes /run/user/<uid>
-c.Authenticator.allowed_users = set(settings.learners)
+c.Authenticator.allowed_users = {*settings.learners, settings.instructor}
 c.Authenticator.allow_existing_users = False  # a former learner in the hub's database gets no login (F12)
-c.Authenticator.admin_users = {settings.instructor}
+# The instructor runs the room from the admin page (start, stop, add learners) but does not open a learner's
+# server: a learner's server shares the hub's origin, and script a learner planted there would run with the
+# instructor's cookies (F7). So no admin role (it holds access:servers), this one instead.
+c.Authenticator.admin_users = set()
 
 # Each learner's server: the shared environment, their own clone, their own daemon and cgroup.
 c.JupyterHub.spawner_class = hub_spawner.CourseSpawner
@@ -65,6 +68,12 @@ c.JupyterHub.services = [
     {"name": "dmac-admin", "api_token": settings.token_file.read_text().strip()},
 ]
 c.JupyterHub.load_roles = [
+    {
+        "name": "instructor",
+        "description": "Runs the room: the admin page, learners' accounts and servers, never inside a server",
+        "scopes": ["admin-ui", "admin:users", "admin:servers", "list:users", "read:hub", "self"],
+        "users": [settings.instructor],
+    },
     {
         "name": "idle-culler",
         "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],

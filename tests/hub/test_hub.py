@@ -277,10 +277,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def log_in(settings: hub.Settings, name: str, password: str) -> int:
     """The login form as a browser submits it (with its XSRF token); the HTTP status of the answer."""
+    return browser_session(settings, name, password)[1]
+
+
+def browser_session(
+    settings: hub.Settings, name: str, password: str, *, follow: bool = False
+) -> tuple[urllib.request.OpenerDirector, int]:
+    """A browser's cookie jar after the login form (redirects followed afterwards when ``follow``)."""
     tls = urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(settings.ca_file)))
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect, tls
-    )
+    jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    opener = urllib.request.build_opener(jar, _NoRedirect, tls)
+    status = _submit(opener, settings, name, password)
+    return (urllib.request.build_opener(jar, tls) if follow else opener), status
+
+
+def _submit(opener: urllib.request.OpenerDirector, settings: hub.Settings, name: str, password: str) -> int:
     form = opener.open(f"{settings.url}/hub/login", timeout=30).read().decode()
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
     assert xsrf, "no XSRF token in the login form"
@@ -298,6 +309,20 @@ def test_learners_log_in_with_their_own_password_only(settings: hub.Settings) ->
     assert log_in(settings, a, passwords[a]) == 302  # to their server
     assert log_in(settings, a, passwords[b]) == 403  # B's password does not open A's account
     assert log_in(settings, "root", passwords[a]) == 403
+
+
+def test_the_instructor_runs_the_room_but_never_opens_a_learners_server(running: hub.Settings) -> None:
+    # F7: a learner's server shares the hub's origin; script planted there must never run with the
+    # instructor's cookies, so the instructor's role has no access:servers
+    passwords = json.loads((running.state / "passwords.json").read_text())["passwords"]
+    opener, status = browser_session(running, running.instructor, passwords[running.instructor], follow=True)
+    assert status == 302
+    with opener.open(f"{running.url}/hub/admin", timeout=30) as page:
+        assert page.status == 200  # the admin page
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{running.url}/user/{LEARNERS[1]}/api/status", timeout=30)
+    assert refused.value.code == 403
+    assert server(running, LEARNERS[1]).get("ready")  # it runs: the refusal is the role's, not a missing server
 
 
 def test_a_former_learner_is_locked_out_and_accounts_expire(settings: hub.Settings) -> None:
