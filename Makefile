@@ -71,8 +71,9 @@ lock: $(UV) ## after editing pyproject.toml: re-lock changing as few versions as
 	$(MAKE) --no-print-directory binder-requirements
 
 # no hashes: conda's pip section installs it together with `-e .`, which pip's hash mode refuses
-binder-requirements: $(UV) ## write binder/requirements.txt from uv.lock (the course's packages, none of the tests')
+binder-requirements: $(UV) ## write binder/requirements.txt and hub/requirements.txt from uv.lock
 	$(UV) export --locked --no-emit-project --no-dev --no-hashes --quiet --output-file $(BINDER_REQUIREMENTS)
+	$(UV) export --locked --no-emit-project --no-dev --extra hub --quiet --output-file hub/requirements.txt
 
 daemon: env ## make sure a Docker daemon answers (installs and starts one as root on Debian/Ubuntu)
 	$(PY) -m helpers.setup daemon

@@ -29,7 +29,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,8 +39,11 @@ OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
 PROXY = OPT / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 CONFIG = course.ROOT / "hub" / "jupyterhub_config.py"
-HUB_PACKAGES = ("jupyterhub>=5,<7", "jupyterhub-idle-culler>=1.4,<3")
-PROXY_PACKAGE = "configurable-http-proxy@4"
+HUB_REQUIREMENTS = course.ROOT / "hub" / "requirements.txt"
+"""JupyterHub, its culler and the course's packages, exact versions with hashes (``make lock`` exports it from
+uv.lock): the learners' kernels run what ``make test`` proved."""
+PROXY_LOCK = course.ROOT / "hub" / "proxy"
+"""configurable-http-proxy's ``package.json`` and ``package-lock.json`` (versions and integrity): ``npm ci``."""
 SOURCE = OPT / "course"  # root's clone of this checkout's HEAD: what every learner clones
 
 
@@ -135,35 +137,32 @@ def _say(message: str) -> None:
 # ---------------------------------------------------------------- installed once (root)
 
 
-def course_requirements(pyproject: Path = course.ROOT / "pyproject.toml") -> list[str]:
-    """The course's runtime dependencies (not the course itself: each learner runs their own clone)."""
-    return list(tomllib.loads(pyproject.read_text())["project"]["dependencies"])
-
-
 def install() -> None:
-    """The shared environment (JupyterHub, the course's packages) and the proxy, each only when missing or stale."""
-    wanted = sorted([*HUB_PACKAGES, *course_requirements()])
+    """The shared environment (from the lock, with hashes) and the proxy (``npm ci``), each when missing or stale."""
+    wanted = HUB_REQUIREMENTS.read_text()
     marker = VENV / ".dmac-requirements"
-    if not (marker.exists() and marker.read_text() == "\n".join(wanted)):
-        _say(f"installing JupyterHub and the course's packages into {VENV} (once)")
+    if not (marker.exists() and marker.read_text() == wanted):
+        _say(f"installing JupyterHub and the course's packages into {VENV} (exact versions from the lock)")
         if not (VENV / "bin" / "python").exists():
             subprocess.run([rootless.python_for_user(), "-m", "venv", str(VENV)], check=True, timeout=300)
-        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, *wanted], check=True, timeout=1800)
-        marker.write_text("\n".join(wanted))
-    if not PROXY.exists():
+        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", "--require-hashes", "--no-deps"]
+        subprocess.run([*pip, "-r", str(HUB_REQUIREMENTS)], check=True, timeout=1800)
+        marker.write_text(wanted)
+    folder = PROXY.parents[2]
+    installed, pinned = folder / "package-lock.json", (PROXY_LOCK / "package-lock.json").read_text()
+    if not (PROXY.exists() and installed.is_file() and installed.read_text() == pinned):
         if not shutil.which("npm"):
             _say("installing nodejs and npm (apt-get) for configurable-http-proxy")
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
             subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
             argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"]
             subprocess.run(argv, env=env, check=True, timeout=900)
-        _say(f"installing {PROXY_PACKAGE} from the npm registry into {PROXY.parents[2]}")
-        subprocess.run(
-            ["npm", "install", "--silent", "--no-fund", "--no-audit", "--prefix", str(PROXY.parents[2]), PROXY_PACKAGE],
-            check=True,
-            timeout=600,
-        )
+        _say(f"installing configurable-http-proxy into {folder} (the version and integrity hub/proxy's lock gives)")
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(PROXY_LOCK / name, folder / name)
+        argv = ["npm", "ci", "--silent", "--no-fund", "--no-audit", "--omit=dev", "--prefix", str(folder)]
+        subprocess.run(argv, check=True, timeout=600)
     if (SOURCE / ".git").is_dir():
         subprocess.run(["git", "-C", str(SOURCE), "pull", "--quiet", "--ff-only", str(course.ROOT), "HEAD"], check=True)
     else:
@@ -220,7 +219,7 @@ def sheet(settings: Settings, passwords: dict[str, str]) -> str:
     elif not settings.tls:
         lines += ["Plain HTTP, on this host's loopback only (TLS=0): not reachable from the room's network.", ""]
     for name in [settings.instructor, *settings.learners]:
-        who = "instructor (admin)" if name == settings.instructor else settings.names.get(name, "")
+        who = "instructor" if name == settings.instructor else settings.names.get(name, "")
         lines.append(f"{name:<16} {passwords.get(name, '?'):<16} {who}")
     return "\n".join(lines)
 

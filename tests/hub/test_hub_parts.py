@@ -50,14 +50,28 @@ def test_the_sheet_lists_every_account_with_its_own_password() -> None:
     passwords = {"dmac-instructor": "aaaa-bbbb-cccc", "dmac-l01": "dddd-eeee-ffff", "dmac-l02": "gggg-hhhh-iiii"}
     text = hub.sheet(settings, passwords)
     assert text.startswith("Workshop hub: https://") and ":8443" in text
-    assert "dmac-l02         gggg-hhhh-iiii   Grace" in text and "instructor (admin)" in text
+    assert "dmac-l02         gggg-hhhh-iiii   Grace" in text and "dmac-instructor  aaaa-bbbb-cccc   instructor" in text
     assert len({hub._password() for _ in range(20)}) == 20
 
 
-def test_the_shared_environment_holds_the_course_dependencies_not_the_course() -> None:
-    wanted = hub.course_requirements()
-    assert any(r.startswith("jupyterlab") for r in wanted) and any(r.startswith("docker") for r in wanted)
-    assert not any(r.startswith("dmac-containers") for r in wanted)
+def test_the_shared_environment_is_the_lock_with_hashes_and_the_proxy_is_pinned() -> None:
+    import subprocess
+
+    text = hub.HUB_REQUIREMENTS.read_text()
+    pins = {line.split("==")[0]: line.split("==")[1].split()[0] for line in text.splitlines() if "==" in line}
+    for package in ("jupyterhub", "jupyterhub-idle-culler", "jupyterlab", "docker", "papermill"):
+        assert package in pins, package  # JupyterHub, its culler and the course's packages, exact versions
+    assert "dmac-containers" not in pins  # not the course itself: each learner runs their own clone
+    assert text.count("--hash=sha256:") >= len(pins)
+    # what `make lock` writes from uv.lock now: the committed file is not stale
+    uv = hub.course.ROOT / ".uv" / "bin" / "uv"
+    argv = [str(uv), "export", "--locked", "--no-emit-project", "--no-dev", "--extra", "hub", "--quiet"]
+    fresh = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=hub.course.ROOT).stdout
+    body = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    assert [ln for ln in fresh.splitlines() if not ln.startswith("#")] == body
+    lock = json.loads((hub.PROXY_LOCK / "package-lock.json").read_text())
+    proxy = lock["packages"]["node_modules/configurable-http-proxy"]
+    assert proxy["version"] == "4.6.3" and proxy["integrity"].startswith("sha512-")
 
 
 def _tree(root: Path) -> tuple[Path, Path]:
