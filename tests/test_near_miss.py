@@ -282,6 +282,19 @@ def test_07_1_copied_apart_but_in_the_wrong_order(made) -> None:
     _rejected(exercises.evaluate("07.1", answer), "the install ran again", "Which step copies report.sh?")
 
 
+def test_07_1_a_fake_slow_step_before_the_copy(made) -> None:
+    # the review's loophole: a cached `RUN echo sleep 3` early, the real install (no sleep) after `COPY .`
+    made["images"].append(course.image("ex-fast", "1"))
+    answer = (
+        "FROM busybox\nWORKDIR /app\nRUN echo sleep 3\nCOPY . /app/\n"
+        "RUN sort requirements.txt > installed.txt\nCMD [\"sh\", \"report.sh\"]\n"
+    )
+    _rejected(exercises.evaluate("07.1", answer), "keep the slow install step")
+    # the same words in one step that does not sleep: built from nothing it takes no 3 s
+    echoed = answer.replace("RUN sort requirements.txt", "RUN echo sleep 3 && sort requirements.txt")
+    _rejected(exercises.evaluate("07.1", echoed), "the install step no longer sleeps its 3 s", "move it")
+
+
 def test_07_2_restart_always_or_a_memory_reservation(made) -> None:
     box = _run(made, "ex-worker", "-d", "--restart", "always", "-m", "32m", "busybox", "sleep", "3600")
     _rejected(exercises.evaluate("07.2"), "restart policy is 'always', not 'unless-stopped'", "unless-stopped")
