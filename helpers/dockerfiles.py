@@ -13,6 +13,7 @@ import math
 import re
 import subprocess
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -485,6 +486,17 @@ def _step_number(label: str) -> int:
     """N of a BuildKit step label ``[builder 2/5]`` or ``[2/5]`` (0 if it has none)."""
     m = re.search(r"(\d+)/\d+\]$", label)
     return int(m.group(1)) if m else 0
+
+
+_BK_DONE = re.compile(r"^#(\d+) DONE ([0-9.]+)s\s*$")
+
+
+def step_seconds(log: str, wanted: Callable[[str], bool]) -> float | None:
+    """How long the build steps whose instruction ``wanted`` accepts ran, added up (BuildKit's ``#N DONE 3.1s``);
+    None when the log carries no durations (the legacy builder, Podman)."""
+    numbers = {m.group(1) for m in map(_BK_HEAD.match, log.splitlines()) if m and wanted(m.group(3).strip())}
+    done = [float(m.group(2)) for m in map(_BK_DONE.match, log.splitlines()) if m and m.group(1) in numbers]
+    return sum(done) if done else None
 
 
 class Steps(list):

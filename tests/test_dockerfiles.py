@@ -175,3 +175,13 @@ def test_stages_are_listed_in_the_dockerfiles_order_whatever_the_log_order(tmp_p
     assert capsys.readouterr().out.splitlines()[-1] == "stages in this build: runtime, builder"  # the log's order
     show_steps(log, stages=("builder",), dockerfile=dockerfile)
     assert capsys.readouterr().out.splitlines()[-1] == "stages in this build: builder, runtime"
+
+
+def test_a_steps_own_time_is_read_from_buildkits_log() -> None:
+    log = (
+        "#5 [2/3] RUN echo sleep 3 && sort requirements.txt > installed.txt\n#5 DONE 0.1s\n"
+        "#6 [3/3] RUN sleep 3 && sort requirements.txt > installed.txt\n#6 DONE 3.0s\n"
+    )
+    assert dockerfiles.step_seconds(log, lambda i: i.startswith("RUN sleep 3")) == 3.0
+    assert dockerfiles.step_seconds(log, lambda i: "echo" in i) == 0.1
+    assert dockerfiles.step_seconds("Step 1/2 : FROM busybox\n", lambda i: True) is None  # the legacy builder
