@@ -112,6 +112,7 @@ def test_01_2_pythons_own_version_or_another_package(made) -> None:
     _rejected(exercises.evaluate("01.2", "3.11.2"), "is the start of it", "dpkg-query -W python3")  # --version's
     _rejected(exercises.evaluate("01.2", "1.24.2"), "is not the python3 package of the plain image")  # numpy's
     assert exercises.evaluate("01.2", "python3\t3.11.2-1+b1").ok  # Debian 12's, as dpkg-query -W prints it
+    assert exercises.evaluate("01.2", "python3=3.11.2-1+b1").ok  # as apt spells a version (notebook 03 prints it)
 
 
 # ------------------------------------------------------------------------------------------------ 02
@@ -143,6 +144,11 @@ def test_02_2_another_image_or_another_command(made) -> None:
     docker("rm", "-f", box, show=False, echo=False)
     _run(made, "ex-small", "-d", "-m", "64m", "busybox", "sh", "-c", "sleep 60")
     assert exercises.evaluate("02.2").ok  # the same command, inside a shell
+    for spelled in ("60s", "1m"):  # the same minute, as sleep also takes it
+        docker("rm", "-f", box, show=False, echo=False)
+        _run(made, "ex-small", "-d", "-m", "64m", "busybox", "sleep", spelled)
+        verdict = exercises.evaluate("02.2")
+        assert verdict.ok, verdict.message
 
 
 # ------------------------------------------------------------------------------------------------ 03
@@ -321,6 +327,10 @@ def test_07_2_another_image_or_the_default_command(made) -> None:
     docker("rm", "-f", box, show=False, echo=False)
     _run(made, "ex-worker", *limits, "-t", "busybox")  # a shell kept open by a terminal, not the worker
     _rejected(exercises.evaluate("07.2"), "runs 'sh', not 'sleep 3600'", "the command sleep 3600")
+    docker("rm", "-f", box, show=False, echo=False)
+    _run(made, "ex-worker", *limits, "busybox", "sleep", "1h")  # the same hour, spelled as sleep takes it
+    verdict = exercises.evaluate("07.2")
+    assert verdict.ok, verdict.message
 
 
 def test_07_5_the_default_network_where_names_mean_nothing(made) -> None:
@@ -586,7 +596,19 @@ def test_12_1_a_volume_but_no_log_limit(made) -> None:
         "sleep",
         "600",
     )
-    _rejected(exercises.evaluate("12.1"), "log is not limited", "max-size=100k")
+    _rejected(exercises.evaluate("12.1"), "log is not limited", "--log-opt max-size")
+
+
+def test_12_1_the_local_log_driver_is_a_right_answer(made) -> None:
+    # the driver notebook 12 recommends rotates by itself: no --log-opt needed
+    if engine.capabilities().product == engine.PODMAN:
+        pytest.skip("Podman has no local log driver")
+    made["volumes"].append(course.name("ex-data"))
+    volume = f"{course.name('ex-data')}:/data"
+    _run(made, "ex-harvester", "-d", "-v", volume, "--log-driver", "local", "busybox", "sleep", "600")
+    verdict = exercises.evaluate("12.1")
+    assert verdict.ok, verdict.message
+    assert "rotates by itself" in verdict.message
 
 
 def test_12_2_restart_always(made) -> None:
@@ -703,7 +725,18 @@ def test_13_1_a_query_or_a_schema_instead_of_a_dump(catalog_db) -> None:
         schema = ["exec", catalog_db, "pg_dump", "-U", "postgres", "-s"]
         backup.write_text(docker(*schema, show=False, echo=False).output)
         _rejected(exercises.evaluate("13.1"), "has the table but no rows")
-        backup.write_text(docker("exec", catalog_db, "pg_dump", "-U", "postgres", show=False, echo=False).output)
+        plain = docker("exec", catalog_db, "pg_dump", "-U", "postgres", show=False, echo=False).output
+        backup.write_text(plain.replace("\n", "\r\n"))  # what `docker exec -t … > FILE` writes (a terminal's)
+        _rejected(exercises.evaluate("13.1"), "went through a terminal", "exec -T")
+        backup.write_text(plain)
+        verdict = exercises.evaluate("13.1")
+        assert verdict.ok and "its 3 datasets;" in verdict.message, verdict
+        # pg_dump -Fc, the custom format production backups use: a right answer too
+        code, custom = client().containers.get(catalog_db).exec_run(
+            ["pg_dump", "-U", "postgres", "-Fc"], stdout=True, stderr=False
+        )
+        assert code == 0 and custom.startswith(b"PGDMP")
+        backup.write_bytes(custom)
         verdict = exercises.evaluate("13.1")
         assert verdict.ok and "its 3 datasets;" in verdict.message, verdict
     finally:
@@ -798,6 +831,22 @@ NEAR_MISSES_13_3 = {
     "no-healthcheck": (_stack(db_extra=""), "db has no healthcheck", "healthcheck"),
     "broken-yaml": ("services:\n  db:\n  image: x\n   app: {}\n", "docker compose config rejects", "indentation"),
 }
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"],
+        ["CMD", "pg_isready", "-d", "postgresql://postgres@127.0.0.1/postgres"],
+        ["CMD-SHELL", "psql -h 127.0.0.1 -U postgres -c 'select 1'"],
+        ["CMD", "pg_isready", "--host=127.0.0.1"],
+    ],
+    ids=["pg_isready-h", "pg_isready-uri", "psql-select-1", "pg_isready-host="],
+)
+def test_13_3_healthchecks_a_postgres_user_would_write_are_accepted(test: list[str]) -> None:
+    from helpers.exercises import nb13
+
+    assert nb13._health_problem({"db": {"healthcheck": {"test": test}}, "app": {}}) is None
 
 
 @pytest.mark.parametrize("case", NEAR_MISSES_13_3, ids=list(NEAR_MISSES_13_3))

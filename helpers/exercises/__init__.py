@@ -84,10 +84,25 @@ def runs_as_asked(box: Any, image: str, command: str) -> Verdict | None:
         found = box.image.tags or box.image.short_id
         return failed(f"{box.name} runs {found}, not {image}.", f"Start it from {image}.")
     words = " ".join(box.attrs["Config"].get("Cmd") or [])
-    if not re.search(rf"(^|\s){re.escape(command)}$", words):
+    if not re.search(rf"(^|\s){re.escape(command)}$", same_sleep(words, command)):
         shown = words or "the image's default command"
         return failed(f"{box.name} runs {shown!r}, not {command!r}.", f"Give it the command {command}.")
     return None
+
+
+_SLEEP = re.compile(r"\bsleep (\d+)([smhd]?)$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def same_sleep(words: str, command: str) -> str:
+    """``words`` with a ``sleep`` spelled another way a Docker user would (``sleep 1m``, ``sleep 60s`` for
+    ``sleep 60``; busybox and coreutils both take the suffixes) written as ``command`` spells it."""
+    asked, given = _SLEEP.search(command), _SLEEP.search(words)
+    if not asked or not given:
+        return words
+    if int(given[1]) * _UNIT[given[2]] == int(asked[1]) * _UNIT[asked[2]]:
+        return words[: given.start()] + asked.group(0)
+    return words
 
 
 # a check command that succeeds whatever the service does: true, :, exit 0, an echo, or "… || true"

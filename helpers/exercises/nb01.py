@@ -50,7 +50,8 @@ def python_package(answer: object) -> Verdict:
         return failed(f"answer should be a version string such as '3.9.2-3', not a {type(answer).__name__}.")
     out = oneshot.output(course.image("ocean-plain", "1"), ["dpkg-query", "-W", "-f", "${Version}", "python3"])
     actual = out.decode().strip()
-    given = answer.strip().removeprefix("python3").strip()
+    # as dpkg-query prints it ("python3\t3.11.2-1+b1"), as apt spells it ("python3=3.11.2-1+b1"), or the version
+    given = answer.strip().removeprefix("python3").strip().removeprefix("=").removeprefix(":").strip()
     if given == actual:
         return passed(
             f"the plain image holds Debian's python3 {actual}: the upstream version, then Debian's revision. "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import tarfile
 from pathlib import Path
 from typing import Any
 
 from .. import compose, course, wait
+from ..daemon import client
 from ..shell import docker
 from . import Verdict, check_command_problem, course_image, exercise, failed, passed
 
@@ -42,9 +45,16 @@ def backup() -> Verdict:
     where = os.path.relpath(path)
     if not path.is_file():
         return failed(f"there is no {where} yet.", "Redirect pg_dump's output there (> FILE).")
-    text = path.read_text(errors="replace")
+    raw = path.read_bytes()
+    custom = raw.startswith(b"PGDMP")  # pg_dump -Fc, the usual format in production: read back with pg_restore
+    text = _restore_script(raw) if custom else raw.decode(errors="replace")
     if not text.strip():
         return failed(f"{where} is empty: did the command fail before it wrote anything?", "Run it without > first.")
+    if "\r\n" in text and "PostgreSQL database dump" in text:
+        return failed(
+            f"{where} has Windows line ends: the dump went through a terminal (docker exec -t), which rewrote them.",
+            "Give exec -T (no terminal) when its output goes to a file.",
+        )
     if "PostgreSQL database dump" not in text:
         return failed(
             f"{where} is not a pg_dump file (it starts {text.strip()[:40]!r}).",
@@ -63,6 +73,22 @@ def backup() -> Verdict:
         f"{where} holds the catalog table and its {saved} datasets{when}; "
         "psql -U postgres < FILE, through docker compose exec -T, restores it."
     )
+
+
+def _restore_script(dump: bytes) -> str:
+    """The SQL a custom-format dump (``pg_dump -Fc``) holds, as ``pg_restore -f -`` prints it in the db service."""
+    box = client().containers.get(compose.container("db"))
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("dmac-13-1.dump")
+        info.size, info.mode = len(dump), 0o644
+        tar.addfile(info, io.BytesIO(dump))
+    box.put_archive("/tmp", archive.getvalue())
+    try:
+        code, out = box.exec_run(["pg_restore", "-f", "-", "/tmp/dmac-13-1.dump"])
+    finally:
+        box.exec_run(["rm", "-f", "/tmp/dmac-13-1.dump"])
+    return out.decode(errors="replace") if code == 0 else ""
 
 
 @exercise(
@@ -108,6 +134,11 @@ def _config(path: Path) -> dict[str, Any] | Verdict:
     return json.loads(out.read_text())
 
 
+OVER_TCP = re.compile(r"(^|\s)(-h|--host)(\s|=)|postgres(ql)?://[^/\s:@]*@?[\w.\-\[\]]+|\bhost=\S")
+"""A connection over TCP: ``-h 127.0.0.1``, ``--host=db``, a URI with a host (``postgresql://127.0.0.1/…``) or a
+conninfo ``host=…`` (the Unix socket answers while the server still refuses TCP clients)."""
+
+
 def _health_problem(services: dict[str, Any]) -> Verdict | None:
     """A failed verdict when the db's healthcheck is missing, elsewhere, disabled or never checks anything."""
     spec = services["db"].get("healthcheck") or {}
@@ -120,17 +151,18 @@ def _health_problem(services: dict[str, Any]) -> Verdict | None:
                 "Move healthcheck: under the db service.",
             )
         return failed("db has no healthcheck: compose cannot know when it is ready.", "healthcheck: test: …")
+    command = " ".join(test[1:])
+    asks = "pg_isready" if "pg_isready" in command else "psql"  # `psql -h … -c 'select 1'` asks as well
     unasked = check_command_problem(
         test,
         "the db's healthcheck",
-        "pg_isready",
+        asks,
         "PostgreSQL whether it accepts connections",
-        'test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "postgres"]',
+        "a command that connects to PostgreSQL: pg_isready (or psql) with the host it serves on",
     )
     if unasked:
         return unasked
-    command = " ".join(test[1:])
-    if not re.search(r"(^|\s)(-h|--host)(\s|=)", command):
+    if not OVER_TCP.search(command):
         return failed(
             "pg_isready without -h asks the Unix socket, which answers during initialisation "
             "while TCP clients are still refused.",
