@@ -62,10 +62,16 @@ def test_exercise_03_3_rejects_near_misses_then_accepts(signed: str) -> None:
     assert "unsigned image through" in exercises.evaluate("03.3", lambda ref: True).message
     assert "refused an image signed" in exercises.evaluate("03.3", lambda ref: False).message
 
-    def any_signature(ref: str) -> bool:  # "is there a signature?" instead of "is it ours?"
-        return "gate-unsigned" not in ref
+    def any_signature(ref: str) -> bool:  # "signed by a key I have?" instead of "signed with the course key?"
+        keys = ("cosign.pub", "stranger.pub")
+        return any(signing.cosign("verify", "--key", k, ref, check=False, show=False, echo=False).ok for k in keys)
 
     assert "someone else's key" in exercises.evaluate("03.3", any_signature).message
+
+    def by_name(ref: str) -> bool:  # the review's loophole: the test images were named after what they are
+        return "signed" in ref and "unsigned" not in ref and "stranger" not in ref
+
+    assert "refused an image signed" in exercises.evaluate("03.3", by_name).message
 
     def gate(ref: str) -> bool:
         return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False, echo=False).ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from .. import course, images, oneshot
 from . import Verdict, course_container, exercise, failed, passed, records
 
@@ -61,8 +63,8 @@ def non_root_dockerfile(answer: object) -> Verdict:
     "03.3",
     "a deployment gate that refuses images not signed with the course key",
     needs="course-registry",
-    hint='def answer(ref): return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False).ok '
-    "— True only when cosign verify succeeds with the course's public key.",
+    hint="Ask cosign itself (section 5 verified the course's images with its public key, cosign.pub): "
+    "signing.cosign(…, check=False) returns a result whose .ok says whether the command succeeded.",
     solution="""
     from helpers import signing
 
@@ -80,7 +82,9 @@ def signature_gate(answer: object) -> Verdict:
         return failed(f"the course registry does not answer on {registry.address()}.", "Run the cells of section 5.")
     repo = f"{registry.address()}/{course.namespace()}"
     refs = {}
-    for name, checks in (("gate-signed", "signed"), ("gate-unsigned", "unsigned"), ("gate-stranger", "stranger")):
+    # names that say nothing about the image (a gate that reads "signed" in the name must not pass)
+    for checks in ("signed", "unsigned", "stranger"):
+        name = f"gate-{secrets.token_hex(3)}"
         local = course.image(name, "1")
         images.build(local, signing.qc_context(), "--build-arg", f"CHECKS={checks}", show=False)
         docker("tag", local, f"{repo}/{name}:1", show=False, echo=False)
