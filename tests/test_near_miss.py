@@ -344,6 +344,15 @@ def test_07_5_the_default_network_where_names_mean_nothing(made) -> None:
     docker("run", "--name", course.name("ex-fetch"), *fetch, check=False, show=False, echo=False)
     made["containers"].append(course.name("ex-fetch"))
     _rejected(exercises.evaluate("07.5"), "where the API's name means nothing", f"--network {net}")
+    fake = ["busybox", "echo", "station-46042-ok"]  # the review's loophole: the words without a fetch
+    docker("rm", "-f", course.name("ex-fetch"), show=False, echo=False)
+    docker("run", "--name", course.name("ex-fetch"), "--network", net, *fake, show=False, echo=False)
+    _rejected(exercises.evaluate("07.5"), "which never names the API")
+    address = docker_out("inspect", "--format", f"{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}", api)
+    by_ip = ["debian:bookworm-slim", "bash", "-c", get.replace(f"/{api}/", f"/{address}/")]
+    docker("rm", "-f", course.name("ex-fetch"), show=False, echo=False)
+    docker("run", "--name", course.name("ex-fetch"), "--network", net, *by_ip, show=False, echo=False)
+    _rejected(exercises.evaluate("07.5"), "asks an IP address", f"by its name, {api}")
     docker("rm", "-f", course.name("ex-fetch"), show=False, echo=False)
     docker("run", "--name", course.name("ex-fetch"), "--network", net, *fetch, show=False, echo=False)
     assert exercises.evaluate("07.5").ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from .. import course, dockerfiles, images, oneshot
@@ -227,6 +228,14 @@ def fetch_by_name() -> Verdict:
             f"(its log: {said[-80:]!r}).",
             f"--network {course.name('stations')}: the network the API is on.",
         )
+    command = " ".join(box.attrs["Config"].get("Cmd") or [])
+    if re.search(r"\b\d{1,3}(\.\d{1,3}){3}\b", command):
+        return failed(
+            f"{wanted} asks an IP address ({command[-80:]!r}): that works until the API restarts with another one.",
+            f"Ask for it by its name, {course.name('obs-api')}: Docker's DNS on the network answers.",
+        )
+    if course.name("obs-api") not in command:
+        return failed(f"{wanted} runs {command[-80:]!r}, which never names the API ({course.name('obs-api')}).")
     if "station-46042-ok" not in said:
         return failed(f"{wanted} is on the right network but did not get the API's page: {said[-120:]!r}.")
     return passed(f"{wanted} found {course.name('obs-api')} by name through Docker's DNS and got {said!r}.")
