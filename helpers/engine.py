@@ -47,6 +47,7 @@ class Capabilities:
     live_restore: bool
     storage_driver: str
     warnings: tuple[str, ...] = ()
+    image_store: str = "classic"  # "containerd" (Docker Desktop 4.34+, fresh Engine 29) or "classic" (graph driver)
 
     @property
     def release(self) -> tuple[int, ...]:
@@ -124,7 +125,16 @@ def from_api(info: dict[str, Any], version: dict[str, Any], *, cli_buildkit: boo
         live_restore=bool(info.get("LiveRestoreEnabled")),
         storage_driver=str(info.get("Driver") or "?"),
         warnings=warnings,
+        image_store=image_store(info),
     )
+
+
+def image_store(info: dict[str, Any]) -> str:
+    """``containerd`` when images are containerd's content and snapshots (``docker info``'s ``DriverStatus``
+    says ``driver-type io.containerd.snapshotter.v1``), else ``classic`` (a graph driver such as overlay2)."""
+    status = info.get("DriverStatus") or []
+    kinds = {str(value) for pair in status if isinstance(pair, list | tuple) and len(pair) == 2 for value in pair}
+    return "containerd" if "io.containerd.snapshotter.v1" in kinds else "classic"
 
 
 @lru_cache(maxsize=4)

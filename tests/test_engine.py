@@ -179,3 +179,13 @@ def test_live_host_daemon_is_the_one_this_machine_documents() -> None:
         pytest.skip(f"not the primary host daemon: {caps.name}")
     assert caps.limits_enforced and caps.eol and caps.cgroup_version == "1"
     assert engine.require("memory-limit") and engine.require("cpu-limit")
+
+
+def test_the_image_store_is_read_from_the_driver_status() -> None:
+    data = json.loads((FIXTURES / "docker-28.json").read_text())
+    assert engine.from_api(data["info"], data["version"]).image_store == "classic"
+    # Engine 28 with the containerd snapshotter, as docker info reports it (Docker Desktop, fresh Engine 29)
+    info = {**data["info"], "Driver": "overlayfs", "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}
+    caps = engine.from_api(info, data["version"])
+    assert (caps.image_store, caps.storage_driver) == ("containerd", "overlayfs")
+    assert recorded("podman-5").image_store == "classic"
