@@ -86,7 +86,7 @@ def checks() -> list[Check]:
         ),
         Check("OS / architecture", f"{info.get('OperatingSystem', '?')} / {info.get('Architecture', '?')}", None),
         Check("CPUs / memory", f"{info.get('NCPU', '?')} / {info.get('MemTotal', 0) / 2**30:.1f} GiB", None),
-        Check("Storage driver", caps.storage_driver, caps.storage_driver in STORAGE_DRIVERS),
+        Check("Image store", f"{caps.image_store} ({caps.storage_driver})", caps.storage_driver in STORAGE_DRIVERS),
         Check("Cgroup version", caps.cgroup_version or "?", None),
         limits_check(caps),
         Check("Daemon mode", mode, None, ROOTLESS if caps.rootless else ""),

@@ -196,7 +196,7 @@ def test_notebook_00_runs_in_a_real_browser(lab) -> None:
                 ".jp-OutputArea-output:has-text('this machine can run the course')", timeout=120_000
             )
             assert ready is not None, "wait_for_selector (state visible) returns the element or times out"
-            assert re.search(r"Storage driver\s+overlay2", ready.text_content() or "")
+            assert re.search(r"Image store\s+classic \(overlay2\)", ready.text_content() or "")
             page.wait_for_selector(".widget-button:has-text('Check')", timeout=120_000)
             button = page.locator(".widget-button:has-text('Check')").first
             button.scroll_into_view_if_needed()

@@ -19,7 +19,7 @@ def test_the_daemon_answers_and_preflight_is_ready() -> None:
     rows = preflight.checks()
     assert preflight.verdict(rows).startswith("READY"), preflight.report(rows)
     items = {r.item for r in rows}
-    assert {"Engine version", "Storage driver", "Daemon mode", "Live restore", "Free disk (daemon data)"} <= items
+    assert {"Engine version", "Image store", "Daemon mode", "Live restore", "Free disk (daemon data)"} <= items
 
 
 def test_dead_docker_host_gives_a_clear_message_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
