@@ -132,18 +132,19 @@ bench: setup ## measure cold and warm run times per notebook into docs/benchmark
 bench-suite: env ## time make setup + make test in a fresh clone on a fresh daemon, then warm (~50 min)
 	$(PY) scripts/bench.py suite
 
-# Engine matrix: the course on Docker Engine 26.1 (Debian trixie) and 28.5 (Debian sid), each Debian's
-# docker.io running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in
-# its network and PID namespaces with its data root at /var/lib/docker, as on that engine's own host:
-# published ports answer on 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the
-# notebooks as `make test` runs them (namespace dmac; not 04, which restarts the daemon), and every
-# solution with papermill (tests/test_solutions.py, namespace dmac-b, 04 without restart); one engine's
-# nbval runs beside another engine's solutions (helpers/matrix.py). Results go to docs/compat.json,
-# rendered into docs/compat.md and the README by `python -m helpers.compat table`.
-ENGINES ?= docker-26 docker-28
+# Engine matrix: the course on Docker Engine 26.1 (Debian trixie) and 28.5 (Debian sid), and 28.5 again with the
+# containerd image store (docker-28c: Docker Desktop's and a fresh Engine 29's default), each Debian's docker.io
+# running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in its network and PID
+# namespaces with its data root at /var/lib/docker, as on that engine's own host: published ports answer on
+# 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the notebooks as `make test` runs them (namespace
+# dmac; not 04, which restarts the daemon; not yet on docker-28c), and every solution with papermill
+# (tests/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
+# one nbval at a time (helpers/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
+# README by `python -m helpers.compat table`.
+ENGINES ?= docker-26 docker-28 docker-28c
 ENGINE ?= docker-28
 
-matrix: setup ## the course on Docker Engine 26 and 28 (dockerd in a container; COLD=1: no cache) -> docs/compat.md
+matrix: setup ## the course on Docker Engines 26, 28 and 28 with the containerd image store (COLD=1: no cache) -> docs/compat.md
 	@for e in $(ENGINES); do \
 	  $(PY) -m helpers.engines build $$e $(if $(COLD),--cold,) && \
 	  $(if $(COLD),$(PY) -m helpers.engines stop $$e --purge &&,) \
@@ -151,7 +152,7 @@ matrix: setup ## the course on Docker Engine 26 and 28 (dockerd in a container; 
 	done
 	$(PY) -m helpers.matrix --nbval "$(NBVAL)" --notebooks "$(SHARED)" $(ENGINES)
 
-matrix-engine: ## one engine of the matrix: ENGINE=docker-26 or docker-28 (nbval, then the solutions)
+matrix-engine: ## one engine of the matrix: ENGINE=docker-26, docker-28 or docker-28c (nbval, then the solutions)
 	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
 
 test-room: env ## the room registry serving a second daemon, and the live engine checks (after make matrix, engines up)

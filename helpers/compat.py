@@ -8,12 +8,15 @@ notebooks, step timings) into ``docs/compat.json``; ``python -m helpers.compat t
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +104,29 @@ def load() -> dict[str, Any]:
     return json.loads(COMPAT_JSON.read_text()) if COMPAT_JSON.is_file() else {"engines": {}}
 
 
+@contextmanager
+def locked(path: Path = COMPAT_JSON) -> Iterator[None]:
+    """One writer at a time: CI's lanes record their engines into the same docs/compat.json (and README) at once."""
+    lock = course.ROOT / "build" / "compat.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def put_entry(engine: str, entry: dict[str, Any], path: Path = COMPAT_JSON) -> None:
+    """Replace one engine's entry in ``path`` (the others stay), under :func:`locked`."""
+    with locked(path):
+        data = json.loads(path.read_text()) if path.is_file() else {"engines": {}}
+        data.setdefault("engines", {})[engine] = entry
+        data["engines"] = dict(sorted(data["engines"].items()))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
 def record(engine: str, about: dict[str, str]) -> dict[str, Any]:
     """Put one engine's latest results into docs/compat.json (other engines' entries stay)."""
     folder = reports(engine)
@@ -114,17 +140,15 @@ def record(engine: str, about: dict[str, str]) -> dict[str, Any]:
         stem: {"nbval": nbval.get(stem, {"status": "not run"}), "solutions": solutions.get(stem, {"status": "not run"})}
         for stem in NOTEBOOKS
     }
-    data = load()
-    data["engines"][engine] = {
+    entry = {
         **about,
         "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": _git_commit(),
         "seconds": timings,
         "notebooks": notebooks,
     }
-    data["engines"] = dict(sorted(data["engines"].items()))
-    COMPAT_JSON.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    return data["engines"][engine]
+    put_entry(engine, entry)
+    return entry
 
 
 def failures(entry: dict[str, Any]) -> int:
@@ -252,9 +276,11 @@ def update_readme(data: dict[str, Any], readme: Path = README) -> bool:
 
 
 def write_tables() -> None:
-    data = load()
-    COMPAT_MD.write_text(markdown(data))
-    if not update_readme(data):
+    with locked():
+        data = load()
+        COMPAT_MD.write_text(markdown(data))
+        written = update_readme(data)
+    if not written:
         print(f"README.md has no {START} … {END} markers: only docs/compat.md was written", file=sys.stderr)
 
 

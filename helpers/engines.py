@@ -158,6 +158,7 @@ class Engine:
     files: tuple[tuple[str, str], ...] = ()  # (absolute path, text) written into the image
     python: bool = False  # the course's tests run inside, with the suite's own Python (helpers.matrix)
     store: str = "classic"  # Docker's image store: "classic" (overlay2 graph driver) or "containerd"
+    nbval: bool = True  # the matrix compares its outputs with the stored ones (else: every solution only)
 
     @property
     def podman(self) -> bool:
@@ -217,6 +218,9 @@ ENGINES = {
         ("docker.io", "docker-cli", *COMMON_PACKAGES),
         files=(("/etc/docker/daemon.json", CONTAINERD_STORE_JSON),),
         store="containerd",
+        # every solution runs here; nbval joins once notebooks 05 and 07 measure sizes and layers the same way
+        # on both stores (today 15 cells of 9 notebooks print what this store counts differently)
+        nbval=False,
     ),
     "podman-5": Engine(
         "podman-5",

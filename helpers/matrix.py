@@ -30,9 +30,11 @@ from . import compat, course, engines
 KINDS = ("nbval", "solutions")
 
 
-def schedule(names: list[str]) -> dict[str, list[str]]:
-    """Each engine's queue of jobs: every other engine starts with nbval, the rest with solutions."""
-    return {name: list(KINDS) if i % 2 == 0 else list(reversed(KINDS)) for i, name in enumerate(names)}
+def schedule(names: list[str], solutions_only: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Each engine's queue of jobs: every other engine starts with nbval, the rest with solutions; the engines in
+    ``solutions_only`` run every solution and no nbval."""
+    queues = {name: list(KINDS) if i % 2 == 0 else list(reversed(KINDS)) for i, name in enumerate(names)}
+    return {name: ["solutions"] if name in solutions_only else kinds for name, kinds in queues.items()}
 
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -185,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["rm", "-rf", str(folder)], check=True)
         folder.mkdir(parents=True)
     pythons = {name: prepare_python(engines.get(name)) for name in opts.engines if engines.get(name).python}
-    run_queues(schedule(opts.engines), flags, notebooks)
+    solutions_only = frozenset(name for name in opts.engines if not engines.get(name).nbval)
+    run_queues(schedule(opts.engines, solutions_only), flags, notebooks)
     failed = 0
     for name in opts.engines:
         python = pythons.get(name, ".".join(map(str, sys.version_info[:3])))

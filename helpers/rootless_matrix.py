@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import course, runs
+from . import compat, course, runs
 from .limits import cell_timeout
 
 OUT = course.ROOT / "build" / "rootless"
@@ -102,9 +102,8 @@ COMPAT_JSON = course.ROOT / "docs" / "compat.json"
 
 def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, float], path: Path = COMPAT_JSON) -> Path:
     """Put the rootless results into docs/compat.json under ``rootless`` (other engines' entries stay)."""
-    data = json.loads(path.read_text()) if path.is_file() else {"engines": {}}
     stems = sorted(p.stem for p in (course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    data.setdefault("engines", {})["rootless"] = {
+    entry = {
         **about,
         "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": _git_commit(),
@@ -114,9 +113,7 @@ def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, fl
             for stem in stems
         },
     }
-    data["engines"] = dict(sorted(data["engines"].items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    compat.put_entry("rootless", entry, path)  # under compat's lock: other lanes record their engines at the same time
     return path
 
 

@@ -34,11 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "ci"
 EXPECTED = ROOT / ".ci" / "expected-skips.toml"
 
-# Stage chains in the order lanes take them: each chain runs its stages one after the other.
-CHAINS: list[list[str]] = [
-    ["matrix", "test-room", "engines-stop"],
-    ["matrix-rootless", "test-hub"],
-    ["matrix-podman"],
+# Stage chains in the order lanes take them: each chain runs its stages one after the other. A stage is a name
+# and the `make` arguments it runs (the name alone: `make NAME`).
+CLASSIC = "ENGINES=docker-26 docker-28"
+CHAINS: list[list[tuple[str, list[str]]]] = [
+    [("matrix", ["matrix", CLASSIC]), ("test-room", ["test-room"]), ("engines-stop", ["engines-stop", CLASSIC])],
+    [("matrix-rootless", ["matrix-rootless"]), ("test-hub", ["test-hub"])],
+    [("matrix-podman", ["matrix-podman"])],
+    [
+        ("matrix-containerd", ["matrix-engine", "ENGINE=docker-28c"]),
+        ("containerd-stop", ["engines-stop", "ENGINES=docker-28c"]),
+    ],
 ]
 LANES = 2
 SUMMARY = re.compile(r"^=+ (?P<text>(?:\d+ \w+(?: \w+)?, )*\d+ \w+(?: \w+)?) in (?P<s>[0-9.]+)s(?: \([0-9:]+\))? =+$")
@@ -47,6 +53,7 @@ SUMMARY = re.compile(r"^=+ (?P<text>(?:\d+ \w+(?: \w+)?, )*\d+ \w+(?: \w+)?) in 
 @dataclass
 class Stage:
     name: str
+    make: list[str] = field(default_factory=list)  # the make arguments (the name alone when empty)
     lane: int = 0
     start: float = 0.0
     end: float = 0.0
@@ -76,10 +83,11 @@ def _run_stage(stage: Stage, deadline: float, t0: float) -> None:
     log = OUT / f"{stage.name}.log"
     env = {**os.environ, "DMAC_CI_STAGE": stage.name}
     stage.start = time.monotonic() - t0
-    print(f"[ci] lane {stage.lane}: ▶ make {stage.name} at {stage.start / 60:.1f} min (log {log})", flush=True)
+    args = stage.make or [stage.name]
+    print(f"[ci] lane {stage.lane}: ▶ make {' '.join(args)} at {stage.start / 60:.1f} min (log {log})", flush=True)
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            ["make", "--no-print-directory", stage.name], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            ["make", "--no-print-directory", *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -96,7 +104,7 @@ def _run_stage(stage: Stage, deadline: float, t0: float) -> None:
     stage.counts = counts(text)
     mark = "✔" if stage.code == 0 else "✗"
     said = ", ".join(f"{n} {w}" for w, n in stage.counts.items()) or "no pytest summary"
-    print(f"[ci] lane {stage.lane}: {mark} make {stage.name} in {stage.seconds:.0f} s ({said})", flush=True)
+    print(f"[ci] lane {stage.lane}: {mark} {stage.name} in {stage.seconds:.0f} s ({said})", flush=True)
     if stage.code:
         tail = "\n".join(text.splitlines()[-60:])
         print(f"[ci] --- last lines of {log.name} ---\n{tail}\n[ci] ---", flush=True)
@@ -137,7 +145,7 @@ def remember(stage: Stage, extra: dict | None = None) -> None:
 def lanes(deadline: float) -> list[Stage]:
     """Run CHAINS on LANES lanes; every stage, in order within its chain."""
     OUT.mkdir(parents=True, exist_ok=True)
-    chains: queue.Queue[list[str]] = queue.Queue()
+    chains: queue.Queue[list[tuple[str, list[str]]]] = queue.Queue()
     for chain in CHAINS:
         chains.put(chain)
     done: list[Stage] = []
@@ -149,8 +157,8 @@ def lanes(deadline: float) -> list[Stage]:
                 chain = chains.get_nowait()
             except queue.Empty:
                 return
-            for name in chain:
-                stage = Stage(name, lane=number)
+            for name, args in chain:
+                stage = Stage(name, args, lane=number)
                 _run_stage(stage, deadline, t0)
                 done.append(stage)
 

@@ -126,6 +126,8 @@ def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
 
     queues = matrix.schedule(["docker-26", "docker-28"])
     assert queues == {"docker-26": ["nbval", "solutions"], "docker-28": ["solutions", "nbval"]}
+    queues = matrix.schedule(["docker-26", "docker-28", "docker-28c"], frozenset({"docker-28c"}))
+    assert queues["docker-28c"] == ["solutions"]
     for names in (["docker-28"], ["a", "b", "c"]):
         queues = matrix.schedule(names)
         assert set(queues) == set(names)  # one queue per engine: never two runs on one engine at once
