@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from .daemon import client
 
@@ -243,6 +244,34 @@ def graph_driver(container: str) -> dict[str, str] | None:
     return {k: data[k] for k in ("UpperDir", "WorkDir", "MergedDir") if k in data} | {
         "LowerDir": f"{len(data.get('LowerDir', '').split(':'))} folders"
     }
+
+
+def overlay_mount(container: str) -> dict[str, object] | None:
+    """The overlay file system a running container's ``/`` is, as the kernel reports it (the container's process's
+    ``/proc/PID/mountinfo``): its writable ``upperdir`` and read-only ``lowerdir`` folders on this host.
+
+    This works on both image stores (overlay2's graph driver and containerd's overlayfs snapshotter, whose
+    ``docker inspect`` has no ``GraphDriver.Data``); None when the daemon's files are not on this host (Docker
+    Desktop, a remote daemon) or the container does not run.
+    """
+    state = client().api.inspect_container(container)["State"]
+    try:
+        text = Path(f"/proc/{state.get('Pid') or 0}/mountinfo").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        head, _, tail = line.partition(" - ")
+        fields, rest = head.split(), tail.split()
+        if len(fields) > 4 and len(rest) > 2 and fields[4] == "/" and rest[0] == "overlay":
+            options = dict(item.partition("=")[::2] for item in rest[2].split(","))
+            upper, lower = options.get("upperdir", ""), [d for d in options.get("lowerdir", "").split(":") if d]
+            if not os.path.isabs(upper):  # overlay2 mounts with paths relative to its folder when they are long
+                base = Path(client().info()["DockerRootDir"]) / "overlay2"
+                upper, lower = str(base / upper), [str(base / d) for d in lower]
+            if not os.path.isdir(upper):
+                return None
+            return {"UpperDir": upper, "LowerDir": lower}
+    return None
 
 
 def whiteouts(ref: str) -> list[str]:
