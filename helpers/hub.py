@@ -137,6 +137,17 @@ def _say(message: str) -> None:
 # ---------------------------------------------------------------- installed once (root)
 
 
+def ensure_node() -> None:
+    """Node.js and npm (Debian's), which configurable-http-proxy runs on."""
+    if shutil.which("npm"):
+        return
+    _say("installing nodejs and npm (apt-get) for configurable-http-proxy")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
+    argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"]
+    subprocess.run(argv, env=env, check=True, timeout=900)
+
+
 def install() -> None:
     """The shared environment (from the lock, with hashes) and the proxy (``npm ci``), each when missing or stale."""
     wanted = HUB_REQUIREMENTS.read_text()
@@ -151,12 +162,7 @@ def install() -> None:
     folder = PROXY.parents[2]
     installed, pinned = folder / "package-lock.json", (PROXY_LOCK / "package-lock.json").read_text()
     if not (PROXY.exists() and installed.is_file() and installed.read_text() == pinned):
-        if not shutil.which("npm"):
-            _say("installing nodejs and npm (apt-get) for configurable-http-proxy")
-            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
-            argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"]
-            subprocess.run(argv, env=env, check=True, timeout=900)
+        ensure_node()
         _say(f"installing configurable-http-proxy into {folder} (the version and integrity hub/proxy's lock gives)")
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):

@@ -1,6 +1,7 @@
 """CI after `make test`: the engine lanes side by side, every skip accounted for, the split written down.
 
     scripts/ci.py run NAME -- CMD …   one stage in the foreground (`make test`), its output shown and kept
+    scripts/ci.py prepare  install what the lanes need on this host, before they run side by side
     scripts/ci.py lanes    the stages below on two lanes at once; a log per stage in build/ci/
     scripts/ci.py skips    every skip CI recorded (DMAC_SKIP_REPORT) against .ci/expected-skips.toml
     scripts/ci.py split    the seconds of every stage (and the load while it ran) into build/ci/split.json
@@ -170,6 +171,23 @@ def lanes(deadline: float) -> list[Stage]:
     return done
 
 
+def prepare() -> int:
+    """What the lanes install on this host, installed before they run side by side: a package that adds a group
+    or a user while another lane's test fingerprints /etc/group or /etc/passwd would fail that test."""
+    sys.path.insert(0, str(ROOT))
+    from helpers import hub, rootless
+
+    begin = time.monotonic()
+    installed = rootless.install_packages()
+    hub.ensure_node()
+    from helpers import cgroupvm
+
+    cgroupvm.ensure_host_tools()  # the cgroup v2 lane's QEMU, debootstrap and e2fsprogs
+    print(f"[ci] the lanes' packages are in place ({', '.join(installed) or 'none missing'}; "
+          f"{time.monotonic() - begin:.0f} s)", flush=True)  # fmt: skip
+    return 0
+
+
 # ---- skips --------------------------------------------------------------------------------------------------
 
 
@@ -271,6 +289,8 @@ def main(argv: list[str]) -> int:
             s.start, s.end = s.start + offset, s.end + offset
             remember(s)
         return 1 if any(s.code for s in done) else 0
+    if what == "prepare":
+        return prepare()
     if what == "skips":
         return check_skips()
     if what == "split":
