@@ -765,11 +765,18 @@ def test_13_2_a_title_with_a_space(catalog_db) -> None:
 # ------------------------------------------------------------------------------------------------ 14
 
 
-def test_14_1_running_containers_only(made) -> None:
-    _run(made, "nm-running", "-d", "busybox", "sleep", "600")
-    _run(made, "nm-exited", "busybox", "true")
-    running = len(docker_out("ps", "-q", "--filter", f"label={course.label_filter()}").split())
-    _rejected(exercises.evaluate("14.1", running), "is not the number of labelled containers", "docker ps -a")
+def test_14_1_running_containers_only_or_a_name_filter() -> None:
+    from helpers.exercises import nb14
+
+    nb14.make_containers()  # two running and one exited with the label, one without it (the learner's own)
+    try:
+        running = len(docker_out("ps", "-q", "--filter", f"label={course.label_filter()}").split())
+        _rejected(exercises.evaluate("14.1", running), "stopped ones count too", "docker ps -a")
+        named = len(docker_out("ps", "-aq", "--filter", f"name=^{course.namespace()}-").split())
+        _rejected(exercises.evaluate("14.1", named), "not all carry the course label", "by label, not by name")
+        assert exercises.evaluate("14.1", 3).ok
+    finally:
+        nb14.remove_containers()
 
 
 def test_14_2_the_container_removed_but_not_the_rest(made) -> None:
