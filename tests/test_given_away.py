@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_solutions import answers, given_away
+from tests.notebook_runs import answers, given_away
 
 
 def _notebook(tmp_path: Path, shown: str) -> Path:

@@ -4,8 +4,12 @@ For each notebook, in namespace ``dmac-rerun`` (``dmac-rerun-gw0`` in an xdist w
 1. the first half runs, then the kernel dies without cleaning up;
 2. the whole notebook runs from the top, except its final clean-up cell (leftovers of step 1 must
    not break it, and this run leaves its own containers, volumes and networks behind);
-3. the whole notebook runs again and passes on top of everything step 2 left, which must be something
-   (containers, volumes or networks) except for the notebooks that remove all they make themselves.
+3. the whole notebook runs again, with every solution applied, and passes on top of everything step 2 left,
+   which must be something (containers, volumes or networks) except for the notebooks that remove all they
+   make themselves; every exercise's solution must be accepted there (tests/test_solutions.py's assertions).
+
+``make test`` runs it on two pytest-xdist workers, notebook by notebook, each worker a learner with namespaces
+of its own (``dmac-rerun-gw0``, ``dmac-rerun-gw1``): two learners on one daemon at once.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers.limits import cell_timeout
-from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, ids, learner
+from tests.notebook_runs import NOTEBOOKS, assert_solutions_accepted, execute, ids, learner
 
 NS = learner(os.environ.get("DMAC_RERUN_NAMESPACE", "dmac-rerun"))  # dmac-rerun-gw0 under pytest-xdist
 # Notebooks whose own cells remove every container, volume and network they make (images stay, and are not
@@ -76,10 +80,10 @@ def test_restart_halfway_then_twice_in_a_row(notebook: Path) -> None:
         assert left == 0, f"{notebook.stem} left {left} resource(s): take it out of LEAVES_NOTHING"
     else:
         assert left > 0, f"{notebook.stem} left nothing behind, so running on top of leftovers proves nothing"
-    params: dict[str, object] = {"NAMESPACE": NS}
+    params: dict[str, object] = {"NAMESPACE": NS, "SOLUTIONS": True}
     if notebook.stem.startswith("04-"):
         params["ALLOW_DAEMON_RESTART"] = False
     out, _ = execute(notebook, "rerun", params)
-    assert error_outputs(out) == []
     assert json.loads(out.read_text())["cells"], os.fspath(out)
-    print(f"{notebook.stem}: second run passed on top of {left} leftover containers/volumes/networks")
+    assert_solutions_accepted(notebook, out)
+    print(f"{notebook.stem}: a run with every solution passed on top of {left} leftover containers/volumes/networks")
