@@ -48,7 +48,9 @@ CHAINS: list[list[tuple[str, list[str]]]] = [
     ],
 ]
 LANES = 2
-SUMMARY = re.compile(r"^=+ (?P<text>(?:\d+ \w+(?: \w+)?, )*\d+ \w+(?: \w+)?) in (?P<s>[0-9.]+)s(?: \([0-9:]+\))? =+$")
+# pytest's closing line, framed by = (the default) or bare (-q): `== 12 passed, 1 skipped in 3.10s (0:00:03) ==`
+_OUTCOME = r"\d+ (?:passed|failed|skipped|deselected|xfailed|xpassed|warnings?|errors?|rerun)"
+SUMMARY = re.compile(rf"^(?:=+ )?(?P<text>(?:{_OUTCOME}, )*{_OUTCOME}) in (?P<s>[0-9.]+)s(?: \([0-9:]+\))?(?: =+)?$")
 
 
 @dataclass

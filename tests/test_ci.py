@@ -46,9 +46,10 @@ def test_pytest_closing_lines_are_added_up() -> None:
         "noise\n"
         "========== 32 passed in 861.00s (0:14:21) ==========\n"
         "= 1 failed, 2 passed, 1 error in 3.0s =\n"
+        "4 passed in 21.50s\n"  # pytest -q
     )
-    assert ci.counts(log) == {"passed": 901, "skipped": 23, "warnings": 2, "failed": 1, "errors": 1}
-    assert ci.phases(log) == [988.12, 861.0, 3.0]
+    assert ci.counts(log) == {"passed": 905, "skipped": 23, "warnings": 2, "failed": 1, "errors": 1}
+    assert ci.phases(log) == [988.12, 861.0, 3.0, 21.5]
 
 
 def test_vmstat_lines_give_the_load(tmp_path: Path) -> None:
