@@ -189,3 +189,9 @@ def test_the_image_store_is_read_from_the_driver_status() -> None:
     caps = engine.from_api(info, data["version"])
     assert (caps.image_store, caps.storage_driver) == ("containerd", "overlayfs")
     assert recorded("podman-5").image_store == "classic"
+
+
+def test_the_containerd_image_store_recorded_on_engine_28() -> None:
+    caps = recorded("docker-28c-containerd")
+    assert (caps.image_store, caps.storage_driver, caps.release[:2]) == ("containerd", "overlayfs", (28, 5))
+    assert not caps.rootless and caps.limits_enforced  # the store changes images, not what containers may use
