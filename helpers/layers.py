@@ -235,18 +235,15 @@ def stepper(rows: list[StackRow]):  # an ipywidgets box
     return widgets.VBox([slider, out])
 
 
-def graph_driver(container: str) -> dict[str, str] | None:
-    """overlay2's host folders of a container (UpperDir, …) when they exist on *this* host, else None."""
-    data = client().api.inspect_container(container).get("GraphDriver", {}).get("Data") or {}
-    upper = data.get("UpperDir")
-    if not upper or not os.path.isdir(upper):
-        return None
-    return {k: data[k] for k in ("UpperDir", "WorkDir", "MergedDir") if k in data} | {
-        "LowerDir": f"{len(data.get('LowerDir', '').split(':'))} folders"
-    }
+@dataclass(frozen=True)
+class Overlay:
+    """A container's root file system as the kernel mounted it: the writable folder and the read-only ones."""
+
+    upper: str  # UpperDir: the container's writable layer
+    lower: list[str]  # LowerDir: the image's layers and the container's -init layer, top first
 
 
-def overlay_mount(container: str) -> dict[str, object] | None:
+def overlay_mount(container: str) -> Overlay | None:
     """The overlay file system a running container's ``/`` is, as the kernel reports it (the container's process's
     ``/proc/PID/mountinfo``): its writable ``upperdir`` and read-only ``lowerdir`` folders on this host.
 
@@ -270,7 +267,7 @@ def overlay_mount(container: str) -> dict[str, object] | None:
                 upper, lower = str(base / upper), [str(base / d) for d in lower]
             if not os.path.isdir(upper):
                 return None
-            return {"UpperDir": upper, "LowerDir": lower}
+            return Overlay(upper, lower)
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -59,3 +60,21 @@ def test_rounding_is_stable() -> None:
     assert layers.about_mb(25) == "less than 1 MB"
     assert layers.times_verdict(174) == "more than 10×"
     assert layers.times_verdict(1.1) == "not clearly"
+
+
+def test_a_running_containers_overlay_is_read_from_its_mounts(small_image: str, unique: str) -> None:
+    # the container's / from its process's mountinfo: the same on the classic and the containerd image store
+    box = course.name(f"t-overlay-{unique}")
+    docker("run", "-d", "--name", box, small_image, "sh", "-c", "echo written > /new.txt && sleep 60", show=False)
+    try:
+        found = layers.overlay_mount(box)
+        assert found is not None, "the daemon's files are on this host: the overlay must be found"
+        assert len(found.lower) == len(layers.rootfs_layers(small_image)) + 1  # the image's, and -init
+        new = os.path.join(found.upper, "new.txt")
+        for _ in range(50):  # the shell writes it right after start
+            if os.path.exists(new):
+                break
+            time.sleep(0.1)
+        assert open(new).read() == "written\n"  # the writable layer is a plain folder on the host
+    finally:
+        docker("rm", "-f", box, show=False)
