@@ -22,8 +22,9 @@ lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… 
 # Phase 1: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
 #   (namespace dmac; stored outputs come from the same cold, sequential run: `make outputs`).
 # Phase 2: two more learners at once on the same daemon (two pytest-xdist workers, each in namespaces of its
-#   own): every notebook with every solution applied (dmac-b-gwN), and every notebook after a kernel restart
-#   halfway (dmac-rerun-gwN), spread notebook by notebook so that both workers finish together.
+#   own, dmac-rerun-gwN, taking notebooks as they come so both finish together): every notebook killed halfway,
+#   run again without its clean-up, then once more with every solution applied on top of what that left
+#   (each solution must be accepted). tests/test_solutions.py is the matrix's and Podman's.
 # Phase 3, alone: what restarts or stops the daemon or reloads the base images (notebook 04, the offline
 #   bundle round trip, the daemon stopping mid-notebook).
 # Decoys (resources of "the learner's own") are checked around phases 1 and 2; phase 3 restarts the
@@ -31,10 +32,11 @@ lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… 
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
 LEARNER_TESTS := tests/test_solutions.py tests/test_rerun.py
+PHASE_2 := tests/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
 	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
-	$(VENV)/bin/pytest -n 2 --dist load $(LEARNER_TESTS)
+	$(VENV)/bin/pytest -n 2 --dist load $(PHASE_2)
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
@@ -155,8 +157,10 @@ matrix: setup ## the course on Docker Engines 26, 28 and 28 with the containerd 
 matrix-engine: ## one engine of the matrix: ENGINE=docker-26, docker-28 or docker-28c (nbval, then the solutions)
 	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
 
+# DMAC_HOST_FILES=0: CI runs it beside lanes that add accounts to this host (rootless, the hub); it makes no security
+# demonstration that could touch host files, and its decoys (the learner's own resources) are still checked
 test-room: env ## the room registry serving a second daemon, and the live engine checks (after make matrix, engines up)
-	$(VENV)/bin/pytest -q tests/test_room.py tests/test_engines.py
+	DMAC_HOST_FILES=0 $(VENV)/bin/pytest -q tests/test_room.py tests/test_engines.py
 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
 	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
@@ -211,6 +215,15 @@ hub-status: env ## who runs a server, with memory and processes per learner
 # test-hub runs without the decoys: the accounts change /etc/passwd, which they fingerprint (the test checks the rest)
 test-hub: setup ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; 4-6 min)
 	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
+
+# cgroup v2 (root): this host runs cgroup v1, so a real cgroup v2 host runs as a VM, Debian trixie under QEMU with
+# software emulation (TCG; helpers/cgroupvm.py). Its disk is made offline with debootstrap and mkfs.ext4 and cached
+# under build/vm/ (keyed by its packages and files); one boot runs the checks in the VM (helpers/cgroupvm_guest.py),
+# which prints what it measured as JSON on its serial console; tests/vm asserts every value -> build/vm/results.json.
+# QEMU, debootstrap and e2fsprogs are installed with apt-get when missing.
+.PHONY: test-cgroup2
+test-cgroup2: setup ## the cgroup v2 lane: a Debian trixie VM under QEMU (TCG): limits, OOM, docker update, stats, I/O, the hub's cgroup, rootless with delegation (root)
+	DMAC_VM_TESTS=1 DMAC_DECOYS=0 $(VENV)/bin/pytest -q tests/vm
 
 # Kubernetes (deploy/kubernetes): the Zero to JupyterHub values rendered with Helm and checked against the chart's
 # schema and Kubernetes' (kubernetes-validate), with the learner pod as KubeSpawner makes it. Offline: CHART=path to

@@ -304,5 +304,26 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if count else 0
 
 
+def cgroup2_section(results: dict) -> str:
+    """Markdown for the cgroup v2 lane (``make test-cgroup2``): each check, the value the VM measured, the expected
+    one. ``results`` is ``build/vm/results.json`` (:func:`helpers.cgroupvm.save`); a value not measured shows so."""
+    from .cgroupvm import CHECKS
+
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    def got(key: str) -> str:
+        return str(results.get(key, "?"))
+
+    about = (
+        f"Debian trixie in a VM under QEMU (TCG): kernel {got('vm.kernel')}, Docker Engine {got('engine.version')}, "
+        f"cgroup file system {got('vm.cgroup_fs')}; disk made or cached in {got('host.build_seconds')} s, "
+        f"boot and checks {got('host.run_seconds')} s."
+    )
+    rows = [f"| {c.what} | {cell(results.get(c.key, 'not measured'))} | {cell(c.expected)} |" for c in CHECKS]
+    table = ["| check | value measured | expected |", "|---|---|---|", *rows]
+    return "\n".join(["## cgroup v2 (`make test-cgroup2`)", "", about, "", *table, ""])
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
