@@ -203,7 +203,9 @@ say "checks start: $checks"
 for name in $checks; do check "$name"; done
 put vm.uptime_at_end "$(seconds "$(centis)")"
 put vm.startup "$(systemd-analyze time 2>&1 | head -1)"
-put vm.slowest_units "$(systemd-analyze blame --no-pager 2>&1 | head -8 | tr -s ' ' | paste -sd ';')"
+oneline() { tr -s ' ' | paste -sd ';'; }
+put vm.boot_chain "$(systemd-analyze critical-chain dmac-checks.service --no-pager 2>&1 | tail -n +3 | oneline)"
+put vm.slowest_units "$(systemd-analyze blame --no-pager 2>&1 | head -12 | oneline)"
 say "checks done"
 python3 - "$R" <<'EOF'
 import json, os, pathlib, sys
