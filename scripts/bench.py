@@ -276,6 +276,10 @@ STAGE_WHAT = {
     "matrix-rootless": "every solution on rootless Docker, as a course user",
     "test-hub": "the workshop hub: three learners at once, isolation, limits, culling",
     "matrix-podman": "every solution on Podman 5 (two learners), then the Podman checks",
+    "matrix-containerd": "every solution on Engine 28 with the containerd image store",
+    "containerd-stop": "that engine stopped",
+    "test-cgroup2": "the cgroup v2 VM (Debian trixie under QEMU): limits, OOM, update, stats, I/O, hub cgroup, rootless",
+    "lint": "ruff and mypy",
 }
 
 
