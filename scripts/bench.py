@@ -278,7 +278,7 @@ STAGE_WHAT = {
     "matrix-podman": "every solution on Podman 5 (two learners), then the Podman checks",
     "matrix-containerd": "every solution on Engine 28 with the containerd image store",
     "containerd-stop": "that engine stopped",
-    "test-cgroup2": "the cgroup v2 VM (Debian trixie under QEMU): limits, OOM, update, stats, I/O, hub cgroup, rootless",
+    "test-cgroup2": "the cgroup v2 VM (Debian trixie, QEMU): limits, OOM, update, stats, I/O, hub cgroup, rootless",
     "lint": "ruff and mypy",
 }
 
