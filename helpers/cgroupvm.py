@@ -5,7 +5,7 @@ systemd cgroup driver, limits in ``memory.max``/``cpu.max``, per-container ``io.
 limits through systemd's delegation) is checked in a VM, made offline from the project's own files:
 
 * :func:`build`: ``debootstrap`` of trixie with its kernel, Docker Engine 26.1, rootless Docker's packages and
-  busybox-static (about 3 min, once), then the course's files (:mod:`helpers.cgroupvm_guest`,
+  busybox-static (1.5 to 3 min here, once), then the course's files (:mod:`helpers.cgroupvm_guest`,
   :mod:`helpers.cgroups`, :mod:`helpers.cgroupvm_hub`) and ``mkfs.ext4 -d`` into a raw disk. Cached under
   ``build/vm/<packages hash>/disk-<files hash>.img``, so a second run starts at once.
 * :func:`run`: boots it (``-snapshot``: the cached disk is never written) with a bounded timeout; a systemd unit
@@ -282,9 +282,10 @@ def build() -> Disk:
         shutil.rmtree(rootfs, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
-        say(f"debootstrap {SUITE} with {len(PACKAGES)} packages and their dependencies from {MIRROR} (~3 min, once)")
+        say(f"debootstrap {SUITE} with {len(PACKAGES)} packages and their dependencies from {MIRROR} (1.5-3 min, once)")
         debootstrap(rootfs)
-        shutil.rmtree(rootfs / "var/cache/apt/archives", ignore_errors=True)  # the .debs: not needed in the VM
+        for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):  # debootstrap's downloads: not needed inside
+            deb.unlink()
         extract_boot(rootfs, folder)
         done.touch()
         say("root file system ready", start)
