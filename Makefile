@@ -213,7 +213,7 @@ hub-status: env ## who runs a server, with memory and processes per learner
 	$(PY) -m helpers.hub status
 
 # test-hub runs without the decoys: the accounts change /etc/passwd, which they fingerprint (the test checks the rest)
-test-hub: setup ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; 4-6 min)
+test-hub: setup test-deps ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; 4-6 min)
 	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
 
 # cgroup v2 (root): this host runs cgroup v1, so a real cgroup v2 host runs as a VM, Debian trixie under QEMU with
