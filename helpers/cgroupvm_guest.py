@@ -95,25 +95,33 @@ check_limits() {
   put limits.pids_max "${lines[2]-}"
 }
 
+# containerd reports an OOM kill as an event of its own, racing the exit event (moby#41929, containerd#8180): the
+# allocation starts a second after the container (so the OOM watch is in place), and inspect is asked up to 10 s.
 check_oom() {
   say "oom: 128 MiB allocated under -m 64m"
-  docker run --name dmac-oom --network none -m 64m busybox dd if=/dev/zero of=/dev/null bs=128M count=1 \
-    >/dev/null 2>"$R/.stderr"
+  docker run --name dmac-oom --network none -m 64m busybox \
+    sh -c 'sleep 1; exec dd if=/dev/zero of=/dev/null bs=128M count=1' >/dev/null 2>"$R/.stderr"
   put oom.exit_code $?
-  local out killed code
-  out=$(docker inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' dmac-oom 2>"$R/.stderr") || fail oom
-  read -r killed code <<<"$out"
+  local out killed=false code asked=0
+  while [ "$killed" != true ] && [ "$asked" -lt 20 ]; do
+    [ "$asked" -eq 0 ] || sleep 0.5
+    asked=$((asked + 1))
+    out=$(docker inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' dmac-oom 2>"$R/.stderr") || fail oom
+    read -r killed code <<<"$out"
+  done
   put oom.oom_killed "${killed-}"
   put oom.inspect_exit_code "${code-}"
+  put oom.inspect_asked "$asked"
   docker rm dmac-oom >/dev/null 2>&1
 }
 
-# One running container for I/O, stats and update: it writes @IO_MB@ MiB with O_DIRECT, then sleeps.
+# One running container for I/O, stats and update: it writes @IO_MB@ MiB with O_DIRECT, then sleeps (dd's report on
+# stdout, so that `docker logs` keeps its order).
 check_live() {
   say "io: a container writes @IO_MB@ MiB with dd oflag=direct"
   local id scope field total=0
   id=$(docker run -d --name dmac-live --network none -m 64m busybox \
-    sh -c 'dd if=/dev/zero of=/io.bin bs=1M count=@IO_MB@ oflag=direct; echo "dd exit $?"; exec sleep 600' \
+    sh -c 'dd if=/dev/zero of=/io.bin bs=1M count=@IO_MB@ oflag=direct 2>&1; echo "dd exit $?"; exec sleep 600' \
     2>"$R/.stderr") || { fail live; return; }
   scope=/sys/fs/cgroup/system.slice/docker-$id.scope
   put io.scope "$scope"
