@@ -302,7 +302,9 @@ def render_ci(ci: dict) -> list[str]:
         "## CI (`.ci/run`)",
         "",
         f"A fresh clone's `.ci/run` on {ci['machine']}, {ci['when']}, commit {ci['commit']}: "
-        f"**{_mins(wall)} wall clock** (CI allows 90 min; the target is under 45). Written by "
+        f"**{_mins(wall)} wall clock** (CI allows 90 min; the target is under 45). "
+        + (f"{ci['note'][0].upper()}{ci['note'][1:]}. " if ci.get("note") else "")
+        + "Written by "
         "`scripts/bench.py ci build/ci/split.json` from the run's own record. After `make test`, two lanes run "
         "at once (scripts/ci.py): the load columns are the mean CPU use of the machine (both cores, from "
         "`vmstat 10`) and the least free memory while the stage ran.",
