@@ -64,6 +64,7 @@ def test_run_limits_are_the_containers_cgroup_files(vm: dict[str, str]) -> None:
 
 def test_an_allocation_above_the_memory_limit_is_oom_killed(vm: dict[str, str]) -> None:
     no_errors(vm, "oom")
+    assert measured(vm, "oom.logs") == "dd exit 137"  # dd was SIGKILLed; the container's shell outlived it
     assert measured(vm, "oom.exit_code") == "137"
     assert measured(vm, "oom.inspect_exit_code") == "137"
     assert measured(vm, "oom.oom_killed") == "true"
