@@ -6,8 +6,8 @@ test and the compatibility table, so that "the solutions passed" means the same 
 - ``fail``: a cell raised (the first error, at the code cell nbval would name), a checker said "❌ Not yet",
   or an exercise the notebook checks was neither accepted nor skipped with a reason;
 - ``limited``: as ``pass``, but the notebook said what this engine does differently or cannot do (``⚠``
-  lines, from :func:`helpers.engine.require`), with those sentences; an exercise may be skipped only so, by a
-  ``⚠`` line in the cell that checks it;
+  lines, from :func:`helpers.engine.require`), with those sentences; an exercise may be skipped only so: its
+  check did not run, and a ``⚠`` line in its cell or an earlier one said why;
 - ``pass``: every exercise the notebook checks was accepted, and nothing was said to be different here.
 """
 
@@ -98,11 +98,14 @@ def solutions_verdict(nb: dict[str, Any]) -> RunResult:
         return RunResult("fail", [], "the notebook checks no exercise")
     ok = accepted(text) & expected
     skipped: dict[str, str] = {}
+    earlier = ""  # the last limitation the notebook said before this cell (a cell that sets up the exercise)
     for cell in _code_cells(nb):
+        said = [ln[len(WARN) :].strip() for ln in _stdout(cell).splitlines() if ln.startswith(WARN)]
         for ex in set(CHECK.findall("".join(cell["source"]))) - ok:
-            said = [ln[len(WARN) :].strip() for ln in _stdout(cell).splitlines() if ln.startswith(WARN)]
-            if said:
-                skipped[ex] = said[0]
+            printed = f"Exercise {ex}" in _stdout(cell)  # the check ran: not accepted means refused
+            if not printed and (said or earlier):
+                skipped[ex] = said[0] if said else earlier
+        earlier = said[-1] if said else earlier
     missing = sorted(expected - ok - set(skipped))
     if missing:
         return RunResult("fail", [], f"exercise(s) {', '.join(missing)} neither accepted nor skipped with a reason")

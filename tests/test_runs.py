@@ -36,13 +36,26 @@ def test_an_exercise_skipped_with_its_reason_in_its_own_cell_is_limited() -> Non
     assert result.to_json() == {"status": "limited", "cells": [], "why": SKIP}
 
 
-def test_an_exercise_skipped_silently_fails_even_where_another_cell_said_something() -> None:
-    # the old rootless rule ("one ✅ and any ⚠") passed this: a note elsewhere, 02.2 never checked
-    note = _code("", f"⚠ {SKIP}\n")
+def test_an_exercise_skipped_silently_fails_even_where_a_later_cell_said_something() -> None:
+    # the old rootless rule ("one ✅ and any ⚠") passed this: 02.2 never checked, a note only after it
     silent = _code('check("02.2")')
-    result = runs.solutions_verdict(_nb(_ok("02.1"), note, silent))
+    note = _code("", f"⚠ {SKIP}\n")
+    result = runs.solutions_verdict(_nb(_ok("02.1"), silent, note))
     assert result.status == "fail"
     assert "02.2 neither accepted nor skipped with a reason" in result.why
+
+
+def test_the_reason_may_come_from_the_cell_that_set_the_exercise_up() -> None:
+    # notebook 15: `LIMITS = engine.require(…)` says why in one cell, `if LIMITS: check("15.1")` skips in a later one
+    setup = _code('LIMITS = engine.require("memory-limit")', f"⚠ {SKIP}\n")
+    result = runs.solutions_verdict(_nb(setup, _ok("15.2"), _code('if LIMITS:\n    check("15.1")')))
+    assert (result.status, result.skipped) == ("limited", {"15.1": SKIP})
+
+
+def test_a_check_that_ran_and_refused_is_no_skip_whatever_was_said() -> None:
+    refused = _code('check("02.2")', "Exercise 02.2 — the task\n", "nothing accepted here\n")
+    result = runs.solutions_verdict(_nb(_code("", f"⚠ {SKIP}\n"), _ok("02.1"), refused))
+    assert result.status == "fail"
 
 
 def test_a_refused_solution_and_an_error_fail_with_where() -> None:
