@@ -9,9 +9,10 @@
 Lanes: different daemons, so they may run at once. The matrix (Engines 26 and 28, in containers on the host
 daemon) and then what needs its engines; the rootless matrix (a course user's own daemon) and then the hub
 (three learners' own daemons); Podman and Engine 28 with the containerd image store each on whichever lane
-frees first. The cgroup v2 VM (QEMU under software emulation: both cores) runs alone after them (.ci/run). The rootless matrix and the hub stay one after
-the other: both add accounts to this host and the hub's test checks /etc/passwd around itself. Every stage
-runs even when an earlier one failed; the exit code says whether all passed.
+frees first. The cgroup v2 VM (QEMU under software emulation: both cores) runs alone after them (.ci/run).
+The rootless matrix and the hub stay one after the other: both add accounts to this host and the hub's test
+checks /etc/passwd around itself. Every stage runs even when an earlier one failed; the exit code says whether
+all passed.
 """
 
 from __future__ import annotations
