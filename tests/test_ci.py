@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+from tests.scripts_loader import load
+
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("ci", ROOT / "scripts" / "ci.py")
-assert _spec and _spec.loader
-ci = importlib.util.module_from_spec(_spec)
-sys.modules["ci"] = ci  # its dataclass looks its module up there
-_spec.loader.exec_module(ci)
+ci = load("ci")
 
 
 def test_every_expected_skip_says_where_and_why() -> None:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+from tests.scripts_loader import load
+
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("course_map", ROOT / "scripts" / "course_map.py")
-assert _spec and _spec.loader
-course_map = importlib.util.module_from_spec(_spec)
-sys.modules["course_map"] = course_map  # its dataclass looks its module up there
-_spec.loader.exec_module(course_map)
+course_map = load("course_map")
 
 
 def test_every_notebook_has_its_time_and_the_guide_is_made_from_them() -> None:
