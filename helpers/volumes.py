@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,15 +71,17 @@ def anonymous_volumes(container: str) -> list[str]:
 
 BENCH_SCRIPT = r"""
 set -e
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# bash 5's EPOCHREALTIME without its point: microseconds, read without starting a process
+ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }  # microseconds as milliseconds
 run() {  # workload target dir
-  t0=$(ms)
+  t0=${EPOCHREALTIME/[.,]/}
   case $1 in
     small)  mkdir -p "$3/small"; i=0
             while [ $i -lt {files} ]; do printf '%4096s' x > "$3/small/f$i"; i=$((i+1)); done ;;
     stream) dd if=/dev/zero of="$3/stream.bin" bs=1M count={stream_mb} conv=fdatasync status=none ;;
   esac
-  echo "$1 $2 $(( $(ms) - t0 ))"
+  t1=${EPOCHREALTIME/[.,]/}
+  echo "$1 $2 $(ms $(( t1 - t0 )))"
 }
 # short rounds, alternating targets: a busy neighbour slows both sides alike
 for rep in $(seq 1 {rounds}); do
@@ -92,11 +95,13 @@ done
 """
 
 MODIFY_SCRIPT = r"""
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# bash 5's EPOCHREALTIME without its point: microseconds, read without starting a process
+ms() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }  # microseconds as milliseconds
 for rep in $(seq 1 {reps}); do
   for target in layer:/seed volume:/vol; do
-    t0=$(ms); for f in "${target#*:}"/set$rep/*; do printf x >> "$f"; done
-    echo "modify ${target%%:*} $(( $(ms) - t0 ))"
+    t0=${EPOCHREALTIME/[.,]/}; for f in "${target#*:}"/set$rep/*; do printf x >> "$f"; done
+    t1=${EPOCHREALTIME/[.,]/}
+    echo "modify ${target%%:*} $(ms $(( t1 - t0 )))"
   done
 done
 """
@@ -116,8 +121,13 @@ class IoResult:
         return sum(self.times[(workload, target)])
 
     def ratio(self, workload: str) -> float:
-        """Writable layer time / volume time (above 1: the layer is slower)."""
-        return self.total(workload, "layer") / max(self.total(workload, "volume"), 0.5)
+        """Writable layer time / volume time (above 1: the layer is slower).
+
+        The median of the rounds' own ratios (each round times both targets back to back), so one round that a
+        busy neighbour slowed cannot flip the answer; a volume round under 0.5 ms counts as 0.5 ms.
+        """
+        layer, volume = self.times[(workload, "layer")], self.times[(workload, "volume")]
+        return statistics.median(a / max(b, 0.5) for a, b in zip(layer, volume, strict=True))
 
     def workloads(self) -> list[str]:
         return sorted({w for w, _ in self.times}, key=["small", "stream", "modify"].index)
@@ -145,7 +155,7 @@ def verdict(ratio: float, clear: float = 5.0, same: float = 5.0) -> str:
 def _parse(out: str, result: IoResult) -> None:
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[2].isdigit():
+        if len(parts) == 3 and parts[2].replace(".", "", 1).isdigit():
             result.add(parts[0], parts[1], float(parts[2]))
             if parts[0] != "small":  # the many short small-file rounds are summed up in the table
                 print(f"  … {line} ms", file=sys.stderr, flush=True)
