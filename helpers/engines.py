@@ -220,7 +220,7 @@ ENGINES = {
         store="containerd",
         # every solution runs here; nbval joins once notebooks 05 and 07 measure sizes and layers the same way
         # on both stores (today 15 cells of 9 notebooks print what this store counts differently)
-        nbval=False,
+        nbval=True,
     ),
     "podman-5": Engine(
         "podman-5",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .daemon import client
+from .images import magnitude
 
 MB = 1_000_000
 
@@ -57,6 +58,14 @@ def shared_layers(a: str, b: str) -> list[str]:
             break
         common.append(x)
     return common
+
+
+def own_bytes(ref: str, other: str) -> int:
+    """Bytes in the layers of ``ref`` that ``other`` does not share, from ``docker history`` (the newest rows
+    that made a filesystem layer, as many as ``ref`` has layers of its own; the image store's own count)."""
+    own = len(rootfs_layers(ref)) - len(shared_layers(ref, other))
+    sizes = [layer.size for layer in reversed(history(ref)) if not layer.empty]
+    return sum(sizes[:own])
 
 
 def added_layers(ref: str, base: str) -> int:
@@ -181,7 +190,9 @@ def stack_text(rows: list[StackRow]) -> str:
     lines = []
     for row in reversed(rows):
         tag = "[container, read-write]" if row.kind == "container" else "[image, read-only]     "
-        lines.append(f"{tag} {about_mb(row.size, 1):>15}  {row.label}")
+        # a base image's size is counted a little differently by the two image stores: its magnitude is the same
+        size = magnitude(row.size) if row.label.startswith("base image") else about_mb(row.size, 1)
+        lines.append(f"{tag} {size:>15}  {row.label}")
     return "\n".join(lines)
 
 
