@@ -103,10 +103,16 @@ run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=...
 	    $$(case $$nb in *04-*) echo -p ALLOW_DAEMON_RESTART $(or $(ALLOW_DAEMON_RESTART),False);; esac) || exit 1; \
 	done
 
-outputs: setup ## regenerate the stored outputs from a real run (NB=... for one)
+# The stored outputs come from the newest engine the project runs: ON=docker-28c, Engine 28.5 with the containerd image
+# store, as Docker Desktop and Engine 29 run it (ON= records on this host's daemon). Notebook 04 restarts its daemon:
+# it is recorded on this host's. nbval compares every engine, both image stores, with these outputs.
+ON ?= docker-28c
+outputs: setup ## regenerate the stored outputs from a real run on the newest engine (NB=... for one; ON= this host)
+	$(if $(ON),$(PY) -m helpers.engines build $(ON) && $(PY) -m helpers.engines start $(ON) > /dev/null,)
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "executing $$nb"; \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
+	  case $$nb in *04-*) on="";; *) on="$(if $(ON),$(PY) -m helpers.engines run --as-host $(ON) -- env DMAC_NAMESPACE=dmac,)";; esac; \
+	  $$on $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
 	done
 
 BUNDLE ?= build/dmac-bundle.tar
@@ -139,7 +145,7 @@ bench-suite: env ## time make setup + make test in a fresh clone on a fresh daem
 # running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in its network and PID
 # namespaces with its data root at /var/lib/docker, as on that engine's own host: published ports answer on
 # 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the notebooks as `make test` runs them (namespace
-# dmac; not 04, which restarts the daemon; not yet on docker-28c), and every solution with papermill
+# dmac; not 04, which restarts the daemon), and every solution with papermill
 # (tests/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
 # one nbval at a time (helpers/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
 # README by `python -m helpers.compat table`.

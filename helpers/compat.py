@@ -248,7 +248,18 @@ def markdown(data: dict[str, Any]) -> str:
             "",
             *limits,
         ]
+    if data.get("cgroup2"):
+        out += ["", cgroup2_section(data["cgroup2"]).rstrip("\n")]
     return "\n".join(out) + "\n"
+
+
+def put_cgroup2(results: dict[str, Any], path: Path = COMPAT_JSON) -> None:
+    """Record the cgroup v2 lane's measured values (``build/vm/results.json``) in ``path``, with the commit."""
+    with locked(path):
+        data = json.loads(path.read_text()) if path.is_file() else {"engines": {}}
+        stamp = {"recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": _git_commit()}
+        data["cgroup2"] = {**results, **stamp}
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def readme_section(data: dict[str, Any]) -> str:
@@ -318,7 +329,7 @@ def cgroup2_section(results: dict) -> str:
     about = (
         f"Debian trixie in a VM under QEMU (TCG): kernel {got('vm.kernel')}, Docker Engine {got('engine.version')}, "
         f"cgroup file system {got('vm.cgroup_fs')}; disk made or cached in {got('host.build_seconds')} s, "
-        f"boot and checks {got('host.run_seconds')} s."
+        f"boot and checks {got('host.run_seconds')} s; recorded {got('recorded')} at commit {got('commit')}."
     )
     rows = [f"| {c.what} | {cell(results.get(c.key, 'not measured'))} | {cell(c.expected)} |" for c in CHECKS]
     table = ["| check | value measured | expected |", "|---|---|---|", *rows]

@@ -218,8 +218,8 @@ ENGINES = {
         ("docker.io", "docker-cli", *COMMON_PACKAGES),
         files=(("/etc/docker/daemon.json", CONTAINERD_STORE_JSON),),
         store="containerd",
-        # every solution runs here; nbval joins once notebooks 05 and 07 measure sizes and layers the same way
-        # on both stores (today 15 cells of 9 notebooks print what this store counts differently)
+        # nbval against the same stored outputs as the classic store (which are recorded here: `make outputs`), and
+        # every solution: the lessons measure sizes and layers in ways both stores agree on
         nbval=True,
     ),
     "podman-5": Engine(
@@ -637,7 +637,7 @@ def record_time(engine: Engine, step: str, seconds: float) -> None:
     path.write_text(json.dumps(timings, indent=1) + "\n")
 
 
-def sandbox_argv(engine: Engine, argv: list[str]) -> list[str]:
+def sandbox_argv(engine: Engine, argv: list[str], *, as_host: bool = False) -> list[str]:
     """``argv`` run as on the engine's own host: in the engine container's network and PID namespaces,
     with a private mount namespace whose ``/proc`` shows those PIDs and whose ``/var/lib/docker``
     (Podman: ``/var/lib/containers``) is the engine's data root (the volume).
@@ -652,21 +652,34 @@ def sandbox_argv(engine: Engine, argv: list[str]) -> list[str]:
     if os.geteuid() != 0:
         raise EngineError("running against an engine needs root (nsenter into the engine container's namespaces)")
     data = host("volume", "inspect", "--format", "{{.Mountpoint}}", engine.volume)
+    script = f'mkdir -p {engine.data_root} && mount --bind "$0" {engine.data_root}'
+    if as_host:  # the engine's socket and CLI where a learner's are: what the course prints names no build folder
+        cli = engine.folder / "bin" / "docker"
+        script += f" && mount --bind {engine.socket} {DEFAULT_SOCKET} && mount --bind {cli} {DEFAULT_CLI}"
     return [
         "nsenter", f"--net=/proc/{pid}/ns/net", f"--pid=/proc/{pid}/ns/pid", "--",
         "unshare", "--mount", "--propagation", "private", "--mount-proc", "--",
-        "sh", "-c", f'mkdir -p {engine.data_root} && mount --bind "$0" {engine.data_root} && exec "$@"', data, *argv,
+        "sh", "-c", f'{script} && exec "$@"', data, *argv,
     ]  # fmt: skip
 
 
-def run(engine: Engine, argv: list[str], *, step: str | None = None) -> int:
+DEFAULT_SOCKET = "/var/run/docker.sock"
+DEFAULT_CLI = "/usr/bin/docker"
+"""Where Debian's docker.io puts the daemon's socket and the CLI (``run --as-host`` mounts the engine's there)."""
+
+
+def run(engine: Engine, argv: list[str], *, step: str | None = None, as_host: bool = False) -> int:
     """Run ``argv`` against the inner daemon (its env, its namespaces: :func:`sandbox_argv`); its exit code.
 
-    ``step``: record how long it took under that name (``nbval``, ``solutions``).
+    ``step``: record how long it took under that name (``nbval``, ``solutions``). ``as_host``: the engine's
+    socket and CLI at their usual paths (``make outputs`` records so), found there as on a learner's machine.
     """
     _, env = _inner(engine)
+    if as_host:  # the socket found where it usually is; the CLI named by its usual path (another may come first)
+        env.pop("DOCKER_HOST", None)
+        env.update(DMAC_DOCKER_CLI=DEFAULT_CLI, PATH=os.environ.get("PATH", ""))
     begin = time.monotonic()
-    code = subprocess.run(sandbox_argv(engine, argv), env=env).returncode
+    code = subprocess.run(sandbox_argv(engine, argv, as_host=as_host), env=env).returncode
     if step:
         record_time(engine, step, time.monotonic() - begin)
     return code
@@ -694,6 +707,9 @@ def main(argv: list[str] | None = None) -> int:
             one.add_argument("--purge", action="store_true", help="also remove the data volume")
         if command == "run":
             one.add_argument("--time", metavar="STEP", help="record how long the command took as STEP")
+            one.add_argument(
+                "--as-host", action="store_true", help=f"the engine's socket and CLI at {DEFAULT_SOCKET}, {DEFAULT_CLI}"
+            )
             one.add_argument("argv", nargs=argparse.REMAINDER)
     opts = parser.parse_args(argv)
     engine = get(opts.engine)
@@ -710,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
             command = opts.argv[1:] if opts.argv[:1] == ["--"] else opts.argv
             if not command:
                 parser.error("run needs a command: run ENGINE -- CMD ...")
-            return run(engine, command, step=opts.time)
+            return run(engine, command, step=opts.time, as_host=opts.as_host)
     except EngineError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1

@@ -359,15 +359,12 @@ def magnitude(size_bytes: float) -> str:
 
 
 def archive_layers(path: str | os.PathLike[str]) -> int:
-    """How many layers a ``docker save`` archive holds: its ``manifest.json``, which both image stores write
-    (the containerd store's archive is an OCI layout, ``index.json`` and gzip blobs, with that file beside)."""
-    import json
+    """How many layers a ``docker save`` archive holds, in either layout (:mod:`helpers.imagetar`: the classic
+    store's plain tars, or the containerd store's OCI layout with gzip blobs)."""
+    from . import imagetar
 
-    with tarfile.open(path) as tar:
-        member = tar.extractfile("manifest.json")
-        if member is None:
-            raise ValueError(f"{path}: no manifest.json (not a docker save archive)")
-        return sum(len(entry["Layers"]) for entry in json.load(member))
+    with imagetar.open_archive(path) as saved:
+        return len(saved.layer_names)
 
 
 def image_id(ref: str) -> str:

@@ -1,9 +1,10 @@
 """Notebook 15: a Java data server (Debian's Tomcat 10) standing in for ERDDAP or THREDDS.
 
 The image is ``debian:bookworm-slim`` + Debian's ``tomcat10`` (which brings OpenJDK 17, headless) + ``curl`` (so
-``docker exec NAME curl …`` asks the server from inside, in any terminal). Two JSP pages, compiled by Tomcat's
+``docker exec NAME curl …`` asks the server from inside, in any terminal). Three JSP pages, compiled by Tomcat's
 Jasper (no JDK needed): ``/dmac/status.jsp`` reports the JVM's max heap, ``DATASET_TITLE``, the config file and
-whether the data folder is writable; ``/dmac/allocate.jsp?mb=N`` holds N MiB on the heap for one request.
+whether the data folder is writable; ``/dmac/allocate.jsp?mb=N`` holds N MiB on the heap for one request;
+``/dmac/files.jsp?n=N`` holds N files open at once (a data server reading many files, against ``ulimit -n``).
 """
 
 from __future__ import annotations
@@ -74,16 +75,39 @@ try {
 """
 
 
+FILES_JSP = f"""<%@ page contentType="text/plain; charset=UTF-8" import="java.io.*,java.util.*" %><%
+String asked = request.getParameter("n");
+int n = Integer.parseInt(asked == null ? "100" : asked);
+List<FileInputStream> held = new ArrayList<>();
+try {{
+  for (int i = 0; i < n; i++) held.add(new FileInputStream("{CONFIG_FILE}"));
+  out.println("opened " + held.size() + " files");
+}} catch (IOException e) {{
+  response.setStatus(503);
+  out.println("failed after " + held.size() + " files: " + e.getMessage());
+}} finally {{
+  for (FileInputStream f : held) f.close();
+}}
+%>
+"""
+
+
 def image_ref() -> str:
     return course.image("tomcat", "1")
 
 
 def context() -> Path:
-    """The build context: Dockerfile and the two pages."""
+    """The build context: Dockerfile and the three pages."""
     from . import images
 
     return images.context(
-        "tomcat", {"Dockerfile": DOCKERFILE, "dmac/status.jsp": STATUS_JSP, "dmac/allocate.jsp": ALLOCATE_JSP}
+        "tomcat",
+        {
+            "Dockerfile": DOCKERFILE,
+            "dmac/status.jsp": STATUS_JSP,
+            "dmac/allocate.jsp": ALLOCATE_JSP,
+            "dmac/files.jsp": FILES_JSP,
+        },
     )
 
 
@@ -221,3 +245,11 @@ def share(heap: int, limit: int) -> str:
         if low <= ratio <= high:
             return words
     return "more than the limit" if ratio > 1 else f"{ratio:.0%}"
+
+
+def open_files(container: str, count: int) -> tuple[bool, int, str]:
+    """Ask ``files.jsp`` to hold ``count`` files open at once: (all opened, how many were, the page's words)."""
+    text = ask(container, f"/dmac/files.jsp?n={count}").strip()
+    found = re.search(r"(?:opened|failed after) (\d+) files", text)
+    opened = int(found.group(1)) if found else 0
+    return text.startswith("opened"), opened, text

@@ -61,11 +61,18 @@ def shared_layers(a: str, b: str) -> list[str]:
 
 
 def own_bytes(ref: str, other: str) -> int:
-    """Bytes in the layers of ``ref`` that ``other`` does not share, from ``docker history`` (the newest rows
-    that made a filesystem layer, as many as ``ref`` has layers of its own; the image store's own count)."""
-    own = len(rootfs_layers(ref)) - len(shared_layers(ref, other))
-    sizes = [layer.size for layer in reversed(history(ref)) if not layer.empty]
-    return sum(sizes[:own])
+    """Bytes that ``ref`` has and ``other`` lacks: its ``docker history`` rows above the ones the two images have in
+    common (same instruction, time and size: the same layer), added up as the image store counts them."""
+
+    def rows(image: str) -> list[tuple[str, int, int]]:
+        found = reversed(client().api.history(image))  # oldest first
+        return [(r.get("CreatedBy") or "", int(r.get("Created") or 0), int(r.get("Size") or 0)) for r in found]
+
+    mine, theirs = rows(ref), rows(other)
+    common = 0
+    while common < min(len(mine), len(theirs)) and mine[common] == theirs[common]:
+        common += 1
+    return sum(size for _, _, size in mine[common:])
 
 
 def added_layers(ref: str, base: str) -> int:

@@ -36,3 +36,15 @@ def test_a_value_not_measured_says_so_and_cells_stay_one_line() -> None:
     assert "| `docker info`: cgroup driver | sys\\|temd x | systemd |" in text.splitlines()
     assert "| `docker info`: cgroup version | not measured | 2 |" in text.splitlines()
     assert "kernel ?, Docker Engine ?" in text
+
+
+def test_the_lane_records_its_values_and_compat_md_shows_them(tmp_path) -> None:
+    path = tmp_path / "compat.json"
+    compat.put_entry("docker-28", {"notebooks": {}}, path)
+    compat.put_cgroup2(RESULTS, path)
+    compat.put_entry("docker-26", {"notebooks": {}}, path)  # an engine recorded later keeps the VM's values
+    data = compat.json.loads(path.read_text())
+    assert data["cgroup2"]["limits.memory_max"] == "67108864" and set(data["engines"]) == {"docker-26", "docker-28"}
+    text = compat.markdown(data)
+    assert "## cgroup v2 (`make test-cgroup2`)" in text
+    assert f"at commit {data['cgroup2']['commit']}." in text

@@ -78,3 +78,28 @@ def test_a_running_containers_overlay_is_read_from_its_mounts(small_image: str, 
         assert open(new).read() == "written\n"  # the writable layer is a plain folder on the host
     finally:
         docker("rm", "-f", box, show=False)
+
+
+def test_own_layers_and_unpacked_size_read_the_same_on_both_image_stores(small_image: str) -> None:
+    base = "debian:bookworm-slim"
+    own = layers.own_bytes(small_image, base)  # the 3 MB file's layer and the tiny layer of its removal
+    assert 3_000_000 <= own < 3_200_000, own
+    added = images.disk_bytes(small_image) - images.disk_bytes(base)
+    assert 3_000_000 <= added < 3_200_000, added  # the unpacked size, never the compressed content beside it
+    assert layers.own_bytes(base, small_image) == 0
+    rows = layers.stack(small_image, base=base)
+    assert "tens of MB  base image debian:bookworm-slim" in layers.stack_text(rows)
+
+
+def test_a_saved_archive_lists_every_layer(small_image: str, tmp_path) -> None:
+    archive = tmp_path / "small.tar"
+    docker("save", "-o", str(archive), small_image, show=False, echo=False)
+    assert images.archive_layers(archive) == len(layers.rootfs_layers(small_image)) == 3
+
+
+def test_magnitudes_are_the_words_both_stores_agree_on() -> None:
+    assert images.magnitude(73_674_539) == images.magnitude(83_640_320) == "tens of MB"  # debian, classic/containerd
+    assert images.magnitude(1_984_234) == images.magnitude(2_031_616) == "a few MB"  # busybox
+    assert images.magnitude(999_999) == "less than 1 MB"
+    assert images.magnitude(284e6) == images.magnitude(300e6) == "hundreds of MB"
+    assert images.magnitude(1.2e9) == "GBs"

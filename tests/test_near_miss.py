@@ -276,6 +276,20 @@ def test_06_2_the_current_folder_instead_of_the_exercise_folder(made, tmp_path) 
     _rejected(exercises.evaluate("06.2"), f"does not bind-mount {course.workdir('06', 'ex-owner')}")
 
 
+def test_06_2_a_root_container_that_chowns_the_file(made) -> None:
+    from helpers.exercises import nb06
+
+    if not volumes.as_you():
+        pytest.skip("rootless Docker: the container's root is the learner; a chown to another uid is not theirs")
+    folder = nb06.exercise_folder()
+    (folder / "result.txt").unlink(missing_ok=True)
+    owner = f"{volumes.demo_uid()}:{volumes.demo_gid()}"
+    write = f"touch /out/result.txt && chown {owner} /out/result.txt"
+    _run(made, "ex-owner", "-v", f"{folder}:/out", "busybox", "sh", "-c", write)
+    _rejected(exercises.evaluate("06.2"), "ran as root", "--user UID:GID")
+    docker("run", "--rm", "-v", f"{folder}:/out", "busybox", "rm", "-f", "/out/result.txt", show=False, echo=False)
+
+
 # ------------------------------------------------------------------------------------------------ 07
 
 
@@ -543,8 +557,14 @@ def test_10_1_the_starter_the_notebooks_tool_or_no_data(made) -> None:
 
 
 def test_10_2_the_final_stage_without_target(made) -> None:
+    from helpers.exercises import nb10
+
     _qc(made, "builder", QC_MULTI_STAGE)
     _rejected(exercises.evaluate("10.2"), "has no gcc or no shell", "--target builder")
+    _qc(made, "builder", nb10.QC_SINGLE)  # the unchanged single-stage starter, only tagged builder
+    _rejected(exercises.evaluate("10.2"), "has no stage named builder", "FROM … AS builder")
+    (nb10.qc_starter() / "Dockerfile").write_text(QC_MULTI_STAGE)  # a builder stage now, but the image is the old one
+    _rejected(exercises.evaluate("10.2"), "it is the whole image", "--target builder")
     _qc(made, "builder", QC_MULTI_STAGE, "--target", "builder")
     assert exercises.evaluate("10.2").ok
 

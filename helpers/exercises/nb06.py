@@ -83,6 +83,15 @@ def owner() -> Verdict:
     uid = result.stat().st_uid
     if uid == 0:
         return failed("result.txt belongs to root on the host.", "Add --user UID:GID before the image name.")
+    ran_as = (box.attrs["Config"].get("User") or "").split(":")[0]
+    rootless = not volumes.as_you()  # rootless Docker: the container's root already is you
+    if not rootless and ran_as in ("", "0", "root"):
+        return failed(
+            f"{wanted} ran as root: the file is yours only because its owner was changed afterwards (chown).",
+            "The skill is a container that writes as you: add --user UID:GID before the image name.",
+        )
+    if os.getuid() == 0:  # the lab runs as root: any user but root is someone else than root
+        return passed(f"result.txt belongs to uid {uid} on the host, the container's --user, not to root.")
     if uid != volumes.demo_uid():
         return failed(f"result.txt belongs to uid {uid}, not {volumes.demo_uid()}.")
     return passed(f"result.txt belongs to uid {uid} on the host, not to root.")

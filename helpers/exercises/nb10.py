@@ -6,7 +6,7 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import course, dockerfiles, oneshot
+from .. import course, dockerfiles, images, oneshot
 from . import Verdict, exercise, failed, learner_image, passed, reset_images
 
 EXERCISE_IMAGES = [("ex-qc", "1"), ("ex-qc", "builder")]
@@ -115,7 +115,7 @@ def small_image() -> Verdict:
             f"running {ref} printed {out[:80]!r}, not the QC report of /data/salinity.csv.",
             'Keep ENTRYPOINT ["qc-flags"] and CMD ["/data/salinity.csv"], and copy salinity.csv in.',
         )
-    size = img.attrs["Size"]
+    size = images.disk_bytes(ref)  # unpacked, as the image store counts it (not the compressed content beside)
     if size >= LIMIT:
         return failed(
             f"{ref} is {dockerfiles.round_mb(size)}: not below 10 MB yet (the compiler is still in it).",
@@ -134,16 +134,27 @@ def small_image() -> Verdict:
 )
 def builder_stage() -> Verdict:
     ref = course.image("ex-qc", "builder")
-    found = learner_image("10.2", ref)
-    if isinstance(found, Verdict):
-        return found
+    img = learner_image("10.2", ref)
+    if isinstance(img, Verdict):
+        return img
     probe = "gcc --version | head -1; test -x /usr/local/bin/qc-flags && echo has-binary"
     try:
-        out = oneshot.output(ref, ["sh", "-c", probe]).decode()
+        out = oneshot.output(ref, [probe], entrypoint=["sh", "-c"]).decode()  # whatever ENTRYPOINT it has
     except (sdk.errors.ContainerError, sdk.errors.APIError):
         return failed(f"{ref} has no gcc or no shell: is it the builder stage?", "--target builder")
     if "gcc" not in out or "has-binary" not in out:
         return failed(
             f"{ref} does not look like your builder stage (gcc and the compiled qc-flags).", "--target builder"
+        )
+    dockerfile = qc_starter() / "Dockerfile"
+    if "builder" not in dockerfiles.stage_names(dockerfile):
+        return failed(
+            f"{dockerfile.name} in {dockerfile.parent.name}/ has no stage named builder: {ref} is not a stage of it.",
+            "Name the compiling stage (FROM … AS builder) as in 10.1, then build with --target builder.",
+        )
+    if (img.attrs["Config"].get("Entrypoint") or []) == ["qc-flags"]:
+        return failed(
+            f"{ref} runs qc-flags with the data: it is the whole image (its last stage), not the builder stage.",
+            "--target builder stops the build at that stage.",
         )
     return passed(f"{ref} is your builder stage: it has gcc and the compiled qc-flags, for debugging a build.")

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from helpers import cgroupvm
+from helpers import cgroupvm, compat
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("DMAC_VM_TESTS") != "1" or os.geteuid() != 0,
@@ -30,6 +30,8 @@ def vm(request: pytest.FixtureRequest) -> dict[str, str]:
     with capture.global_and_fixture_disabled():  # a cold build and a boot take minutes: show their progress
         values = cgroupvm.lane()
         print(f"\n[cgroup-vm] results: {cgroupvm.save(values)}", flush=True)
+        compat.put_cgroup2(values)  # docs/compat.json, rendered into docs/compat.md's cgroup v2 section
+        compat.write_tables()
     return values
 
 
