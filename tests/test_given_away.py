@@ -32,3 +32,26 @@ def test_the_answer_printed_before_the_exercise_is_found(tmp_path: Path) -> None
 def test_a_longer_word_or_stderr_is_not_the_answer(tmp_path: Path) -> None:
     found = answers(SOLVED)
     assert given_away(_notebook(tmp_path, "/srv/data-old holds nothing\n"), found) == []  # only in stderr
+
+
+def test_no_hint_holds_a_line_of_its_solution() -> None:
+    """A hint points the way; it never prints the solution (a hint shows in the stored output of every exercise)."""
+    from helpers import exercises
+
+    exercises.get("00.1")  # loads every exercise
+    leaks = []
+    for id, ex in sorted(exercises.REGISTRY.items()):
+        hint = " ".join(ex.hint.split())
+        for line in ex.solution.splitlines():
+            code = " ".join(line.strip().rstrip(",").split())
+            if len(code) >= 25 and code in hint:
+                leaks.append(f"{id}: {code[:70]}")
+    assert not leaks, leaks
+
+
+def test_an_exercise_not_answered_yet_shows_no_hint() -> None:
+    from helpers import exercises
+
+    verdict = exercises.evaluate("00.2", None)
+    assert not verdict.ok and "no answer yet" in verdict.message and verdict.hint == ""
+    assert "Hint" not in str(verdict)

@@ -72,7 +72,9 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
         "t-mon-prometheus", {"Dockerfile": monitor.PROMETHEUS_DOCKERFILE, "prometheus.yml": monitor.PROMETHEUS_YML}
     )
     images.build(prom_ref, ctx, show=False, echo=False)
-    net, exp, prom = (course.name(x, unique) for x in ("t-mon-net", "t-exp", "t-prom"))
+    net, exp = (course.name(x, unique) for x in ("t-mon-net", "t-exp"))
+    prom = course.name("prometheus")  # the name exercise 11.3's checker looks for
+    _rm(prom)
     docker("network", "create", net, show=False, echo=False)
     try:
         _run("--name", exp, "--network", net, "--network-alias", "exporter", exporter_image)
@@ -93,6 +95,7 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
         assert math.isfinite(float(cpu[0]["value"][1])) and float(cpu[0]["value"][1]) > 0  # NaN before v2 support
         with pytest.raises(RuntimeError):
             monitor.query(port, "rate(")  # a PromQL syntax error is reported, not swallowed
+        _exercise_11_3_the_checker_runs_the_query_itself(cpu)
     finally:
         _rm(exp, prom)
         docker("network", "rm", net, show=False, echo=False, check=False)
@@ -181,3 +184,30 @@ def test_stats_api_in_the_cgroup_v2_shape() -> None:
     assert monitor.memory_bytes(stats) == 22_237_184 - 20_967_424  # usage minus inactive_file
     assert monitor.block_bytes(stats) == (0, 20 * monitor.MB)  # v2 writes the op in lower case
     assert monitor.network_bytes(stats) == (736, 0)
+
+
+def _exercise_11_3_the_checker_runs_the_query_itself(result: list) -> None:
+    """Exercise 11.3 on the live Prometheus above: the query, typed anywhere, is what counts."""
+    from helpers import exercises
+
+    exercises.configure(solutions=False)
+    for right in ('cgroup_cpu_seconds_total{job="exporter"}', " cgroup_cpu_seconds_total "):
+        verdict = exercises.evaluate("11.3", right)
+        assert verdict.ok and "returns the exporter's CPU time" in verdict.message, verdict
+    for wrong, said in (
+        (result, "the query itself, a string"),  # a result list, which could be typed by hand
+        ("rate(cgroup_cpu_seconds_total[1m])", "(no name: a function of series) of job exporter"),
+        ("cgroup_memory_usage_bytes", "cgroup_memory_usage_bytes of job exporter"),
+        ('cgroup_cpu_seconds_total{job="prometheus"}', "returns no series"),
+        ("rate(", "Prometheus rejected the query"),
+    ):
+        verdict = exercises.evaluate("11.3", wrong)
+        assert not verdict.ok and said in verdict.message, (wrong, verdict)
+
+
+def test_11_3_no_prometheus_running() -> None:
+    from helpers import exercises
+
+    _rm(course.name("prometheus"))
+    verdict = exercises.evaluate("11.3", "cgroup_cpu_seconds_total")
+    assert not verdict.ok and "does not run with its port 9090 published" in verdict.message, verdict

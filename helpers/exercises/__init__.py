@@ -202,7 +202,8 @@ def evaluate(id: str, answer: Any = None) -> Verdict:
     try:
         if ex.takes_answer:
             if answer is None or (isinstance(answer, str) and not answer.strip()):
-                return failed("no answer yet: fill in the cell above and run it again.", ex.hint)
+                # no hint before a first attempt: the stored outputs show the prompt, not a way to the answer
+                return failed("no answer yet: fill in the cell above and run it again (a hint comes with an attempt).")
             return ex.checker(answer)
         return ex.checker()
     except DaemonUnavailable as exc:

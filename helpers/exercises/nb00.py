@@ -10,9 +10,8 @@ from . import Verdict, course_container, exercise, failed, passed, records
 @exercise(
     "00.1",
     "run your first named container",
-    hint='In a terminal: docker run --name NAME busybox echo "Hello, ocean!" (NAME is name("ex-hello")), or '
-    'docker("run", "--name", name("ex-hello"), "busybox", "echo", "Hello, ocean!") — without --rm, '
-    "so the stopped container is still there to inspect.",
+    hint='In a terminal: docker run with --name (the name is name("ex-hello")), the busybox image, and echo '
+    "with the words; leave out --rm, so that the stopped container is still there to inspect.",
     solution="""
     docker("run", "--name", name("ex-hello"), "busybox", "echo", "Hello, ocean!")
     """,

@@ -11,7 +11,7 @@ from . import Verdict, course_container, exercise, failed, passed, records, runs
 @exercise(
     "02.1",
     "how many CPUs does a container limited to half a CPU see?",
-    hint='Start one with --cpus 0.5 and ask it: docker_out("run", "--rm", "--cpus", "0.5", "busybox", "nproc").',
+    hint="Start a container with --cpus 0.5 and ask it how many CPUs it can use (nproc).",
     solution="""
     answer = int(docker_out("run", "--rm", "--cpus", "0.5", "busybox", "nproc"))
     """,
@@ -44,7 +44,8 @@ def cpus_seen(answer: object) -> Verdict:
 @exercise(
     "02.2",
     "run a container limited to 64 MB of memory",
-    hint='docker("run", "-d", "--name", name("ex-small"), "-m", "64m", "busybox", "sleep", "60")',
+    hint="docker run -d keeps it in the background; the option for a memory limit is in docker run --help "
+    "(-m).",
     solution="""
     docker("run", "-d", "--name", name("ex-small"), "-m", "64m", "busybox", "sleep", "60")
     """,

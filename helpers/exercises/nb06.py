@@ -17,8 +17,8 @@ SURVEY_TEXT = "CTD cast 17"
 @exercise(
     "06.1",
     "make this data survive the container",
-    hint='Create the volume first: docker("volume", "create", name("ex-survey")); then a container that mounts it '
-    "at /data (-v NAME:/data) writes the file: sh -c \"echo 'CTD cast 17' > /data/survey.txt\".",
+    hint="Create a named volume first (docker volume create), then run a container that mounts it at /data (-v "
+    "NAME:/data) and writes the file there.",
     solution="""
     docker("volume", "create", name("ex-survey"))
     docker("run", "--rm", "-v", f"{name('ex-survey')}:/data", "busybox",
@@ -58,8 +58,8 @@ def exercise_folder() -> Path:
 @exercise(
     "06.2",
     "write into a bind mount as your own user, not root",
-    hint='docker("run", "--name", name("ex-owner"), *volumes.as_you(), "-v", f"{folder}:/out", "busybox", '
-    '"touch", "/out/result.txt") (volumes.as_you() is --user UID:GID, or nothing on rootless Docker)',
+    hint="Run the container as your own user: --user UID:GID before the image name (volumes.as_you() gives "
+    "those options, and none on rootless Docker), with the exercise folder mounted at /out.",
     solution="""
     docker("run", "--name", name("ex-owner"), *volumes.as_you(), "-v", f"{folder}:/out", "busybox",
            "touch", "/out/result.txt")

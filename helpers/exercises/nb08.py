@@ -31,7 +31,8 @@ def reset() -> None:
 @exercise(
     "08.1",
     "a default environment variable",
-    hint='ENV UNITS=degC sets the default; CMD ["sh", "-c", "echo $UNITS"] prints it.',
+    hint="ENV sets a default that docker run -e can override; a shell (the shell form, or sh -c) expands "
+    "$UNITS when the container starts.",
     solution='''
     images.build(image("ex-env", "1"), images.context("ex-env", {"Dockerfile": """
     FROM busybox
@@ -205,7 +206,8 @@ def _running_checks(box: str, cmd: list[str]) -> Verdict | None:
     "08.3",
     "a HEALTHCHECK and an entrypoint that waits, then execs",
     needs="image-healthcheck",
-    hint='The script: until [ -e /tmp/db.ready ]; do … sleep 1; done (with a bound), then exec "$@".',
+    hint='The script waits in a loop, with a bound, until the file /tmp/db.ready exists; then exec "$@" hands '
+    "process 1 over to the CMD.",
     solution='''
     folder = nb08.health_folder()
     (folder / "wait-for.sh").write_text("""#!/bin/sh

@@ -98,8 +98,8 @@ def installable(answer: object) -> Verdict:
 @exercise(
     "09.2",
     "an image FROM scratch that holds one static binary",
-    hint="FROM scratch starts empty; COPY --from=busybox /bin/busybox /busybox copies the static binary; "
-    'ENTRYPOINT ["/busybox"] runs it (there is no shell to run a shell-form command).',
+    hint="FROM scratch starts empty: copy the static busybox binary in from the busybox image (COPY --from=…) "
+    "and run it with an exec-form ENTRYPOINT (there is no shell to run a shell-form command).",
     solution='''
     images.build(image("ex-scratch", "1"), images.context("ex-scratch", {"Dockerfile": """
     FROM scratch

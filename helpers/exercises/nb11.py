@@ -8,15 +8,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import cleanup, course, engine, monitor
+from .. import cleanup, course, engine, monitor, ports
 from ..daemon import client
+from ..shell import CommandFailed
 from . import Verdict, course_container, exercise, failed, passed, records
 
 
 @exercise(
     "11.1",
     "a memory limit that docker stats shows",
-    hint='docker("run", "-d", "--name", name("ex-limited"), "-m", "50m", "busybox", "sleep", "600")',
+    hint="docker run -d, with the option for a memory limit (-m); docker stats --no-stream shows it under MEM "
+    "USAGE / LIMIT.",
     solution="""
     docker("run", "-d", "--name", name("ex-limited"), "-m", "50m", "busybox", "sleep", "600")
     docker("stats", "--no-stream", "--format", "{{.Name}}: {{.MemUsage}}", name("ex-limited"))
@@ -60,14 +62,19 @@ def make_suspects() -> list[str]:
     """
     running = {c.name for c in client().containers.list(filters={"label": course.label_filter()})}
     if not set(suspects()) <= running:
-        burner = random.SystemRandom().randrange(SUSPECTS)
-        half = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}  # --cpus 0.5 where it holds
-        for n, box in enumerate(suspects()):
-            cleanup.remove_named(container=box)
-            command = ["sh", "-c", BURN] if n == burner else ["sleep", "900"]
-            client().containers.run("busybox", command, name=box, labels=course.labels(), detach=True, **half)
+        _start_suspects()
     print(f"running: {course.name('ex-suspect-N')} for N = 1 to {SUSPECTS}; one of them burns CPU")
     return suspects()
+
+
+def _start_suspects() -> None:
+    """(Re)start the four suspects; the burner is picked at random."""
+    burner = random.SystemRandom().randrange(SUSPECTS)
+    half = {"nano_cpus": 500_000_000} if engine.capabilities().cpu_limit else {}  # --cpus 0.5 where it holds
+    for n, box in enumerate(suspects()):
+        cleanup.remove_named(container=box)
+        command = ["sh", "-c", BURN] if n == burner else ["sleep", "900"]
+        client().containers.run("busybox", command, name=box, labels=course.labels(), detach=True, **half)
 
 
 @exercise(
@@ -102,7 +109,12 @@ def busiest(answer: object) -> Verdict:
     if given in (top, top.removeprefix(course.namespace() + "-")):  # "ex-suspect-2" names it as well
         return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the other suspects none.")
     if given.removeprefix(course.namespace() + "-") in [m.removeprefix(course.namespace() + "-") for m in mine]:
-        return failed(f"{given} is one of the suspects, but not the one using CPU.", "docker stats --no-stream")
+        _start_suspects()  # no answering by elimination: each wrong guess deals the load again
+        return failed(
+            f"{given} is one of the suspects, but not the one using CPU. The suspects were started again, the load "
+            "on one picked at random: measure, then answer.",
+            "docker stats --no-stream",
+        )
     return failed(f"{given[:40]!r} is not one of the suspects.", "docker stats --no-stream lists them with CPU %.")
 
 
@@ -123,24 +135,36 @@ def process_cpu(containers: list[str], seconds: float = 1.0) -> dict[str, float]
 @exercise(
     "11.3",
     "query the exporter's CPU counter with PromQL",
-    hint='monitor.query(prom, "cgroup_cpu_seconds_total") returns a list of series.',
+    hint="Which of the exporter's metrics listed above counts CPU time? A PromQL query is a metric's name, "
+    'optionally narrowed with {label="value"}; try it with monitor.query(prom, answer) or Prometheus\'s /api/v1/query.',
     solution="""
-    answer = monitor.query(prom, 'cgroup_cpu_seconds_total{job="exporter"}')
-    print(answer[0]["metric"])
+    answer = 'cgroup_cpu_seconds_total{job="exporter"}'
+    print(monitor.query(prom, answer)[0]["metric"])
     """,
     takes_answer=True,
 )
 def promql(answer: object) -> Verdict:
-    if not isinstance(answer, list) or not answer:
-        return failed("answer should be the non-empty list that monitor.query(...) returns.")
+    if isinstance(answer, (list, dict)):
+        return failed("answer should be the PromQL query itself, a string: the checker runs it (not its result).")
+    if not isinstance(answer, str) or not answer.strip():
+        return failed("answer should be a PromQL query, as a string (for example 'up').")
+    prometheus = course.name("prometheus")
     try:
-        names = {(s["metric"].get("__name__"), s["metric"].get("job")) for s in answer}
-        values = [float(s["value"][1]) for s in answer]
-    except (TypeError, KeyError, IndexError, ValueError):
-        return failed("answer does not look like Prometheus query results (dicts with 'metric' and 'value').")
-    if ("cgroup_cpu_seconds_total", "exporter") not in names:
+        port = ports.published(prometheus, 9090)
+    except CommandFailed:
+        return failed(f"{prometheus} does not run with its port 9090 published: run section 4's cells again.")
+    try:
+        result = monitor.query(port, answer.strip())
+    except RuntimeError as exc:
+        return failed(f"Prometheus rejected the query: {str(exc).split(': ', 1)[-1]}")
+    series = {(s["metric"].get("__name__"), s["metric"].get("job")) for s in result}
+    if not result:
+        return failed(f"{answer.strip()!r} returns no series.", "Query one of the exporter's metrics by its name.")
+    if series != {("cgroup_cpu_seconds_total", "exporter")}:
+        found = sorted(f"{n or '(no name: a function of series)'} of job {j}" for n, j in series)[:3]
         return failed(
-            f"the result has {sorted(n for n, _ in names if n)[:3]}, not the exporter's cgroup_cpu_seconds_total.",
-            "Query the metric by its name.",
+            f"{answer.strip()!r} returns {', '.join(found)}: not only the exporter's cgroup_cpu_seconds_total.",
+            "The counter itself, by its name (rate() and sum() return other series).",
         )
-    return passed(f"the exporter has used {min(values):.2f} s of CPU so far, as Prometheus last scraped it.")
+    value = float(result[0]["value"][1])
+    return passed(f"{answer.strip()!r} returns the exporter's CPU time: {value:.2f} s so far (last scrape).")

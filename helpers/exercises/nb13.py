@@ -206,8 +206,8 @@ def _up(files: list[Path]) -> Verdict:
 @exercise(
     "13.3",
     "write a compose file whose app waits for a healthy database",
-    hint="A healthcheck on db (pg_isready -h 127.0.0.1 -U postgres) and, on app, "
-    "depends_on: {db: {condition: service_healthy}}.",
+    hint="A healthcheck on db that asks PostgreSQL whether it accepts connections (pg_isready), and on app a "
+    "depends_on with a condition: it waits until db is healthy, not merely started.",
     solution='''
     compose.exercise_file().write_text(f"""services:
       db:
