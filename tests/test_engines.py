@@ -112,7 +112,9 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
         f"set -e; id=$(docker run -d --label {course.LABEL}={engines.NAMESPACE} -p 127.0.0.1:0:80 busybox"
         ' httpd -f -p 80 -h /etc); trap "docker rm -f $id >/dev/null" EXIT;'
         ' port=$(docker port $id 80/tcp | cut -d: -f2); pid=$(docker inspect -f "{{.State.Pid}}" $id);'
-        ' upper=$(docker inspect -f "{{.GraphDriver.Data.UpperDir}}" $id);'
+        ' upper=$(docker inspect -f "{{with .GraphDriver.Data}}{{.UpperDir}}{{end}}" $id);'
+        # the containerd image store reports no UpperDir: the container's own mounts name it
+        " [ -n \"$upper\" ] || upper=$(sed -n 's/.*upperdir=\\([^,]*\\).*/\\1/p' /proc/$pid/mountinfo | head -n 1);"
         ' sleep 0.5; wget -qO- http://127.0.0.1:$port/passwd | head -n 1; test -d /proc/$pid && echo pid-ok;'
         ' test -d "$upper" && echo upper-ok'
     )

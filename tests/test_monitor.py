@@ -195,8 +195,8 @@ def _exercise_11_3_the_checker_runs_the_query_itself(result: list) -> None:
         verdict = exercises.evaluate("11.3", right)
         assert verdict.ok and "returns the exporter's CPU time" in verdict.message, verdict
     for wrong, said in (
-        (result, "the query itself, a string"),  # a result list, which could be typed by hand
-        ("rate(cgroup_cpu_seconds_total[1m])", "(no name: a function of series) of job exporter"),
+        (result, "the PromQL query itself, a string"),  # a result list, which could be typed by hand
+        ("sum(cgroup_cpu_seconds_total)", "returns a computed series (no metric name)"),
         ("cgroup_memory_usage_bytes", "cgroup_memory_usage_bytes of job exporter"),
         ('cgroup_cpu_seconds_total{job="prometheus"}', "returns no series"),
         ("rate(", "Prometheus rejected the query"),

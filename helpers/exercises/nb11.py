@@ -161,7 +161,7 @@ def promql(answer: object) -> Verdict:
     if not result:
         return failed(f"{answer.strip()!r} returns no series.", "Query one of the exporter's metrics by its name.")
     if series != {("cgroup_cpu_seconds_total", "exporter")}:
-        found = sorted(f"{n or '(no name: a function of series)'} of job {j}" for n, j in series)[:3]
+        found = sorted(f"{n} of job {j}" if n else "a computed series (no metric name)" for n, j in series)[:3]
         return failed(
             f"{answer.strip()!r} returns {', '.join(found)}: not only the exporter's cgroup_cpu_seconds_total.",
             "The counter itself, by its name (rate() and sum() return other series).",
