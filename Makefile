@@ -104,15 +104,23 @@ run: setup ## run notebooks with papermill into build/run (SOLUTIONS=True NB=...
 	done
 
 # The stored outputs come from the newest engine the project runs: ON=docker-28c, Engine 28.5 with the containerd image
-# store, as Docker Desktop and Engine 29 run it (ON= records on this host's daemon). Notebook 04 restarts its daemon:
-# it is recorded on this host's. nbval compares every engine, both image stores, with these outputs.
+# store, as Docker Desktop and Engine 29 run it (ON= records on this host's daemon), with its socket and CLI at their
+# usual paths (--as-host). nbval compares every engine, both image stores, with these outputs. Notebook 04 restarts
+# its daemon, so it is recorded last on this host's, after the engine has stopped: a container still running there
+# would make it skip its restart demonstration.
 ON ?= docker-28c
+OUTPUT_NBS = $(or $(NB),$(NOTEBOOKS))
+EXECUTE = $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT)
 outputs: setup ## regenerate the stored outputs from a real run on the newest engine (NB=... for one; ON= this host)
 	$(if $(ON),$(PY) -m helpers.engines build $(ON) && $(PY) -m helpers.engines start $(ON) > /dev/null,)
-	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
-	  echo "executing $$nb"; \
-	  case $$nb in *04-*) on="";; *) on="$(if $(ON),$(PY) -m helpers.engines run --as-host $(ON) -- env DMAC_NAMESPACE=dmac,)";; esac; \
-	  $$on $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT) $$nb || exit 1; \
+	@for nb in $(filter-out $(EXCLUSIVE),$(OUTPUT_NBS)); do \
+	  echo "executing $$nb$(if $(ON), on $(ON))"; \
+	  $(if $(ON),$(PY) -m helpers.engines run --as-host $(ON) -- env DMAC_NAMESPACE=dmac,) $(EXECUTE) $$nb || exit 1; \
+	done
+	$(if $(and $(ON),$(filter $(EXCLUSIVE),$(OUTPUT_NBS))),$(PY) -m helpers.engines stop $(ON),)
+	@for nb in $(filter $(EXCLUSIVE),$(OUTPUT_NBS)); do \
+	  echo "executing $$nb on this host's daemon (it restarts the daemon)"; \
+	  $(EXECUTE) $$nb || exit 1; \
 	done
 
 BUNDLE ?= build/dmac-bundle.tar
