@@ -14,6 +14,7 @@ than the host's too; the others run the host's ``.venv`` in the engine's namespa
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shlex
 import shutil
@@ -21,8 +22,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from . import compat, course, engines
@@ -136,6 +137,20 @@ NBVAL_ALONE = threading.Lock()
 """nbval runs in namespace ``dmac`` on every engine: one at a time (they would share ``build/dmac/``)."""
 
 
+@contextmanager
+def nbval_alone() -> Iterator[None]:
+    """One nbval at a time on this machine: the threads of this matrix (:data:`NBVAL_ALONE`), and other matrix
+    processes too (CI runs the containerd engine's matrix on another lane), through a file lock in build/."""
+    lock = course.ROOT / "build" / "nbval.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with NBVAL_ALONE, open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_job(name: str, kind: str, nbval_flags: list[str], notebooks: list[str]) -> int:
     """Run one job on its engine and wait for it; its exit code (the time goes to docs/compat.json)."""
     engine = engines.get(name)
@@ -159,7 +174,7 @@ def run_queues(
     def work(name: str, kinds: list[str]) -> None:
         for kind in kinds:
             try:
-                with NBVAL_ALONE if kind == "nbval" else nullcontext():
+                with nbval_alone() if kind == "nbval" else nullcontext():
                     codes[f"{name}/{kind}"] = job(name, kind, nbval_flags, notebooks)
             except Exception as exc:  # a job that could not start is a failed job, and the queue goes on
                 print(f"✗ {name} {kind} could not run: {exc}", flush=True)

@@ -151,3 +151,20 @@ def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
     assert codes == {f"{n}/{k}": int(n == "c") for n in "abc" for k in matrix.KINDS}
     namespaces = {matrix.solutions_namespace(matrix.engines.get(n)) for n in ("docker-26", "docker-28")}
     assert namespaces == {"dmac-b-26", "dmac-b-28"}
+
+
+def test_nbval_runs_alone_across_matrix_processes_too() -> None:
+    """CI's containerd engine runs its matrix on another lane: its nbval waits for the other's (build/dmac/)."""
+    import sys
+
+    from helpers import course, matrix
+
+    code = "from helpers import matrix\nimport time\nwith matrix.nbval_alone():\n    print('held', flush=True)\n"
+    code += "    time.sleep(1.5)\n"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=course.ROOT)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    start = time.monotonic()
+    with matrix.nbval_alone():
+        waited = time.monotonic() - start
+    assert holder.wait(timeout=30) == 0
+    assert waited > 1.0, waited
