@@ -41,7 +41,7 @@ EXPECTED = ROOT / ".ci" / "expected-skips.toml"
 # and the `make` arguments it runs (the name alone: `make NAME`).
 CLASSIC = "ENGINES=docker-26 docker-28"
 # Longest first (CI of 4679bdb: matrix 1547 s, rootless + hub 1142 s, Podman 686 s; the containerd engine 620 s,
-# about 1200 s with its nbval), so that the two lanes end close together.
+# about 1400 s with its nbval, which waits for the matrix's: one nbval at a time), so the two lanes end close together.
 CHAINS: list[list[tuple[str, list[str]]]] = [
     [("matrix", ["matrix", CLASSIC]), ("test-room", ["test-room"]), ("engines-stop", ["engines-stop", CLASSIC])],
     [
