@@ -50,16 +50,22 @@ def fast_rebuild(answer: object) -> Verdict:
             f"built from nothing the install took {took:.1f} s: the install step no longer sleeps its 3 s.",
             "Keep the step as it is, `RUN sleep 3 && sort requirements.txt > installed.txt`; move it, not change it.",
         )
-    token = f"v{time.time_ns()}"
-    files["report.sh"] = dockerfiles.REPORT_SH.replace("v1", token)
-    second = images.build(ref, images.context("ex-fast", {"Dockerfile": text, **files}), show=False)
-    out = oneshot.output(ref).decode()
-    if token not in out or "3 dependencies" not in out:
-        return failed(f"the rebuilt image does not run the changed report.sh (it printed {out.strip()!r}).")
-    slow = [s for s in dockerfiles.steps(second.output) if _is_install(s.instruction)]
-    # the builder's own word (CACHED, "Using cache") decides; the clock only when the log names no steps:
-    # on a busy machine a cached rebuild can take longer than the 3 s install itself
-    reran = not all(s.cached for s in slow) if slow else second.seconds >= took
+    # Two edits of report.sh, each rebuilt: with the install before the COPY of report.sh, a rebuild finds the
+    # install in the cache (CI saw Podman's builder miss it once, just after the --no-cache build);
+    # with report.sh copied first, every rebuild runs the install again
+    for _attempt in range(2):
+        token = f"v{time.time_ns()}"
+        files["report.sh"] = dockerfiles.REPORT_SH.replace("v1", token)
+        second = images.build(ref, images.context("ex-fast", {"Dockerfile": text, **files}), show=False)
+        out = oneshot.output(ref).decode()
+        if token not in out or "3 dependencies" not in out:
+            return failed(f"the rebuilt image does not run the changed report.sh (it printed {out.strip()!r}).")
+        slow = [s for s in dockerfiles.steps(second.output) if _is_install(s.instruction)]
+        # the builder's own word (CACHED, "Using cache") decides; the clock only when the log names no steps:
+        # on a busy machine a cached rebuild can take longer than the 3 s install itself
+        reran = not all(s.cached for s in slow) if slow else second.seconds >= took
+        if not reran:
+            break
     if reran:
         return failed(
             f"after editing report.sh the rebuild took {second.seconds:.1f} s: the install ran again.",
