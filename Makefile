@@ -153,8 +153,8 @@ bench-suite: env ## time make setup + make test in a fresh clone on a fresh daem
 # running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in its network and PID
 # namespaces with its data root at /var/lib/docker, as on that engine's own host: published ports answer on
 # 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the notebooks as `make test` runs them (namespace
-# dmac; not 04, which restarts the daemon; not on docker-26, whose classic store docker-28 and this host compare;
-# one nbval at a time on the machine), and every solution with papermill
+# dmac; not 04, which restarts the daemon; on docker-28 and docker-28c; one nbval at a time on the machine), and
+# every solution with papermill (on docker-26 and docker-28c; docker-28's are docker-28c's engine)
 # (tests/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
 # one nbval at a time (helpers/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
 # README by `python -m helpers.compat table`.

@@ -31,11 +31,14 @@ from . import compat, course, engines
 KINDS = ("nbval", "solutions")
 
 
-def schedule(names: list[str], solutions_only: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+def schedule(
+    names: list[str], solutions_only: frozenset[str] = frozenset(), nbval_only: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
     """Each engine's queue of jobs: every other engine starts with nbval, the rest with solutions; the engines in
-    ``solutions_only`` run every solution and no nbval."""
+    ``solutions_only`` run every solution and no nbval, those in ``nbval_only`` nbval alone."""
     queues = {name: list(KINDS) if i % 2 == 0 else list(reversed(KINDS)) for i, name in enumerate(names)}
-    return {name: ["solutions"] if name in solutions_only else kinds for name, kinds in queues.items()}
+    only = {**{name: ["solutions"] for name in solutions_only}, **{name: ["nbval"] for name in nbval_only}}
+    return {name: only.get(name, kinds) for name, kinds in queues.items()}
 
 
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -203,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True)
     pythons = {name: prepare_python(engines.get(name)) for name in opts.engines if engines.get(name).python}
     solutions_only = frozenset(name for name in opts.engines if not engines.get(name).nbval)
-    run_queues(schedule(opts.engines, solutions_only), flags, notebooks)
+    nbval_only = frozenset(name for name in opts.engines if not engines.get(name).solutions)
+    run_queues(schedule(opts.engines, solutions_only, nbval_only), flags, notebooks)
     failed = 0
     for name in opts.engines:
         python = pythons.get(name, ".".join(map(str, sys.version_info[:3])))
