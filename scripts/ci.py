@@ -188,6 +188,10 @@ def prepare() -> int:
     begin = time.monotonic()
     installed = rootless.install_packages()
     hub.ensure_node()
+    from tests.hub import packages  # the hub's test probes with the real cron, which adds a group
+
+    if packages.ensure_cron():
+        installed.append("cron")
     if (ROOT / "helpers" / "cgroupvm.py").is_file():  # the cgroup v2 lane's QEMU, debootstrap and e2fsprogs
         importlib.import_module("helpers.cgroupvm").ensure_host_tools()
     print(f"[ci] the lanes' packages are in place ({', '.join(installed) or 'none missing'}; "

@@ -31,6 +31,7 @@ import pytest
 
 from helpers import cgroups, course, disks, hub, hub_confine, hub_tls, rootless, rootless_matrix, wait
 from tests import isolation
+from tests.hub import packages
 
 pytestmark = [
     pytest.mark.hub,
@@ -104,6 +105,7 @@ def _accounts_of(settings: hub.Settings) -> list[str]:
 def settings():
     settings = _settings()
     hub.stop(settings, purge=True)  # a previous run's leftovers, if any (this instance's only)
+    packages.ensure_cron()  # before the fingerprint: the package adds /etc/crontab
     before = {path: isolation.host_fingerprint()[path] for path in UNTOUCHED}
     accounts_before = Path("/etc/passwd").read_text().splitlines()
     began = time.monotonic()
@@ -482,8 +484,7 @@ def _stop_server(settings: hub.Settings, name: str) -> None:
 def test_cron_su_and_logins_lead_nowhere_outside_the_cgroup(running: hub.Settings) -> None:
     # F3: other daemons would start a learner's programs outside the cgroup: cron, at, su, ssh
     name, other = LEARNERS[0], LEARNERS[1]
-    if not shutil.which("crontab"):  # Debian's cron is on every standard install: probe with the real one
-        subprocess.run(["apt-get", "install", "-y", "-qq", "cron"], check=True, capture_output=True, timeout=600)
+    assert shutil.which("crontab"), "the settings fixture installs cron (tests/hub/packages.py)"
     cron = as_learner(name, "sh", "-c", "echo '* * * * * id > $HOME/.probe-cron' | crontab -")
     assert cron.returncode != 0 and "not allowed" in cron.stderr, cron.stderr
     for path in (Path("/etc/cron.deny"), Path("/etc/at.deny")):
