@@ -40,9 +40,10 @@ EXPECTED = ROOT / ".ci" / "expected-skips.toml"
 # Stage chains in the order lanes take them: each chain runs its stages one after the other. A stage is a name
 # and the `make` arguments it runs (the name alone: `make NAME`).
 # Longest first, so that the two lanes end close together (CI of f75621f: the containerd engine's nbval and
-# solutions 1650 s, rootless + hub about 1300 s, Podman 830 s; the classic matrix, now Engine 26's solutions beside
-# Engine 28's nbval, about 800 s). The matrix starts once the containerd engine's nbval is over: one nbval runs at a
-# time on the machine (helpers.matrix.nbval_alone), so neither waits for the other.
+# solutions 1650 s, rootless + hub 1237 s, Podman 827 s; the classic matrix, now Engine 26's solutions beside
+# Engine 28's nbval, about 800 s): one lane takes containerd then the matrix, the other rootless, the hub and Podman.
+# The matrix starts once the containerd engine's nbval is over: one nbval runs at a time on the machine
+# (helpers.matrix.nbval_alone), so neither waits for the other.
 CLASSIC = "ENGINES=docker-26 docker-28"
 CHAINS: list[list[tuple[str, list[str]]]] = [
     [
@@ -50,8 +51,8 @@ CHAINS: list[list[tuple[str, list[str]]]] = [
         ("containerd-stop", ["engines-stop", "ENGINES=docker-28c"]),
     ],
     [("matrix-rootless", ["matrix-rootless"]), ("test-hub", ["test-hub"])],
-    [("matrix", ["matrix", CLASSIC]), ("test-room", ["test-room"]), ("engines-stop", ["engines-stop", CLASSIC])],
     [("matrix-podman", ["matrix-podman"])],
+    [("matrix", ["matrix", CLASSIC]), ("test-room", ["test-room"]), ("engines-stop", ["engines-stop", CLASSIC])],
 ]
 LANES = 2
 # pytest's closing line, framed by = (the default) or bare (-q): `== 12 passed, 1 skipped in 3.10s (0:00:03) ==`
