@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course
+from . import course, monitor
 from .cgroupvm_guest import LIB, MARKER, PROGRESS, UNIT, checks_sh
 
 SUITE = "trixie"
@@ -94,6 +94,8 @@ CHECKS = (
     Check("update.memory_max", "`docker update -m 128m` (running): memory.max inside", "134217728"),
     Check("stats.mem_usage", "`docker stats --no-stream`: memory usage / limit (`-m 64m`)", "… / 64MiB"),
     Check("io.wbytes", "32 MiB written with `dd oflag=direct`: wbytes in the scope's io.stat", "≥ 33554432"),
+    Check("exporter.memory_limit", "notebook 11's exporter on that container: cgroup_memory_limit_bytes", "67108864"),
+    Check("exporter.cpu_seconds", "the same: cgroup_cpu_seconds_total", "> 0"),
     Check("hub.memory.max", "hub's learner cgroup (`cgroups.create`): memory.max", "67108864"),
     Check("hub.memory.swap.max", "the same: memory.swap.max", "0"),
     Check("hub.pids.max", "the same: pids.max", "64"),
@@ -151,6 +153,7 @@ def guest_files() -> dict[str, tuple[str, int]]:
         f"{LIB}/helpers/__init__.py": ("", 0o644),
         f"{LIB}/helpers/cgroups.py": ((helpers / "cgroups.py").read_text(), 0o644),
         f"{LIB}/helpers/cgroupvm_hub.py": ((helpers / "cgroupvm_hub.py").read_text(), 0o644),
+        f"{LIB}/exporter.py": (monitor.EXPORTER_PY, 0o644),  # notebook 11's exporter, run on a live container's files
         "/etc/systemd/system/dmac-checks.service": (UNIT, 0o644),
         "/etc/hostname": ("dmac-cgroup2\n", 0o644),
     }

@@ -147,6 +147,13 @@ check_live() {
   out=$(docker stats --no-stream --format '{{.MemUsage}}' dmac-live 2>"$R/.stderr") || fail stats
   put stats.mem_usage "$out"
 
+  say "exporter: the course's exporter (notebook 11) reads the container's cgroup v2 files"
+  local read='import runpy, sys; print(runpy.run_path(sys.argv[1], run_name="exporter")["metrics"](sys.argv[2]))'
+  out=$(python3 -c "$read" "$LIB/exporter.py" "$scope" 2>"$R/.stderr") || fail exporter
+  put exporter.metrics "$out"
+  put exporter.memory_limit "$(printf '%s\n' "$out" | sed -n 's/^cgroup_memory_limit_bytes //p')"
+  put exporter.cpu_seconds "$(printf '%s\n' "$out" | sed -n 's/^cgroup_cpu_seconds_total //p')"
+
   say "update: docker update -m 128m on the running container"
   put update.memory_max_before "$(cat "$scope/memory.max")"
   docker update -m 128m dmac-live >/dev/null 2>"$R/.stderr" || fail update

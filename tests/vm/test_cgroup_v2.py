@@ -94,6 +94,13 @@ def test_io_stat_counts_a_containers_direct_writes(vm: dict[str, str]) -> None:
     assert int(measured(vm, "io.wbytes")) >= 32 * MiB, measured(vm, "io.stat")
 
 
+def test_the_courses_exporter_reads_a_live_containers_cgroup_v2_files(vm: dict[str, str]) -> None:
+    no_errors(vm, "live", "exporter")
+    assert measured(vm, "exporter.memory_limit") == str(64 * MiB), measured(vm, "exporter.metrics")
+    assert 0 < float(measured(vm, "exporter.cpu_seconds")) < 600, measured(vm, "exporter.metrics")
+    assert "NaN" not in measured(vm, "exporter.metrics")
+
+
 def test_the_hubs_learner_cgroup_on_cgroup_v2(vm: dict[str, str]) -> None:
     no_errors(vm, "hub")
     assert measured(vm, "hub.cgroup_version") == "2"
