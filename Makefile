@@ -19,25 +19,26 @@ help: ## list the targets
 lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… to choose the port)
 	$(PY) -m helpers.lab $(if $(PORT),--port $(PORT),)
 
-# Phase 1: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
+# Phase 1, alone and first: what restarts or stops the daemon or reloads the base images (notebook 04, the
+#   offline bundle round trip, the daemon stopping mid-notebook). First, so that from its end on the host daemon
+#   stays up: CI starts its rootless and hub lanes (daemons of their own) beside phases 2 and 3.
+# Phase 2: nbval over the notebooks in order, then the helpers' tests, Binder/no-daemon and browser tests
 #   (namespace dmac; stored outputs come from the same cold, sequential run: `make outputs`).
-# Phase 2: two more learners at once on the same daemon (two pytest-xdist workers, each in namespaces of its
+# Phase 3: two more learners at once on the same daemon (two pytest-xdist workers, each in namespaces of its
 #   own, dmac-rerun-gwN, taking notebooks as they come so both finish together): every notebook killed halfway,
 #   run again without its clean-up, then once more with every solution applied on top of what that left
 #   (each solution must be accepted). tests/test_solutions.py is the matrix's and Podman's.
-# Phase 3, alone: what restarts or stops the daemon or reloads the base images (notebook 04, the offline
-#   bundle round trip, the daemon stopping mid-notebook).
-# Decoys (resources of "the learner's own") are checked around phases 1 and 2; phase 3 restarts the
+# Decoys (resources of "the learner's own") are checked around phases 2 and 3; phase 1 restarts the
 # daemon, which by nature stops every container that is not protected by live-restore.
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
 LEARNER_TESTS := tests/test_solutions.py tests/test_rerun.py
-PHASE_2 := tests/test_rerun.py
+LEARNERS := tests/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
-	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
-	$(VENV)/bin/pytest -n 2 --dist load $(PHASE_2)
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
+	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
+	$(VENV)/bin/pytest -n 2 --dist load $(LEARNERS)
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
@@ -237,7 +238,7 @@ test-hub: setup test-deps ## the hub end to end: 3 learners, notebooks at once, 
 # which prints what it measured as JSON on its serial console; tests/vm asserts every value -> build/vm/results.json.
 # QEMU, debootstrap and e2fsprogs are installed with apt-get when missing.
 .PHONY: test-cgroup2
-test-cgroup2: setup ## the cgroup v2 lane: a Debian trixie VM under QEMU (TCG): limits, OOM, docker update, stats, I/O, the hub's cgroup, rootless with delegation (root)
+test-cgroup2: env ## the cgroup v2 lane: a Debian trixie VM under QEMU (TCG): limits, OOM, docker update, stats, I/O, the hub's cgroup, rootless with delegation (root)
 	DMAC_VM_TESTS=1 DMAC_DECOYS=0 $(VENV)/bin/pytest -q tests/vm
 
 # Kubernetes (deploy/kubernetes): the Zero to JupyterHub values rendered with Helm and checked against the chart's

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import shlex
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from . import compat, course, engines
+from . import compat, course, engines, runs
 
 KINDS = ("nbval", "solutions")
 
@@ -107,12 +108,13 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
     bin_dir = venv(engine) / "bin" if engine.python else course.ROOT / ".venv" / "bin"
     pytest = str(bin_dir / "pytest")
     report = compat.reports(engine.name)
+    chosen = os.environ.get(runs.ONLY, "")  # CI's sampled lanes: these notebooks only (the tests read it too)
     if kind == "nbval":
-        argv = [pytest, *nbval_flags, *notebooks, f"--junitxml={report / 'nbval.xml'}"]
-        return ["env", "DMAC_NAMESPACE=dmac", *argv]
+        argv = [pytest, *nbval_flags, *[str(p) for p in runs.only([Path(n) for n in notebooks])]]
+        return ["env", "DMAC_NAMESPACE=dmac", *argv, f"--junitxml={report / 'nbval.xml'}"]
     argv = [pytest, "tests/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
     namespace = f"DMAC_SOLUTIONS_NAMESPACE={solutions_namespace(engine)}"
-    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, *argv]
+    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, f"{runs.ONLY}={chosen}", *argv]
 
 
 def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subprocess.Popen, Path]:

@@ -7,7 +7,8 @@ test and the compatibility table, so that "the solutions passed" means the same 
   or an exercise the notebook checks was neither accepted nor skipped with a reason;
 - ``limited``: as ``pass``, but the notebook said what this engine does differently or cannot do (``⚠``
   lines, from :func:`helpers.engine.require`), with those sentences; an exercise may be skipped only so: its
-  check did not run, and a ``⚠`` line in its cell or an earlier one said why;
+  check did not run, and a ``⚠`` line said why: in its cell, in the cell that set the ``if NAME:`` guarding it
+  (``NAME = engine.require(...)``), or else the last one said before it;
 - ``pass``: every exercise the notebook checks was accepted, and nothing was said to be different here.
 """
 
@@ -22,7 +23,22 @@ from typing import Any, Literal
 Status = Literal["pass", "limited", "fail", "not run"]
 CHECK = re.compile(r"\bcheck(?:_widget)?\(\s*[\"'](\d\d\.\d+)[\"']")
 WARN = "⚠ "
+REQUIRE = re.compile(r"^(\w+) = engine\.require\(", re.M)  # a cell that says why a later part is skipped
+GUARD = re.compile(r"^\s*if (\w+):", re.M)  # a check under such a name: that sentence is its reason
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+ONLY = "DMAC_NOTEBOOKS"
+"""The notebooks a run of the suite takes (their numbers, ``"01 03 15"``); unset: every one. CI's sampled lanes
+(scripts/ci.py) set it; a notebook left out is "not run" in docs/compat.json, never a pass."""
+
+
+def only(paths: list[Path], value: str | None = None) -> list[Path]:
+    """``paths`` (notebooks) filtered by :data:`ONLY` (or ``value``), in their order."""
+    import os
+
+    wanted = (os.environ.get(ONLY, "") if value is None else value).split()
+    return [p for p in paths if not wanted or Path(p).name[:2] in wanted]
 
 
 @dataclass(frozen=True)
@@ -99,12 +115,18 @@ def solutions_verdict(nb: dict[str, Any]) -> RunResult:
     ok = accepted(text) & expected
     skipped: dict[str, str] = {}
     earlier = ""  # the last limitation the notebook said before this cell (a cell that sets up the exercise)
+    guards: dict[str, str] = {}  # NAME -> the sentence its cell printed for `NAME = engine.require(...)`
     for cell in _code_cells(nb):
+        source = "".join(cell["source"])
         said = [ln[len(WARN) :].strip() for ln in _stdout(cell).splitlines() if ln.startswith(WARN)]
-        for ex in set(CHECK.findall("".join(cell["source"]))) - ok:
+        for ex in set(CHECK.findall(source)) - ok:
             printed = f"Exercise {ex}" in _stdout(cell)  # the check ran: not accepted means refused
-            if not printed and (said or earlier):
-                skipped[ex] = said[0] if said else earlier
+            guarded = [guards[name] for name in GUARD.findall(source) if name in guards]
+            if not printed and (said or guarded or earlier):
+                skipped[ex] = said[0] if said else guarded[0] if guarded else earlier
+        for name in REQUIRE.findall(source):
+            if said:
+                guards[name] = said[0]
         earlier = said[-1] if said else earlier
     missing = sorted(expected - ok - set(skipped))
     if missing:

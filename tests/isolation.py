@@ -15,7 +15,27 @@ from dataclasses import dataclass, field
 
 # Host files the security demonstrations (a root container with the host's / mounted) could change.
 HOST_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/sudoers", "/etc/crontab", "/var/run/docker.sock")
+ACCOUNT_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow")
 VOLUME_NOTE = "learner's data: keep\n"
+# The course's own accounts (``make hub``'s learners and instructor, the rootless lane's user: every name starts
+# with ``dmac-``) come and go with those tools, which CI runs beside ``make test``: the account files are compared
+# without them. Any other line added, removed or changed is still a failure.
+COURSE_ACCOUNT = "dmac-"
+
+
+def _without_course_accounts(path: str, lines: list[str]) -> list[str]:
+    """The lines of an account file minus the course's accounts (and, in /etc/group, minus them as members)."""
+    kept = []
+    for line in lines:
+        fields = line.split(":")
+        root = path.endswith("passwd") and "0" in fields[2:4]  # a course name with root's uid or gid is seen
+        if fields[0].startswith(COURSE_ACCOUNT) and not root:
+            continue
+        if path == "/etc/group" and len(fields) == 4:
+            fields[3] = ",".join(m for m in fields[3].split(",") if m and not m.startswith(COURSE_ACCOUNT))
+            line = ":".join(fields)
+        kept.append(line)
+    return kept
 
 
 def host_fingerprint() -> dict[str, str]:
@@ -37,9 +57,15 @@ def host_fingerprint() -> dict[str, str]:
         digest = ""
         if os.path.isfile(path):
             try:
-                digest = hashlib.sha256(open(path, "rb").read()).hexdigest()[:16]
+                content = open(path, "rb").read()
             except OSError:
-                digest = "unreadable"
+                content, digest = b"", "unreadable"
+            if path in ACCOUNT_FILES and not digest:  # its lines, the course's accounts left out; no mtime
+                lines = _without_course_accounts(path, content.decode(errors="replace").splitlines())
+                digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+                found[path] = f"{digest} mode={st.st_mode:o} owner={st.st_uid}:{st.st_gid}"
+                continue
+            digest = digest or hashlib.sha256(content).hexdigest()[:16]
         found[path] = f"{digest} mode={st.st_mode:o} owner={st.st_uid}:{st.st_gid} mtime={st.st_mtime_ns}"
     return found
 
@@ -49,9 +75,9 @@ def host_lines() -> dict[str, list[str]]:
     if os.environ.get("DMAC_HOST_FILES", "1") == "0":
         return {}
     found = {}
-    for path in ("/etc/passwd", "/etc/group", "/etc/shadow"):
+    for path in ACCOUNT_FILES:
         try:
-            lines = open(path, errors="replace").read().splitlines()
+            lines = _without_course_accounts(path, open(path, errors="replace").read().splitlines())
         except OSError:
             continue
         if path == "/etc/shadow":  # never a password hash in a report: the user and a digest of the line

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 from helpers.limits import cell_timeout
+from helpers.runs import only
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = only(sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")))  # DMAC_NOTEBOOKS: CI's sampled lanes
 OUT = Path(os.environ.get("DMAC_TEST_RUNS") or ROOT / "build" / "test-runs")  # the engine matrix has its own
 
 

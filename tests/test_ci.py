@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from tests.scripts_loader import load
@@ -60,3 +61,47 @@ def test_vmstat_lines_give_the_load(tmp_path: Path) -> None:
     assert [(busy, free) for _, busy, free in rows] == [(50, 2002), (90, 1002)]
     start = rows[0][0]
     assert ci.busy(rows, start, start + 10) == {"cpu_busy_pct": 70, "min_free_mb": 1002}
+
+
+def test_a_lane_beside_make_test_waits_for_its_gate() -> None:
+    phase_3 = "DMAC_DECOYS=0 pytest …\n== 20 passed in 233.50s ==\n"
+    assert ci.gate_open("start", "", set())
+    assert not ci.gate_open("host-steady", "", set())
+    assert not ci.gate_open("host-steady", phase_3, set())  # the next phase has not collected yet
+    assert ci.gate_open("host-steady", phase_3 + "pytest --nbval …\ncollected 970 items\n", set())
+    assert not ci.gate_open("make-test", phase_3 + "collected 970 items\n", set())
+    assert ci.gate_open("make-test", "", {"make-test"}) and ci.gate_open("host-steady", "", {"make-test"})
+
+
+def test_lanes_take_chains_as_their_gates_open(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ci, "OUT", tmp_path)
+    ran: list[str] = []
+
+    def fake(stage, deadline, t0) -> None:
+        ran.append(stage.name)
+        stage.code = 0
+        if stage.name == "beside":  # make test ends while this lane works
+            (tmp_path / "stages.json").write_text(json.dumps({"make-test": {}}))
+
+    monkeypatch.setattr(ci, "_run_stage", fake)
+    chains = [ci.Chain("make-test", (("after", ("after",)),)), ci.Chain("start", (("beside", ("beside",)),))]
+    done = ci.lanes(time.monotonic() + 30, chains, poll=0.01)
+    assert ran == ["beside", "after"] and all(s.code == 0 for s in done)
+
+
+def test_a_chain_whose_gate_never_opens_is_reported_not_run(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(ci, "OUT", tmp_path)
+    done = ci.lanes(time.monotonic() + 0.2, [ci.Chain("make-test", (("matrix", ("matrix",)),))], poll=0.01)
+    assert [(s.name, s.code) for s in done] == [("matrix", 125)]
+    assert "matrix did not start: CI's time ran out" in capsys.readouterr().out
+
+
+def test_the_sampled_halves_cover_the_course_and_swap_with_every_commit() -> None:
+    notebooks = sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    first, second = (set(h.split()) for h in ci.HALVES)
+    assert not first & second and sorted(first | second) == notebooks
+    assert ci.half("a1b2c3d", 0) == ci.HALVES[1] and ci.half("a1b2c3e", 0) == ci.HALVES[0]  # d odd, e even
+    assert ci.half("a1b2c3e", 1) == ci.HALVES[1]  # the two sampled chains never take the same half
+    sampled = [c for c in ci.CHAINS if c.sample is not None]
+    assert {c.sample for c in sampled} == {0, 1}
+    assert {n for c in sampled for n, _ in c.stages} >= {"matrix", "matrix-podman"}

@@ -173,3 +173,18 @@ def test_nbval_runs_alone_across_matrix_processes_too() -> None:
         waited = time.monotonic() - start
     assert holder.wait(timeout=30) == 0
     assert waited > 1.0, waited
+
+
+def test_a_sampled_lane_runs_its_notebooks_only(monkeypatch) -> None:
+    """CI's sampled lanes (DMAC_NOTEBOOKS): nbval gets those notebooks, the solutions' pytest the variable."""
+    from helpers import matrix, runs
+
+    notebooks = ["notebooks/00-setup.ipynb", "notebooks/01-why.ipynb", "notebooks/03-security.ipynb"]
+    monkeypatch.setenv(runs.ONLY, "01 03")
+    nbval = matrix.command(matrix.engines.get("docker-28"), "nbval", ["--nbval"], notebooks)
+    assert [a for a in nbval if a.endswith(".ipynb")] == notebooks[1:]
+    solutions = matrix.command(matrix.engines.get("docker-26"), "solutions", [], notebooks)
+    assert f"{runs.ONLY}=01 03" in solutions  # docker-26 runs pytest inside its container: given explicitly
+    monkeypatch.delenv(runs.ONLY)
+    every = matrix.command(matrix.engines.get("docker-28"), "nbval", [], notebooks)
+    assert [a for a in every if a.endswith(".ipynb")] == notebooks

@@ -54,3 +54,23 @@ def test_shadow_lines_never_carry_a_hash(monkeypatch) -> None:
     monkeypatch.setenv("DMAC_HOST_FILES", "0")
     assert isolation.host_fingerprint() == {}
     assert isolation.host_lines() == {}
+
+
+def test_the_course_accounts_come_and_go_but_any_other_account_change_is_seen(tmp_path, monkeypatch) -> None:
+    # CI runs the rootless lane and the hub (accounts dmac-…) beside make test, whose fingerprint must hold
+    passwd, group = tmp_path / "passwd", tmp_path / "group"
+    passwd.write_text("root:x:0:0::/root:/bin/sh\n")
+    group.write_text("root:x:0:\ndocker:x:998:\n")
+    monkeypatch.setattr(isolation, "HOST_FILES", (str(passwd), str(group)))
+    monkeypatch.setattr(isolation, "ACCOUNT_FILES", (str(passwd), str(group)))
+    real = isolation._without_course_accounts
+    as_group = lambda path, lines: real(path.replace(str(group), "/etc/group"), lines)  # noqa: E731
+    monkeypatch.setattr(isolation, "_without_course_accounts", as_group)
+    before = isolation.host_fingerprint()
+    passwd.write_text("root:x:0:0::/root:/bin/sh\ndmac-t01:x:1001:1001::/home/dmac-t01:/bin/bash\n")
+    group.write_text("root:x:0:\ndocker:x:998:dmac-t01\ndmac-t01:x:1001:\n")
+    assert isolation.host_fingerprint() == before
+    group.write_text("root:x:0:\ndocker:x:998:dmac-t01,mallory\ndmac-t01:x:1001:\n")
+    assert isolation.host_fingerprint()[str(group)] != before[str(group)]
+    passwd.write_text("root:x:0:0::/root:/bin/sh\ndmac-t01:x:0:0::/:/bin/sh\n")  # root's uid: no course account
+    assert isolation.host_fingerprint()[str(passwd)] != before[str(passwd)]

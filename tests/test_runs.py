@@ -52,6 +52,15 @@ def test_the_reason_may_come_from_the_cell_that_set_the_exercise_up() -> None:
     assert (result.status, result.skipped) == ("limited", {"15.1": SKIP})
 
 
+def test_the_reason_is_the_one_its_guard_said_not_the_last_one_said() -> None:
+    # notebook 07 on Podman: REGISTRY_RUNS said why early, the inline-cache note came between, 07.3 is guarded
+    registry, inline = "No course registry here.", "No inline cache here."
+    cells = (_code('REGISTRY_RUNS = engine.require("course-registry")', f"⚠ {registry}\n"),
+             _code('INLINE = engine.require("inline-cache")', f"⚠ {inline}\n"), _ok("07.1"),
+             _code('if REGISTRY_RUNS:\n    check("07.3", answer)'))  # fmt: skip
+    assert runs.solutions_verdict(_nb(*cells)).skipped == {"07.3": registry}
+
+
 def test_a_check_that_ran_and_refused_is_no_skip_whatever_was_said() -> None:
     refused = _code('check("02.2")', "Exercise 02.2 — the task\n", "nothing accepted here\n")
     result = runs.solutions_verdict(_nb(_code("", f"⚠ {SKIP}\n"), _ok("02.1"), refused))
