@@ -88,7 +88,7 @@ test-deps: env ## what only the tests need (Chromium for the browser test)
 	$(PY) -m helpers.setup browser
 
 preflight: env ## print this machine's readiness report; LEARNERS=30 adds a room check for the hub
-	$(PY) -m helpers.preflight $(if $(LEARNERS),--learners $(LEARNERS))
+	$(PY) -m $(if $(LEARNERS),helpers.sizing --learners $(LEARNERS),helpers.preflight)
 
 test-helpers: setup ## only the helpers' tests (not the whole-course learners, not the daemon-restarting ones)
 	$(VENV)/bin/pytest tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
@@ -207,7 +207,7 @@ matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; C
 # engine "rootless" in docs/compat.json. KEEP=1 leaves the daemon running; ONLY=02,03 runs some notebooks.
 .PHONY: matrix-rootless
 matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (root; ~8 min) -> docs/compat.json
-	$(PY) -m helpers.rootless matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
+	$(PY) -m helpers.rootless_matrix matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
 
 # Workshop hub (root): JupyterHub for a room on this host (helpers/hub.py, hub/jupyterhub_config.py). One Unix
 # account per learner (dmac-l01, ...: LEARNERS=N, or ROSTER=file with one name per line), each with a password on

@@ -12,9 +12,10 @@ import os
 import sys
 from typing import Any
 
+from . import cleanup, course, exercises, offline
 from .course import LABEL, image, label_filter, labels, name, namespace
 from .daemon import DaemonUnavailable, available, client
-from .exercises import check, solution
+from .exercises import check, configure, solution
 from .ports import publish, published
 from .shell import CommandFailed, CommandTimeout, docker, docker_out
 
@@ -43,7 +44,7 @@ __all__ = [
 def notebook_namespace() -> dict[str, Any]:
     """The running notebook's globals (for solutions that run in it), or a fresh dict."""
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # deferred: only a kernel has one, and it is slow to import
 
         shell = get_ipython()
     except ImportError:
@@ -58,25 +59,22 @@ def start(notebook: str, namespace_: str | None = None, *, solutions: bool = Fal
 
     Without a daemon it prints what to do (no traceback); ``available()`` then says False.
     """
-    from . import cleanup, course, exercises
-
     if namespace_:
         os.environ["DMAC_NAMESPACE"] = namespace_
     course.set_notebook(notebook)
-    exercises.configure(solutions=solutions)
+    exercises.configure(solutions=solutions, scope=notebook_namespace)
     ns = namespace()
     try:
         client()
     except DaemonUnavailable as exc:
-        from . import offline
-
         print(f"Notebook {notebook} · namespace: {ns} · no Docker daemon ({exc.reason})")
         offline.activate()
         return
-    from . import offline
-
     offline.deactivate()  # a daemon answers (again): cells run for real
     leftovers = cleanup.tidy(verbose=False)
     print(f"Notebook {notebook} · namespace: {ns} · connected to the Docker daemon")
     if leftovers:
         print(f"(removed {len(leftovers)} leftover(s) of an earlier run of this notebook)", file=sys.stderr)
+
+
+configure(scope=notebook_namespace)  # a solution applied runs among the notebook's names

@@ -195,6 +195,8 @@ def crash_loops(name: str, timeout: float = 30) -> bool:
         wait.until(lambda: restart_count(name) >= 2, f"{name} restarting", timeout=timeout, give_up=settled)
         return True
     except (wait.WaitFailed, wait.WaitTimeout):
-        print(f"⚠ {name} did not fail here: this engine lets any user write the bind-mounted folder (Docker "
-              "Desktop's file sharing does), so there is nothing to fix and exercise 12.3 does not apply.")
+        print(
+            f"⚠ {name} did not fail here: this engine lets any user write the bind-mounted folder (Docker "
+            "Desktop's file sharing does), so there is nothing to fix and exercise 12.3 does not apply."
+        )
         return False

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from . import course, monitor
 from .cgroupvm_guest import LIB, MARKER, PROGRESS, UNIT, checks_sh
+from .errors import VMError
 
 SUITE = "trixie"
 MIRROR = os.environ.get("DMAC_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -58,10 +59,6 @@ KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 quiet panic=-1"
 RUN_TIMEOUT = 600.0
 HOST_TOOLS = (("qemu-system-x86_64", "qemu-system-x86"), ("debootstrap", "debootstrap"), ("mkfs.ext4", "e2fsprogs"))
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-class VMError(RuntimeError):
-    """The VM could not be built or did not report its results; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +196,25 @@ def debootstrap(rootfs: Path) -> None:
                 say(f"debootstrap: {phase.lower()} … {said - start:.0f} s")
     if proc.wait(timeout=1800) != 0:
         raise VMError("debootstrap failed (is the Debian mirror reachable? DMAC_DEBIAN_MIRROR):\n" + "\n".join(tail))
+    unmount_below(rootfs)
+
+
+def mounts_below(folder: Path, mounts: str | None = None) -> list[str]:
+    """The mount points inside ``folder`` (``/proc/mounts``), deepest first."""
+    text = Path("/proc/mounts").read_text() if mounts is None else mounts
+    inside = str(folder.resolve()) + "/"
+    points = [line.split()[1].replace("\\040", " ") for line in text.splitlines() if len(line.split()) > 1]
+    return sorted({p for p in points if p.startswith(inside)}, key=lambda p: p.count("/"), reverse=True)
+
+
+def unmount_below(folder: Path) -> None:
+    """Unmount what is still mounted inside the root file system: debootstrap mounts ``proc`` there to configure
+    packages and, in CI (the host's daemon starting containers meanwhile), once left it behind; ``mkfs.ext4 -d``
+    would then try to copy the host's ``/proc`` into the disk and fail ("Permission denied ... auxv")."""
+    for point in mounts_below(folder):
+        subprocess.run(["umount", "--lazy", point], capture_output=True, timeout=60)
+    if left := mounts_below(folder):
+        raise VMError(f"still mounted inside the VM's root file system, which cannot go into its disk: {left}")
 
 
 def busybox_tar(rootfs: Path, out: Path) -> int:
@@ -255,14 +271,17 @@ def extract_boot(rootfs: Path, folder: Path) -> tuple[Path, Path]:
 
 def make_disk(rootfs: Path, image: Path) -> None:
     """``mkfs.ext4 -d rootfs``: a sparse raw disk of :data:`DISK_SIZE` holding the root file system."""
+    unmount_below(rootfs)  # a rootfs made by an earlier, interrupted build may still hold debootstrap's /proc
     partial = image.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    subprocess.run(
+    made = subprocess.run(
         [which("mkfs.ext4") or "mkfs.ext4", "-q", "-F", "-L", "dmac-root", "-d", str(rootfs), str(partial), DISK_SIZE],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=900,
     )
+    if made.returncode != 0:
+        raise VMError(f"mkfs.ext4 could not make the VM's disk from {rootfs}: {(made.stderr or made.stdout).strip()}")
     partial.rename(image)
 
 

@@ -1,7 +1,7 @@
 """Remove what the course created, by label and namespace only.
 
 Resources without the course label are never touched, whatever their names, with one exception:
-what an exercise's checker recorded by id (``helpers.exercises.records``), because a learner may
+what an exercise's checker recorded by id (``helpers.records``), because a learner may
 answer an exercise in a terminal, without the label. Run as ``python -m helpers.cleanup``
 (``make clean``).
 """
@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from . import course, engine
+from . import course, engine, logins, records
 from .daemon import client
-from .exercises import records
 
 
 class Removed(list):
@@ -132,9 +131,7 @@ def remove(
 
 def _forget_login() -> None:
     """Remove this namespace's course-registry entries from ~/.docker/config.json (``docker logout``), no other."""
-    from . import registry
-
-    registry.forget_login()
+    logins.forget()
 
 
 def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = True) -> Removed:

@@ -16,16 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .errors import DaemonUnavailable
+
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for the daemon to answer before giving up with a message."""
-
-
-class DaemonUnavailable(RuntimeError):
-    """No usable Docker daemon. ``reason`` is a short code, the message says what to do."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 DEFAULT_SOCKET = "/var/run/docker.sock"

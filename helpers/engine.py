@@ -97,7 +97,7 @@ def _product(version: dict[str, Any]) -> str:
 def from_api(info: dict[str, Any], version: dict[str, Any], *, cli_buildkit: bool = True) -> Capabilities:
     """Capabilities from the answers of ``GET /info`` and ``GET /version`` (a pure function).
 
-    ``cli_buildkit``: whether the docker CLI in use builds with BuildKit (see ``shell.cli()``);
+    ``cli_buildkit``: whether the docker CLI in use builds with BuildKit (see ``cli.cli()``);
     Podman's API never does (its build endpoint has no BuildKit session).
     """
     product = _product(version)
@@ -139,8 +139,8 @@ def image_store(info: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=4)
 def _for_host(host: str) -> Capabilities:
+    from .cli import cli
     from .daemon import client
-    from .shell import cli
 
     dc = client()
     return from_api(dc.info(), dc.version(), cli_buildkit=cli().buildkit)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import course, wait
 from .daemon import DaemonUnavailable, probe
+from .errors import EngineError
 
 NAMESPACE = "dmac-engines"
 """The label value on every engine image, container and volume (never a learner's namespace)."""
@@ -246,10 +247,6 @@ ENGINES = {
 
 BASE_IMAGES = ("debian:bookworm-slim", "busybox:latest")
 """The course's base images, moved from the host daemon into each engine (no registry here)."""
-
-
-class EngineError(RuntimeError):
-    """An engine could not be built or started; the message says why (with the inner log)."""
 
 
 def get(name: str) -> Engine:
@@ -510,13 +507,19 @@ def logs_tail(engine: Engine, lines: int = 25) -> str:
 
 def wait_ready(engine: Engine, timeout: float = START_TIMEOUT) -> float:
     """Wait until the inner daemon answers ``_ping``; seconds waited, or EngineError with its log."""
+
     def gone() -> str | None:
         now = state(engine)
         return None if now in ("running", "created") else f"its container is {now}"
 
     try:
-        return wait.timed(lambda: answers(engine), f"the inner dockerd of {engine.name} at {engine.host}",
-                          timeout=timeout, interval=0.5, give_up=gone)
+        return wait.timed(
+            lambda: answers(engine),
+            f"the inner dockerd of {engine.name} at {engine.host}",
+            timeout=timeout,
+            interval=0.5,
+            give_up=gone,
+        )
     except (wait.WaitTimeout, wait.WaitFailed) as exc:
         tail = logs_tail(engine)
         raise EngineError(f"{exc} (container state: {state(engine)}). Last lines of its log:\n{tail}") from None

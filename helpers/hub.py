@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import cgroups, course, disks, hub_confine, hub_tls, procs, rootless, wait
+from .errors import HubError
 
 OPT = Path("/opt/dmac-hub")
 VENV = OPT / "venv"
@@ -48,10 +49,6 @@ SOURCE = OPT / "course"  # root's clone of this checkout's HEAD: what every lear
 
 
 MIN_DISK = 7 * (1 << 30)  # a learner's data root: 5 GB free for notebook 00's preflight, plus the base images
-
-
-class HubError(RuntimeError):
-    """The hub could not be installed, started or stopped; the message says why."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ an engine past its end of life) or ``info``. The verdict is READY, READY WITH LI
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shutil
@@ -146,25 +147,16 @@ def report(rows: list[Check] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from . import sizing
-
+    """``make preflight``: the readiness report (``make preflight LEARNERS=N`` adds a room check: helpers.sizing)."""
     parser = argparse.ArgumentParser(prog="python -m helpers.preflight", description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, help="a room check: can this host hold N learners on the hub?")
-    args = parser.parse_args(argv)
+    parser.parse_args(argv)
     rows = checks()
     print(report(rows))
     try:
         find()
     except DaemonUnavailable as exc:
         print("\n" + str(exc))
-    fits = True
-    if args.learners:
-        host = sizing.this_host()
-        print("\n" + sizing.verdict(host, args.learners))
-        fits = args.learners <= host.holds
-    return 0 if fits and all(r.ok is not False for r in rows) else 1
+    return 0 if all(r.ok is not False for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import socket
 import ssl
 import subprocess
@@ -29,7 +28,8 @@ import urllib.request
 from pathlib import Path
 from typing import cast
 
-from . import course, images, ports, wait
+from . import course, images, logins, ports, wait
+from .logins import logged_in_registries as logged_in_registries  # notebook 07 asks the registry module
 from .shell import CommandFailed, Result, docker, docker_out
 
 PORT = 5000  # inside the container
@@ -97,11 +97,6 @@ def address(tls: bool = False) -> str:
         ) from None
 
 
-def _addresses_file() -> Path:
-    """Where every address this namespace's registries had is recorded (for clean-up's logout)."""
-    return course.workdir("registry") / "addresses.txt"
-
-
 def _live_addresses() -> set[str]:
     live = set()
     for tls in (False, True):
@@ -133,7 +128,7 @@ def _drop_stale_references() -> None:
         refs += [f"{repository}@{digest}"] if digest not in ("", "<none>") else []
     for ref in refs:
         docker("rmi", "--no-prune", ref, show=False, echo=False, check=False)
-    recorded = _addresses_file()
+    recorded = logins.addresses_file()
     stale |= (set(recorded.read_text().split()) if recorded.exists() else set()) - live
     try:
         logged_in = set(logged_in_registries())
@@ -142,12 +137,6 @@ def _drop_stale_references() -> None:
     for where in sorted(stale & logged_in):
         docker("logout", where, show=False, echo=False, check=False, timeout=30)
     recorded.write_text("\n".join(sorted(live)) + "\n")
-
-
-def _record_address(where: str) -> None:
-    path = _addresses_file()
-    known = set(path.read_text().split()) if path.exists() else set()
-    path.write_text("\n".join(sorted(known | {where})) + "\n")
 
 
 def container(tls: bool = False) -> str:
@@ -222,7 +211,7 @@ def start(tls: bool = False, *, echo: bool = True) -> str:
     args += ["-u", "docker-registry", image_ref()]
     docker(*args, show=False, echo=echo)
     where = address(tls)
-    _record_address(where)
+    logins.record_address(where)
     _drop_stale_references()
     wait.until(lambda: answers(tls), f"the registry on {where}", timeout=30, give_up=lambda: _exited(name))
     return where
@@ -349,19 +338,6 @@ def digest_ref(ref: str) -> str:
 # ------------------------------------------------------------------ docker login and ~/.docker/config.json
 
 
-def config_path() -> Path:
-    """Where the Docker CLI keeps logins: ``$DOCKER_CONFIG/config.json`` or ``~/.docker/config.json``."""
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
-
-
-def logged_in_registries() -> list[str]:
-    """The registries with an entry under ``auths`` in the CLI's config file (sorted)."""
-    path = config_path()
-    if not path.is_file():
-        return []
-    return sorted((json.loads(path.read_text() or "{}").get("auths") or {}).keys())
-
-
 def login(user: str, password: str, *, expect_error: bool = False) -> Result:
     """``docker login`` to the private registry, the password on standard input (never on the command line)."""
     result = docker(
@@ -400,19 +376,6 @@ def _registry_status(user: str, password: str) -> int | None:
 def logout() -> Result:
     """``docker logout`` from the private registry: removes only that registry's entry."""
     return docker("logout", address(True))
-
-
-def forget_login() -> None:
-    """Log out of this namespace's registries if the CLI config has an entry for them (clean-up)."""
-    try:
-        present = logged_in_registries()
-    except (OSError, ValueError):  # an unreadable or hand-broken config file: leave it to its owner
-        return
-    path = _addresses_file()
-    ours = set(path.read_text().split()) if path.exists() else set()
-    for where in sorted(ours & set(present)):
-        docker("logout", where, show=False, echo=False, check=False, timeout=30)
-    path.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ asking the registry itself (checkers)

@@ -5,7 +5,7 @@ Run as root (it installs packages and creates the user)::
     python -m helpers.rootless start     # packages, user dmac-learner, its daemon, the base images
     python -m helpers.rootless env       # export lines for that daemon (DOCKER_HOST, XDG_RUNTIME_DIR)
     python -m helpers.rootless run -- CMD ...   # CMD as that user, in their own checkout, on their daemon
-    python -m helpers.rootless matrix    # all of it, then every notebook as that user (``make matrix-rootless``)
+    python -m helpers.rootless_matrix matrix   # all of it, then every notebook as that user (``make matrix-rootless``)
     python -m helpers.rootless stop
 
 What it needs is Debian's: ``docker.io`` ships ``dockerd-rootless.sh``; ``rootlesskit``, ``slirp4netns``
@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import course, procs, wait
+from .errors import RootlessError
 
 USER = os.environ.get("DMAC_ROOTLESS_USER", "dmac-learner")
 PACKAGES = ("rootlesskit", "slirp4netns", "uidmap")
@@ -46,12 +47,15 @@ START_TIMEOUT = 60.0
 SUBID_COUNT = 65536
 # What the user's processes inherit from root's environment: the proxy's CA bundle, pip's and uv's settings.
 PASSED = (
-    "PIP_", "UV_", "SSL_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "DMAC_DEBIAN_MIRROR", "LANG",
+    "PIP_",
+    "UV_",
+    "SSL_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "DMAC_DEBIAN_MIRROR",
+    "LANG",
 )
-
-
-class RootlessError(RuntimeError):
-    """Rootless Docker could not be set up or started; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def _say(message: str) -> None:
     print(f"[rootless] {message}", file=sys.stderr, flush=True)
 
 
-def _need_root() -> None:
+def need_root() -> None:
     if os.geteuid() != 0:
         raise RootlessError("this sets up a course user and their daemon: run it as root (sudo)")
 
@@ -384,7 +388,7 @@ def setup_course(user: Learner) -> None:
 
 def start(name: str = USER) -> Learner:
     """Everything up to a daemon that answers with the base images in it (root)."""
-    _need_root()
+    need_root()
     install_packages()
     user = ensure_user(name)
     ensure_tun()
@@ -413,36 +417,28 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("checkout", help="clone or pull the user's checkout and `make setup` there as the user")
     one = sub.add_parser("run", help="run a command as the user in their checkout: run -- CMD ...")
     one.add_argument("argv", nargs=argparse.REMAINDER)
-    matrix = sub.add_parser("matrix", help="start, checkout, run every notebook as the user, write docs/compat.json")
-    matrix.add_argument("--keep", action="store_true", help="leave the daemon running afterwards")
-    matrix.add_argument("--notebooks", default="", help="only these, e.g. 02,03 (default: all)")
     opts = parser.parse_args(argv)
     try:
         if opts.command == "start":
             user = start(opts.user)
             print(env_lines(user))
         elif opts.command == "stop":
-            _need_root()
+            need_root()
             print("stopped" if stop_daemon(learner(opts.user)) else "no rootless daemon of ours was running")
         elif opts.command == "env":
             print(env_lines(learner(opts.user)))
         elif opts.command == "checkout":
-            _need_root()
+            need_root()
             user = learner(opts.user)
             sync_checkout(user)
             setup_course(user)
-        elif opts.command == "run":
-            _need_root()
+        else:  # run
+            need_root()
             command = opts.argv[1:] if opts.argv[:1] == ["--"] else opts.argv
             if not command:
                 parser.error("run needs a command: run -- CMD ...")
             user = learner(opts.user)
             return run_as(user, command, cwd=user.checkout if user.checkout.is_dir() else user.home)
-        else:
-            from .rootless_matrix import matrix as run_matrix
-
-            only = [n.strip() for n in opts.notebooks.split(",") if n.strip()]
-            return run_matrix(opts.user, keep=opts.keep, only=only)
     except RootlessError as exc:
         print(f"✗ {exc}", file=sys.stderr)
         return 1

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import compat, course, runs
+from . import compat, course, engine, rootless, runs
+from .cli import cli
 from .limits import cell_timeout
 
 OUT = course.ROOT / "build" / "rootless"
@@ -119,9 +120,7 @@ def record(results: dict[str, Any], about: dict[str, Any], seconds: dict[str, fl
 
 def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> int:
     """Rootless end to end (root): daemon, checkout, notebooks as the user, docs/compat.json; exit code."""
-    from . import engine, rootless
-
-    rootless._need_root()
+    rootless.need_root()
     seconds: dict[str, float] = {}
     begin = time.monotonic()
     user = rootless.start(name)
@@ -139,9 +138,7 @@ def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> i
     results_file = user.checkout / "build" / "rootless" / "results.json"
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     env = rootless.user_env(user)
-    import docker as sdk
-
-    from .shell import cli
+    import docker as sdk  # deferred: the Docker SDK is slow to import, and only this command needs it
 
     theirs = sdk.DockerClient(base_url=user.host, timeout=60)
     caps = engine.from_api(theirs.info(), theirs.version(), cli_buildkit=cli().buildkit)
@@ -160,12 +157,7 @@ def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> i
             if stem not in results and runs.get("solutions", {}).get("status") != "not run":
                 results[stem] = runs["solutions"]
     path = record(results, about, seconds)
-    try:
-        from . import compat
-
-        compat.write_tables()
-    except (ImportError, AttributeError, KeyError):
-        pass
+    compat.write_tables()
     failed = [stem for stem, entry in results.items() if entry.get("status") == "fail"]
     print(f"rootless: {len(results)} notebook(s) run, {len(failed)} failed; recorded in {path}")
     for stem, entry in results.items():
@@ -177,9 +169,19 @@ def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> i
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.rootless_matrix", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    whole = sub.add_parser("matrix", help="(root) start, checkout, run every notebook as the user, docs/compat.json")
+    whole.add_argument("--user", default=rootless.USER, help=f"the course user (default {rootless.USER})")
+    whole.add_argument("--keep", action="store_true", help="leave the daemon running afterwards")
+    whole.add_argument("--notebooks", default="", help="only these, e.g. 02,03 (default: all)")
     one = sub.add_parser("notebooks", help="(as the course user) papermill every notebook with SOLUTIONS=True")
     one.add_argument("--only", default="", help="notebook numbers, e.g. 02,03")
     opts = parser.parse_args(argv)
+    if opts.command == "matrix":
+        try:
+            return matrix(opts.user, keep=opts.keep, only=[n.strip() for n in opts.notebooks.split(",") if n.strip()])
+        except rootless.RootlessError as exc:
+            print(f"✗ {exc}", file=sys.stderr)
+            return 1
     only = [n.strip() for n in opts.only.split(",") if n.strip()]
     results = run_notebooks(only)
     return 1 if any(entry["status"] == "fail" for entry in results.values()) else 0

@@ -18,9 +18,8 @@ from pathlib import Path
 
 from . import wait
 from .daemon import DaemonUnavailable, find
+from .managed import LOG_DIR, STATE_DIR, daemon_config
 
-STATE_DIR = Path(os.environ.get("DMAC_STATE_DIR", "/var/lib/dmac-course"))
-LOG_DIR = Path("/var/log/dmac-course")
 START_TIMEOUT = 60.0
 PACKAGES = ["docker.io", "debootstrap", "busybox-static"]
 
@@ -53,20 +52,6 @@ def _install_engine() -> None:
     )
 
 
-def daemon_config() -> Path:
-    """The daemon configuration file the course's own dockerd reads (notebook 04 edits it)."""
-    return STATE_DIR / "daemon.json"
-
-
-def managed() -> dict | None:
-    """How the course started dockerd (argv, pid, log), if it did; else None."""
-    state = STATE_DIR / "dockerd.json"
-    try:
-        return json.loads(state.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def start_dockerd(data_root: str | None = None) -> dict:
     """Start ``dockerd`` in the background and wait (bounded) until it answers."""
     dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
@@ -95,8 +80,14 @@ def start_dockerd(data_root: str | None = None) -> dict:
     state = {"argv": argv, "pid": proc.pid, "log": str(log), "data_root": data_root}
     (STATE_DIR / "dockerd.json").write_text(json.dumps(state, indent=2))
     try:
-        wait.until(lambda: find(timeout=1.0), "dockerd answering", timeout=START_TIMEOUT, interval=0.5,
-                   retry=(DaemonUnavailable,), give_up=lambda: None if proc.poll() is None else "it exited")
+        wait.until(
+            lambda: find(timeout=1.0),
+            "dockerd answering",
+            timeout=START_TIMEOUT,
+            interval=0.5,
+            retry=(DaemonUnavailable,),
+            give_up=lambda: None if proc.poll() is None else "it exited",
+        )
     except wait.WaitFailed:
         tail = log.read_text(errors="replace").splitlines()[-5:]
         raise SystemExit("dockerd exited at once. Last lines of its log:\n  " + "\n  ".join(tail)) from None

@@ -18,11 +18,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
 from . import course, progress
+from .cli import cli
+from .errors import CommandFailed, CommandTimeout
 
 # Subcommands that create a resource; the course labels are added right after them.
 _LABELLED = [
@@ -36,18 +37,6 @@ _LABELLED = [
     ("network", "create"),
     ("commit",),
 ]
-
-
-class CommandFailed(RuntimeError):
-    """A shell command exited non-zero where success was expected."""
-
-
-class CommandTimeout(RuntimeError):
-    """A shell command ran past its timeout and was stopped; ``output`` is what it printed until then."""
-
-    def __init__(self, message: str, output: str = "") -> None:
-        super().__init__(message)
-        self.output = output
 
 
 @dataclass
@@ -69,55 +58,6 @@ class Result:
     @property
     def lines(self) -> list[str]:
         return self.output.splitlines()
-
-
-def _version(binary: str) -> tuple[int, ...]:
-    try:
-        out = subprocess.run(
-            [binary, "version", "--format", "{{.Client.Version}}"], capture_output=True, text=True, timeout=10
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return (0,)
-    digits = out.strip().split("+")[0].split("-")[0].split(".")
-    return tuple(int(d) for d in digits if d.isdigit()) or (0,)
-
-
-def _has_buildx(binary: str) -> bool:
-    try:
-        return subprocess.run([binary, "buildx", "version"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@dataclass(frozen=True)
-class Cli:
-    """The docker CLI binary the course uses and whether it builds with BuildKit."""
-
-    path: str
-    buildkit: bool
-
-
-@lru_cache(maxsize=1)
-def cli() -> Cli:
-    """Pick the ``docker`` CLI: ``DMAC_DOCKER_CLI``, else the first on PATH that offers BuildKit.
-
-    A CLI with the buildx plugin builds with BuildKit; a CLI older than 23 does so with
-    ``DOCKER_BUILDKIT=1``; otherwise the first ``docker`` on PATH with the legacy builder.
-    """
-    if os.environ.get("DMAC_DOCKER_CLI"):
-        path = os.environ["DMAC_DOCKER_CLI"]
-        return Cli(path, _has_buildx(path) or _version(path) < (23,))
-    found: list[str] = []
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = os.path.join(folder, "docker")
-        if os.access(candidate, os.X_OK) and os.path.realpath(candidate) not in map(os.path.realpath, found):
-            found.append(candidate)
-    if not found:
-        raise CommandFailed("The docker command-line client is not installed (no `docker` on PATH).")
-    for path in found:
-        if _has_buildx(path) or _version(path) < (23,):
-            return Cli(path, True)
-    return Cli(found[0], False)
 
 
 def buildkit() -> bool:
@@ -295,7 +235,7 @@ def run(
         print("".join(sorted(lines)), end="", flush=True)
     if expect_error:
         if result.ok:
-            raise CommandFailed("This command was expected to fail, but it succeeded.")
+            raise CommandFailed("This command was expected to fail, but it succeeded.", result)
         if show:
             last = next(
                 (ln.strip() for ln in reversed(result.lines) if ln.strip() and not ln.startswith("See 'docker")), ""
@@ -307,7 +247,7 @@ def run(
 
             find()  # raises DaemonUnavailable with the actionable message
         tail = "\n".join(result.lines[-5:])
-        raise CommandFailed(f"`{shlex.join(argv[:4])} ...` failed with exit code {result.returncode}:\n{tail}")
+        raise CommandFailed(f"`{shlex.join(argv[:4])} ...` failed with exit code {result.returncode}:\n{tail}", result)
     return result
 
 
@@ -402,8 +342,9 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
     return run([cli().path, *argv], shown_as=shown, on_stop=_started_since(argv, since), **kwargs)
 
 
-def docker_stream(*args: str, stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None,
-                  timeout: float = 1800) -> None:
+def docker_stream(
+    *args: str, stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None, timeout: float = 1800
+) -> None:
     """``docker ARGS`` with binary data through a pipe (a tar in or out), labelled as :func:`docker` labels."""
     argv = with_label([str(a) for a in args])
     done = subprocess.run(

@@ -8,8 +8,11 @@ runs the same cell at once, one learner per CPU keeps a cell within about 1.3x i
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass
+
+from . import preflight
 
 GIB = 1024**3
 MEMORY_PER_LEARNER = 0.5 * GIB  # measured
@@ -35,9 +38,7 @@ class Room:
 def room(cpus: int, memory: int) -> Room:
     """What a host with ``cpus`` CPUs and ``memory`` bytes can hold (pure: no daemon, no host reads)."""
     by_memory = max(int((memory - HOST_MEMORY) // MEMORY_PER_LEARNER), 0)
-    return Room(
-        cpus, memory, by_memory, int(cpus * IN_STEP_PER_CPU), min(by_memory, int(cpus * SELF_PACED_PER_CPU))
-    )
+    return Room(cpus, memory, by_memory, int(cpus * IN_STEP_PER_CPU), min(by_memory, int(cpus * SELF_PACED_PER_CPU)))
 
 
 def this_host() -> Room:
@@ -65,3 +66,18 @@ def verdict(host: Room, learners: int) -> str:
             f"{host.holds} ({fit}). Use a bigger host, several hosts, or Kubernetes (INSTRUCTORS.md)."
         )
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make preflight LEARNERS=N``: this machine's readiness report, then whether it holds N learners on the hub."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.sizing", description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, required=True, help="can this host hold N learners on the hub?")
+    args = parser.parse_args(argv)
+    ready = preflight.main([])
+    host = this_host()
+    print("\n" + verdict(host, args.learners))
+    return 1 if ready or args.learners > host.holds else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """Notebook 04: daemon versions, live-restore, and restarting a daemon the course started itself.
 
 Restarting is allowed only for the ``dockerd`` that ``helpers.setup`` started (its argv and pid are in
-``setup.managed()``, its configuration in ``setup.daemon_config()``). Every wait is bounded.
+``managed.managed()``, its configuration in ``managed.daemon_config()``). Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import course, procs, setup, wait
+from . import course, managed, procs, wait
 from .daemon import DaemonUnavailable, client, find, reset_client
 
 RESTART_TIMEOUT = 30.0
 """Seconds to wait for the old daemon to exit, and again for the new one to answer."""
 
-BACKUP = setup.STATE_DIR / "daemon.json.before-04"
+BACKUP = managed.STATE_DIR / "daemon.json.before-04"
 
 
 def _progress(message: str) -> None:
@@ -38,7 +38,7 @@ def restart_allowed(parameter: bool | None) -> tuple[bool, str]:
     """Whether this notebook may restart the daemon, and why (``parameter`` None means "auto")."""
     if parameter is False:
         return False, "the ALLOW_DAEMON_RESTART parameter is False"
-    state = setup.managed()
+    state = managed.managed()
     if state is None:
         return False, "this daemon was not started by the course (systemd, Docker Desktop or another host runs it)"
     try:
@@ -79,9 +79,14 @@ def client_summary(cli: Path) -> str:
 
 def read_config() -> dict:
     """The daemon configuration (``daemon.json``) the course's dockerd reads."""
-    path = setup.daemon_config()
+    path = managed.daemon_config()
     text = path.read_text() if path.exists() else "{}"
     return json.loads(text or "{}")
+
+
+def config_file() -> Path:
+    """The configuration file of the daemon the course started (``daemon.json``)."""
+    return managed.daemon_config()
 
 
 def live_restore_setting() -> bool:
@@ -94,7 +99,7 @@ def live_restore_setting() -> bool:
 
 
 def _write_config(config: dict) -> None:
-    setup.daemon_config().write_text(json.dumps(config, indent=2) + "\n")
+    managed.daemon_config().write_text(json.dumps(config, indent=2) + "\n")
 
 
 def _wait_for(predicate, what: str, timeout: float = RESTART_TIMEOUT) -> float:
@@ -114,12 +119,12 @@ def _live_restore() -> bool:
 def set_live_restore(on: bool) -> None:
     """Write ``live-restore`` into the config file and reload the daemon (SIGHUP: no restart needed)."""
     if not BACKUP.exists():
-        shutil.copy2(setup.daemon_config(), BACKUP)
+        shutil.copy2(managed.daemon_config(), BACKUP)
     config = read_config()
     config["live-restore"] = on
     _write_config(config)
-    state = setup.managed()
-    assert state is not None, "live-restore is only set on the daemon the course started (setup.managed())"
+    state = managed.managed()
+    assert state is not None, "live-restore is only set on the daemon the course started (managed.managed())"
     os.kill(state["pid"], signal.SIGHUP)
     _wait_for(lambda: _live_restore() == on, f"live-restore={on} after reload", timeout=10)
 
@@ -128,9 +133,9 @@ def restore_config() -> None:
     """Put back the configuration found before the notebook changed it (if it did), and reload."""
     if not BACKUP.exists():
         return
-    shutil.copy2(BACKUP, setup.daemon_config())
+    shutil.copy2(BACKUP, managed.daemon_config())
     BACKUP.unlink()
-    state = setup.managed()
+    state = managed.managed()
     if state and procs.alive(state["pid"]):
         config = read_config()
         wanted = bool(config.get("live-restore", False))
@@ -150,9 +155,9 @@ def _answers() -> bool:
 def restart_daemon(timeout: float = RESTART_TIMEOUT) -> dict:
     """Stop the course's dockerd (SIGTERM) and start it again with the same argv; bounded waits.
 
-    Updates the state file that ``setup.managed()`` reads. Returns the new state.
+    Updates the state file that ``managed.managed()`` reads. Returns the new state.
     """
-    state = setup.managed()
+    state = managed.managed()
     if state is None:
         raise RuntimeError("The course did not start this daemon: it will not restart it.")
     old = state["pid"]
@@ -160,14 +165,14 @@ def restart_daemon(timeout: float = RESTART_TIMEOUT) -> dict:
     os.kill(old, signal.SIGTERM)
     took = _wait_for(lambda: not procs.alive(old), "dockerd exit", timeout)
     _progress(f"dockerd stopped after {took:.1f} s; starting it again")
-    log = Path(state.get("log", setup.LOG_DIR / "dockerd.log"))
+    log = Path(state.get("log", managed.LOG_DIR / "dockerd.log"))
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             state["argv"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
     new_state = {**state, "pid": proc.pid}
-    (setup.STATE_DIR / "dockerd.json").write_text(json.dumps(new_state, indent=2))
+    (managed.STATE_DIR / "dockerd.json").write_text(json.dumps(new_state, indent=2))
     took = _wait_for(_answers, "dockerd answering again", timeout)
     _progress(f"dockerd (pid {proc.pid}) answers after {took:.1f} s")
     reset_client()  # no pooled connection to the old process

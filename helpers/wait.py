@@ -15,18 +15,12 @@ import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
+from .errors import WaitFailed, WaitTimeout
+
 T = TypeVar("T")
 
 PROGRESS_AFTER = 3.0
 """Seconds of silent waiting before progress lines appear (stderr: never compared by nbval)."""
-
-
-class WaitTimeout(TimeoutError):
-    """What a cell waited for did not happen within its bound."""
-
-
-class WaitFailed(RuntimeError):
-    """Waiting was pointless: what would have answered is gone (the message says why)."""
 
 
 def until(

@@ -52,3 +52,15 @@ def test_the_disk_key_follows_the_files_and_the_rootfs_key_only_the_packages(mon
     assert cgroupvm.rootfs_key() == rootfs and cgroupvm.disk_key() != disk
     monkeypatch.setattr(cgroupvm, "PACKAGES", (*cgroupvm.PACKAGES, "less"))
     assert cgroupvm.rootfs_key() != rootfs
+
+
+def test_what_debootstrap_left_mounted_in_the_rootfs_is_found_deepest_first(tmp_path: Path) -> None:
+    rootfs = tmp_path / "rootfs"
+    mounts = (
+        f"proc {rootfs}/proc proc rw 0 0\n"
+        f"sysfs {rootfs}/proc/sys/fs/binfmt_misc binfmt_misc rw 0 0\n"
+        f"tmpfs {tmp_path}/rootfs-other tmpfs rw 0 0\n"
+        "proc /proc proc rw 0 0\n"
+    )
+    found = cgroupvm.mounts_below(rootfs, mounts)
+    assert found == [f"{rootfs.resolve()}/proc/sys/fs/binfmt_misc", f"{rootfs.resolve()}/proc"]

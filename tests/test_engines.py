@@ -115,7 +115,7 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
         ' upper=$(docker inspect -f "{{with .GraphDriver.Data}}{{.UpperDir}}{{end}}" $id);'
         # the containerd image store reports no UpperDir: the container's own mounts name it
         " [ -n \"$upper\" ] || upper=$(sed -n 's/.*upperdir=\\([^,]*\\).*/\\1/p' /proc/$pid/mountinfo | head -n 1);"
-        ' sleep 0.5; wget -qO- http://127.0.0.1:$port/passwd | head -n 1; test -d /proc/$pid && echo pid-ok;'
+        " sleep 0.5; wget -qO- http://127.0.0.1:$port/passwd | head -n 1; test -d /proc/$pid && echo pid-ok;"
         ' test -d "$upper" && echo upper-ok'
     )
     _, env = engines._inner(engine)

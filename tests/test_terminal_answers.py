@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, volumes
-from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14, records
+from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, records, volumes
+from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14
 from helpers.shell import course_cli_link, docker, docker_out, terminal_env
 from tests import isolation
 

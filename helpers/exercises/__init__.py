@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import course
+from .. import course, records
 from ..daemon import DaemonUnavailable, client
 
 
@@ -122,8 +122,6 @@ def learner_image(id: str, ref: str) -> Any:
     course label); a failed Verdict if it is not there yet."""
     img = course_image(ref, f"no image {ref} yet: build your Dockerfile under that name.")
     if not isinstance(img, Verdict):
-        from . import records
-
         records.note(id, "image", ref, img)
     return img
 
@@ -191,9 +189,16 @@ def get(id: str) -> Exercise:
     return REGISTRY[id]
 
 
-def configure(*, solutions: bool) -> None:
-    """Solutions mode: ``check`` shows and applies each solution, and wrong verdicts fail."""
-    _settings["solutions"] = bool(solutions)
+def configure(*, solutions: bool | None = None, scope: Callable[[], dict[str, Any]] | None = None) -> None:
+    """Solutions mode: ``check`` shows and applies each solution, and wrong verdicts fail. ``scope``: where a
+    solution runs (the facade gives the notebook's globals; the exercises never import the facade)."""
+    if solutions is not None:
+        _settings["solutions"] = bool(solutions)
+    if scope is not None:
+        _scope[0] = scope
+
+
+_scope: list[Callable[[], dict[str, Any]]] = [dict]  # a fresh namespace until the facade says otherwise
 
 
 def evaluate(id: str, answer: Any = None) -> Verdict:
@@ -221,13 +226,11 @@ def evaluate(id: str, answer: Any = None) -> Verdict:
 
 def solution(id: str, *, apply: bool = False) -> Any:
     """Show the solution of exercise ``id``; with ``apply``, run it and return ``answer`` if it sets one."""
-    from .. import notebook_namespace
-
     ex = get(id)
     print(f"Solution {id}:\n" + textwrap.indent(ex.solution, "    "))
     if not apply:
         return None
-    scope = notebook_namespace()
+    scope = _scope[0]()
     exec(compile(ex.solution, f"<solution {id}>", "exec"), scope)
     return scope.get("answer")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import course
+from .. import course, records
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed, records
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .. import course, oneshot
+from .. import course, oneshot, records
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed, records
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
     "01.1",
     "run the pinned summary image",
-    hint="Run PINNED (printed above) under the name name(\"ex-summary\"), in a terminal or with docker(); "
+    hint='Run PINNED (printed above) under the name name("ex-summary"), in a terminal or with docker(); '
     "without --rm, so the checker can read what it printed.",
     solution="""
     docker("run", "--name", name("ex-summary"), PINNED)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import course, engine, oneshot
-from . import Verdict, course_container, exercise, failed, passed, records, runs_as_asked
+from .. import course, engine, oneshot, records
+from . import Verdict, course_container, exercise, failed, passed, runs_as_asked
 
 
 @exercise(
@@ -44,8 +44,7 @@ def cpus_seen(answer: object) -> Verdict:
 @exercise(
     "02.2",
     "run a container limited to 64 MB of memory",
-    hint="docker run -d keeps it in the background; the option for a memory limit is in docker run --help "
-    "(-m).",
+    hint="docker run -d keeps it in the background; the option for a memory limit is in docker run --help (-m).",
     solution="""
     docker("run", "-d", "--name", name("ex-small"), "-m", "64m", "busybox", "sleep", "60")
     """,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from .. import course, images, oneshot
-from . import Verdict, course_container, exercise, failed, passed, records
+from .. import course, images, oneshot, records, registry, signing
+from ..shell import docker
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(
@@ -74,8 +75,6 @@ def non_root_dockerfile(answer: object) -> Verdict:
     takes_answer=True,
 )
 def signature_gate(answer: object) -> Verdict:
-    from .. import docker, registry, signing
-
     if not callable(answer):
         return failed("answer should be a function: def answer(ref): ... returning True or False.")
     if not registry.answers():

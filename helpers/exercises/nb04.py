@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import random
 
-from .. import cleanup, course
+from .. import cleanup, course, records
 from ..daemon import client
-from . import Verdict, exercise, failed, passed, records
+from . import Verdict, exercise, failed, passed
 
 SERVICES = ("erddap", "thredds", "harvester", "catalog", "postgres")
 """The exercises' containers: ``ex-up-erddap`` …, one restart situation each, dealt at random."""
@@ -120,11 +120,17 @@ def back_after_restart(answer: object) -> Verdict:
             return failed(f"{box!r} is not one of the five services.", "Names as docker ps -a shows them.")
         state = "running" if running else "stopped by hand"
         if box in given:  # said to come back, but does not
-            why = "no restart policy: nothing starts it again" if policy == "no" else (
-                "unless-stopped remembers that it was stopped by hand")
+            why = (
+                "no restart policy: nothing starts it again"
+                if policy == "no"
+                else ("unless-stopped remembers that it was stopped by hand")
+            )
             return failed(f"{box} stays down: it is {state} with {why}.", "Read each one's restart policy and state.")
-        why = "--restart always starts it at every daemon start, even after docker stop" if policy == "always" else (
-            "--restart unless-stopped brings back what was running")
+        why = (
+            "--restart always starts it at every daemon start, even after docker stop"
+            if policy == "always"
+            else ("--restart unless-stopped brings back what was running")
+        )
         return failed(f"{box} comes back too: it is {state}, and {why}.", "Read each one's restart policy and state.")
     return failed("not quite.")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import course, oneshot, volumes
+from .. import course, oneshot, records, volumes
 from ..daemon import client
-from . import Verdict, course_container, exercise, failed, passed, records
+from . import Verdict, course_container, exercise, failed, passed
 
 SURVEY_TEXT = "CTD cast 17"
 

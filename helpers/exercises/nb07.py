@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import time
 
-from .. import course, dockerfiles, images, oneshot
-from . import Verdict, course_container, course_image, exercise, failed, passed, records, runs_as_asked
+from .. import course, dockerfiles, images, oneshot, records, registry
+from . import Verdict, course_container, course_image, exercise, failed, passed, runs_as_asked
 
 
 @exercise(
@@ -114,8 +114,6 @@ def worker() -> Verdict:
 
 def _registry_repo() -> tuple[str, str]:
     """The repository (``<ns>/hello``) and the full tag the exercises push to the open course registry."""
-    from .. import registry
-
     repo = f"{course.namespace()}/hello"
     return repo, f"{registry.address()}/{repo}:1.0"
 
@@ -136,8 +134,6 @@ def _registry_repo() -> tuple[str, str]:
     takes_answer=True,
 )
 def push_digest(answer: object) -> Verdict:
-    from .. import registry
-
     repo, target = _registry_repo()
     if not registry.answers():
         return failed(f"the course registry does not answer on {registry.address()}.", "Run the cells of section 1.")
@@ -191,8 +187,6 @@ def _same_image(local, digest: str, manifest: dict) -> bool:
     """,
 )
 def run_by_digest() -> Verdict:
-    from .. import registry
-
     repo, target = _registry_repo()
     box = course_container("ex-digest", "docker run --name ... <registry>/<repository>@sha256:…")
     if isinstance(box, Verdict):

@@ -81,10 +81,10 @@ def logger_starter() -> Path:
     "a logger that docker stop stops at once",
     hint="Process 1 (the shell) ignores SIGTERM unless it sets a handler: trap 'exit 0' TERM at the start of "
     "its script. (STOPSIGNAL SIGKILL would skip every clean-up; --init is a docker run option, not the image's.)",
-    solution='''
+    solution="""
     fixed = nb08.logger_starter().read_text().replace("while true;", "trap 'exit 0' TERM; while true;")
     images.build(image("ex-stop", "1"), images.context("ex-stop", {"Dockerfile": fixed}))
-    ''',
+    """,
 )
 def quick_stop() -> Verdict:
     ref = course.image("ex-stop", "1")

@@ -141,11 +141,11 @@ def from_scratch() -> Verdict:
     hint="Two things name an architecture: the platform the image is built for (docker build --platform, or "
     "none: the daemon's own) and the package the Dockerfile fetches (busybox-static:$ARCH). BuildKit sets "
     "ARG TARGETARCH to the platform being built: use it instead of a fixed ARCH.",
-    solution='''
+    solution="""
     fixed = nb09.tide_starter().read_text().replace("ARG ARCH=arm64", "ARG TARGETARCH\\nARG ARCH=$TARGETARCH")
     fixed = fixed.replace("ARG ARCH=amd64", "ARG TARGETARCH\\nARG ARCH=$TARGETARCH")
     images.build(image("ex-tide", "1"), images.context("ex-tide", {"Dockerfile": fixed}))
-    ''',
+    """,
 )
 def native_tide() -> Verdict:
     ref = course.image("ex-tide", "1")

@@ -8,10 +8,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import cleanup, course, engine, monitor, ports
+from .. import cleanup, course, engine, monitor, ports, records
 from ..daemon import client
 from ..shell import CommandFailed
-from . import Verdict, course_container, exercise, failed, passed, records
+from . import Verdict, course_container, exercise, failed, passed
 
 
 @exercise(

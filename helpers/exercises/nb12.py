@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import casestudy, course, engine, wait
+from .. import casestudy, course, engine, records, wait
 from ..daemon import client
-from . import Verdict, course_container, course_image, exercise, failed, passed, records
+from . import Verdict, course_container, course_image, exercise, failed, passed
 
 
 @exercise(

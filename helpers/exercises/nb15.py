@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import course, javaserver, wait
-from . import Verdict, course_container, course_image, exercise, failed, passed, records
+from .. import course, javaserver, records, wait
+from . import Verdict, course_container, course_image, exercise, failed, passed
 
 LIMIT_MAX_MIB = 512
 """15.1: a limit far above what the server needs protects nothing on a shared host."""

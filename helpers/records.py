@@ -15,8 +15,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import course
-from ..daemon import client
+from . import course
+from .daemon import client
 
 KINDS = ("container", "volume", "image")  # removal order: containers free their volumes and images
 
