@@ -249,9 +249,10 @@ k8s-validate: env ## validate the Kubernetes deployment offline (CHART=path/to/z
 	@test -n "$(CHART)" || { echo "usage: make k8s-validate CHART=path/to/jupyterhub-chart"; exit 2; }
 	$(PY) deploy/kubernetes/validate.py --chart $(CHART)
 
-lint: env ## ruff and mypy over helpers, tests, scripts and notebooks
+lint: env ## ruff, mypy and the import contracts of helpers/' layers ([tool.importlinter] in pyproject.toml)
 	$(VENV)/bin/ruff check helpers tests scripts notebooks conftest.py
 	$(VENV)/bin/mypy helpers tests scripts conftest.py
+	$(VENV)/bin/lint-imports --no-cache
 
 clean: env ## remove this namespace's course resources (labelled only) and build/
 	$(PY) -m helpers.cleanup

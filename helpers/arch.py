@@ -10,6 +10,9 @@ import io
 import tarfile
 from typing import Literal
 
+from . import course
+from .daemon import client
+
 KERNEL_NAMES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386", "s390x": "s390x"}
 """``uname -m`` (and ``docker info``'s Architecture) to Docker's platform names."""
 
@@ -32,7 +35,6 @@ def kernel_name(platform_arch: str) -> str:
 
 def native() -> str:
     """The architecture of the daemon's machine, as Docker names it (``docker version`` Server.Arch)."""
-    from .daemon import client
 
     return platform_name(str(client().version().get("Arch", "")))
 
@@ -55,10 +57,8 @@ def elf_machine(data: bytes) -> str | None:
 def file_from_image(ref: str, path: str) -> bytes | None:
     """The content of ``path`` in image ``ref`` (a created, never started container, removed again), or None
     if there is no such file."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
-    from . import course
-    from .daemon import client
 
     box = client().containers.create(ref, labels=course.labels())
     try:

@@ -20,9 +20,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from . import course
+from . import course, room
 from .daemon import client
 from .images import BASE_IMAGES
+from .setup import ensure_daemon
+from .shell import CommandFailed
 
 DEBS = [
     "docker.io", "containerd", "runc", "tini", "debootstrap", "busybox-static", "iptables", "python3", "python3-venv",
@@ -142,8 +144,6 @@ def save(
         subprocess.run(["docker", "save", "-o", str(root / "images.tar"), *refs], check=True, timeout=1800)
         (root / "images.txt").write_text("\n".join(refs) + "\n")
         if registry_data is not False:
-            from . import room
-            from .shell import CommandFailed
 
             try:
                 room.export_data(root / room.DATA_IN_BUNDLE)
@@ -202,7 +202,6 @@ def load(bundle: Path, *, venv: Path | None = None) -> list[str]:
             _say(f"installing {len(debs)} Debian package(s)")
             subprocess.run(["sh", "-c", INSTALL_DEBS, "install-debs", str(root / "debs")], check=True, timeout=900)
         if (root / "images.tar").exists():
-            from .setup import ensure_daemon
 
             ensure_daemon()
             _say("loading the images")

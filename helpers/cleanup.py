@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from . import course, engine, logins, records
 from .daemon import client
+from .images import BASE_IMAGES
 
 
 class Removed(list):
@@ -79,7 +80,7 @@ def remove(
     ``include_base`` also removes base images that the course bootstrapped itself (never pulled ones).
     Returns what was removed.
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     dc = client()
     flt = _filters(ns, all_namespaces)
@@ -106,7 +107,6 @@ def remove(
             print(f"kept volume {v.name}: {exc.explanation}")
     images = dc.images.list(filters=flt)
     if include_base:  # only the base names themselves: images built FROM them inherit the label
-        from .images import BASE_IMAGES
 
         images += [i for i in dc.images.list(filters={"label": course.BASE_LABEL}) if set(i.tags) & set(BASE_IMAGES)]
     # children before parents: remove the newest first
@@ -140,7 +140,7 @@ def tidy(notebook: str | None = None, *, images: bool = False, verbose: bool = T
     Used at a notebook's start (leftovers of an interrupted run) and at its end. Images stay by
     default so the next run reuses them; notebook 14 and ``make clean`` remove those too.
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     nb = notebook or course.notebook()
     flt = {"label": [course.label_filter(), f"{course.NOTEBOOK_LABEL}={nb}"]}
@@ -200,7 +200,7 @@ def remove_named(
 
     Only for things a notebook made itself without the label on purpose (notebook 14's decoys).
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     dc = client()
     steps = [

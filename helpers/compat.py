@@ -8,6 +8,7 @@ notebooks, step timings) into ``docs/compat.json``; ``python -m helpers.compat t
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
 import re
@@ -20,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import course, runs
+from . import course, engines, runs
+from .cgroupvm import CHECKS
 
 DOCS = course.ROOT / "docs"
 COMPAT_JSON = DOCS / "compat.json"
@@ -296,7 +298,6 @@ def write_tables() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.compat", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -307,7 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     if opts.command == "table":
         write_tables()
         return 0
-    from . import engines
 
     entry = record(opts.engine, engines.describe(engines.get(opts.engine)))
     count = failures(entry)
@@ -318,7 +318,6 @@ def main(argv: list[str] | None = None) -> int:
 def cgroup2_section(results: dict) -> str:
     """Markdown for the cgroup v2 lane (``make test-cgroup2``): each check, the value the VM measured, the expected
     one. ``results`` is ``build/vm/results.json`` (:func:`helpers.cgroupvm.save`); a value not measured shows so."""
-    from .cgroupvm import CHECKS
 
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")

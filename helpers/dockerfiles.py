@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import wait
-from .shell import docker
+from . import images, imagetar, wait
+from .shell import docker, which
 
 PYTHON_LINE = "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*"
 
@@ -318,7 +318,6 @@ def context(
     key: str, *, dockerfile: str | None = None, files: dict[str, str | bytes] | None = None, show: bool = True
 ) -> Path:
     """Write the build context ``key`` (its Dockerfile and files); print the Dockerfile."""
-    from . import images
 
     body = (dockerfile or text(key)).lstrip("\n")
     if show:
@@ -384,7 +383,6 @@ class Finding:
 
 def lint(dockerfile: str) -> list[Finding]:
     """hadolint's findings for a Dockerfile text (no daemon needed)."""
-    from .shell import which
 
     binary = which("hadolint")
     if not binary:
@@ -567,7 +565,6 @@ def stopped(container: str) -> str | None:
 
 def image_config(ref: str) -> dict:
     """An image's configuration as stored (from ``docker save``), including BuildKit's inline cache key."""
-    from . import imagetar
 
     with imagetar.open_saved(ref) as image:
         return image.config()
@@ -603,7 +600,6 @@ def review(dockerfile: str) -> list[tuple[str, bool]]:
 
 def files_with_content(ref: str, data: bytes) -> tuple[int, list[str]]:
     """Scan every layer of image ``ref`` for a file whose bytes are ``data``: (layers scanned, paths)."""
-    from . import imagetar
 
     with imagetar.open_saved(ref) as image:
         return len(image.layer_names), imagetar.files_with(image, data)

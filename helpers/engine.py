@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
+
+from .cli import cli
+from .daemon import client, find
 
 EOL_BEFORE = (25,)
 """Docker Engine releases older than this get no more fixes from Docker (23.0 and 24.0 ended in 2024)."""
@@ -139,8 +143,6 @@ def image_store(info: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=4)
 def _for_host(host: str) -> Capabilities:
-    from .cli import cli
-    from .daemon import client
 
     dc = client()
     return from_api(dc.info(), dc.version(), cli_buildkit=cli().buildkit)
@@ -148,14 +150,12 @@ def _for_host(host: str) -> Capabilities:
 
 def capabilities() -> Capabilities:
     """This daemon's capabilities (asked once per daemon address, then cached)."""
-    from .daemon import find
 
     return _for_host(find().host)
 
 
 def api_version() -> tuple[int, ...]:
     """The API version the daemon speaks at most, as numbers: ``(1, 41)`` for Engine 20.10 and Podman 5."""
-    from .daemon import client
 
     return _numbers(str(client().version().get("ApiVersion", "0")))
 
@@ -210,8 +210,32 @@ _PODMAN_DIFFERENCES = {
 """What Podman does differently from Docker Engine, by demonstration kind (see :func:`limitation`)."""
 
 
+class Limitation(StrEnum):
+    """The demonstrations an engine may not run as designed (see :func:`limitation`): a kind misspelt in a notebook
+    or an exercise's ``needs`` is an error, never a silent "no limitation"."""
+
+    MEMORY_LIMIT = "memory-limit"
+    CPU_LIMIT = "cpu-limit"
+    PIDS_LIMIT = "pids-limit"
+    UPDATE_LIMITS = "update-limits"
+    STATS = "stats"
+    TOP = "top"
+    HOST_ROOT = "host-root"
+    BIND_USER = "bind-user"
+    BUILDKIT = "buildkit"
+    INLINE_CACHE = "inline-cache"
+    LIVE_RESTORE = "live-restore"
+    EOL = "eol"
+    RECURSIVE_RO = "recursive-ro"
+    API_PIN = "api-pin"
+    NET_RAW = "net-raw"
+    STATS_NO_STREAM = "stats-no-stream"
+    COURSE_REGISTRY = "course-registry"
+    IMAGE_HEALTHCHECK = "image-healthcheck"
+
+
 def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
-    """One plain sentence when demonstration ``kind`` cannot run as designed here, else None.
+    """One plain sentence when demonstration ``kind`` (a :class:`Limitation`) cannot run as designed here, else None.
 
     Kinds: ``memory-limit``, ``cpu-limit``, ``pids-limit`` (limits enforced), ``update-limits``
     (``docker update --memory``), ``stats`` (per-container figures), ``top`` (``docker top``),
@@ -222,6 +246,7 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     ``stats-no-stream`` (CPU % of ``docker stats --no-stream``), ``course-registry`` (push to and pull from the
     course's loopback registry without changing the engine's configuration).
     """
+    kind = Limitation(kind)  # ValueError for a kind that does not exist
     caps = caps or capabilities()
     no_cgroups = _no_cgroups(caps)
     if kind == "memory-limit" and not caps.memory_limit:

@@ -17,6 +17,7 @@ namespace keeps it, ``make clean-all`` removes it. CLI: ``python -m helpers.engi
 
 from __future__ import annotations
 
+import argparse
 import grp
 import json
 import os
@@ -32,6 +33,7 @@ from pathlib import Path
 from . import course, wait
 from .daemon import DaemonUnavailable, probe
 from .errors import EngineError
+from .images import bootstrap_suite
 
 NAMESPACE = "dmac-engines"
 """The label value on every engine image, container and volume (never a learner's namespace)."""
@@ -344,7 +346,6 @@ def ensure_base(engine: Engine) -> bool:
     """Bootstrap the engine's Debian rootfs image unless it exists; True if it was made now."""
     if image_id(engine.base):
         return False
-    from .images import bootstrap_suite
 
     bootstrap_suite(engine.suite, engine.base, engine.labels)
     return True
@@ -698,7 +699,6 @@ def run(engine: Engine, argv: list[str], *, step: str | None = None, as_host: bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
 
     parser = argparse.ArgumentParser(
         prog="python -m helpers.engines", description="Docker Engines 26 and 28 and Podman 5, each in a container."

@@ -17,10 +17,10 @@ def table(title: str, rows: list[tuple[str, str]]) -> None:
 
     Returns nothing, so a call as a cell's last line does not show the figure a second time.
     """
-    import matplotlib
+    import matplotlib  # deferred: heavy; only a figure needs it
 
     matplotlib.use("Agg") if "ipykernel" not in sys.modules else None
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
 
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.32 * (len(rows) + 1)))
     ax.axis("off")

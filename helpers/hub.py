@@ -26,6 +26,7 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -358,7 +359,6 @@ def start_hub(settings: Settings) -> int:
 
 def api(settings: Settings, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
     """One JupyterHub REST API call with the admin token (``path`` after ``/hub/api``)."""
-    import ssl
 
     request = urllib.request.Request(
         f"{settings.url}/hub/api{path}",

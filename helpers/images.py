@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import course
+from . import course, engine, imagetar
 from .daemon import client
+from .engine import capabilities
 from .shell import CommandFailed, Result, buildkit, cli, docker, docker_out
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def _progress(message: str) -> None:
 
 def exists(ref: str) -> bool:
     """True if the daemon has an image called ``ref``."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     try:
         client().images.get(ref)
@@ -104,7 +105,6 @@ def _need_root(tool: str) -> None:
 
 def _root_advice(caps: Capabilities | None = None) -> str:
     """How to get root's help: plain ``sudo make images``, unless that would fill another daemon than yours."""
-    from .engine import capabilities
 
     if not (caps or capabilities()).rootless:
         return "Run `sudo make images` once (or load the instructor's offline bundle: `make load-bundle`)."
@@ -332,7 +332,6 @@ def disk_bytes(ref: str) -> int:
     small files (debian:bookworm-slim: 84 MB against 74), and ``docker images`` there adds the image's content
     (its layers as pulled, often gzip): that total is no image's size, so it is left out here.
     """
-    from . import engine
 
     attrs = client().images.get(ref).attrs
     if engine.capabilities().image_store != "containerd":
@@ -361,7 +360,6 @@ def magnitude(size_bytes: float) -> str:
 def archive_layers(path: str | os.PathLike[str]) -> int:
     """How many layers a ``docker save`` archive holds, in either layout (:mod:`helpers.imagetar`: the classic
     store's plain tars, or the containerd store's OCI layout with gzip blobs)."""
-    from . import imagetar
 
     with imagetar.open_archive(path) as saved:
         return len(saved.layer_names)

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from .daemon import client
+
 SPOOL_BYTES = 16 * 1024 * 1024
 """Archives up to this size stay in memory; larger ones are written to a temporary file."""
 
@@ -76,7 +78,6 @@ def open_archive(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[SavedIm
 @contextmanager
 def open_saved(ref: str) -> Iterator[SavedImage]:
     """``docker save ref`` through the API, streamed chunk by chunk to a temporary file, then read."""
-    from .daemon import client
 
     chunks = client().api.get_image(ref)  # an unknown image: NotFound at the first chunk
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, ports, wait
+from . import course, images, ports, wait
 from .shell import docker, docker_out
 
 PORT = 8080
@@ -98,7 +98,6 @@ def image_ref() -> str:
 
 def context() -> Path:
     """The build context: Dockerfile and the three pages."""
-    from . import images
 
     return images.context(
         "tomcat",

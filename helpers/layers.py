@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import imagetar
 from .daemon import client
 from .images import magnitude
 
@@ -205,8 +206,8 @@ def stack_text(rows: list[StackRow]) -> str:
 
 def diagram(rows: list[StackRow], title: str = "", highlight: int | None = None):  # a matplotlib Figure
     """A matplotlib picture of the stack: one box per layer, height growing with its size, container on top."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
+    from matplotlib.patches import Rectangle  # deferred: heavy; only a figure needs it
 
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.55 * len(rows)))
     y = 0.0
@@ -233,8 +234,8 @@ def diagram(rows: list[StackRow], title: str = "", highlight: int | None = None)
 
 def stepper(rows: list[StackRow]):  # an ipywidgets box
     """A slider that steps through the stack one layer at a time (highlighted in the diagram)."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    import ipywidgets as widgets  # deferred: only a widget in a kernel needs it
+    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
 
     out = widgets.Output()
     slider = widgets.IntSlider(value=0, min=0, max=len(rows) - 1, description="layer")
@@ -294,7 +295,6 @@ def whiteouts(ref: str) -> list[str]:
 
     Works with a remote daemon too: the image comes over the API as a tar of layer tars.
     """
-    from . import imagetar
 
     with imagetar.open_saved(ref) as image:
         return imagetar.whiteouts(image)

@@ -14,6 +14,7 @@ than the host's too; the others run the host's ``.venv`` in the engine's namespa
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import hashlib
 import os
@@ -194,7 +195,6 @@ def run_queues(
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.matrix", description=__doc__.splitlines()[0])
     parser.add_argument("engines", nargs="+", choices=sorted(engines.ENGINES))

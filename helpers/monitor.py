@@ -230,7 +230,7 @@ def sample(containers: list[str], samples: int = 6, interval: float = 1.0):  # -
 
     The containers are read in parallel; each row has ``t`` (seconds since the start) and ``sample``.
     """
-    import pandas as pd
+    import pandas as pd  # deferred: heavy; only a table needs it
 
     rows: list[dict[str, Any]] = []
     start = time.monotonic()
@@ -270,10 +270,10 @@ def parse_size(text: str) -> float:
 
 def plot(df, title: str = "docker stats, sampled"):  # -> matplotlib Figure
     """CPU % and memory (MB) of each container over time, side by side."""
-    import matplotlib
+    import matplotlib  # deferred: heavy; only a figure needs it
 
     matplotlib.use("Agg") if "ipykernel" not in sys.modules else None
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
 
     fig, (ax_cpu, ax_mem) = plt.subplots(1, 2, figsize=(11, 3.6))
     for container, rows in df.groupby("container"):
@@ -318,8 +318,8 @@ def live(containers: list[str], seconds: float = 30, interval: float = 1.0, auto
 
     Returns the widget; ``autostart=True`` runs the loop at once (bounded by ``seconds``).
     """
-    import ipywidgets as widgets
-    from IPython.display import display
+    import ipywidgets as widgets  # deferred: only a widget in a kernel needs it
+    from IPython.display import display  # deferred: only a kernel has IPython
 
     button = widgets.Button(description=f"Watch for {seconds:g} s", icon="play", button_style="primary")
     out = widgets.Output()

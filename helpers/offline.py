@@ -102,7 +102,7 @@ def activate() -> None:
         print(NOTICE, file=sys.stdout)
         _state["said"] = True
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # deferred: only a kernel has IPython
     except ImportError:
         return
     shell = get_ipython()

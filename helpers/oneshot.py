@@ -21,7 +21,7 @@ def output(image: str, command: str | list[str] | None = None, *, stderr: bool =
     A non-zero exit raises ``docker.errors.ContainerError`` with the container's stderr, as the SDK's
     ``containers.run`` does.
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     box = client().containers.create(image, command, **kwargs)
     try:

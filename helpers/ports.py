@@ -8,7 +8,10 @@ read it again after a restart instead of keeping it.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 
 from .shell import CommandFailed, docker_out
 
@@ -64,9 +67,6 @@ def nat_rule(host_port: int) -> bool | None:
     """Whether the host's ``nat`` table sends ``host_port`` to a container (Docker's DNAT rule, before any
     ``INPUT`` rule of ufw or firewalld sees the packet); None where it cannot be read (not root, no iptables,
     rootless Docker or Podman, which publish ports another way)."""
-    import os
-    import shutil
-    import subprocess
 
     iptables = shutil.which("iptables") or shutil.which("iptables", path="/usr/sbin:/sbin")
     if os.geteuid() != 0 or iptables is None:

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from . import course, engine
+from .cli import cli
 from .daemon import DaemonUnavailable, client, find
 
 MIN_FREE_GB = 5.0
@@ -67,7 +68,6 @@ def checks() -> list[Check]:
     except DaemonUnavailable as exc:
         rows.append(Check("Docker daemon", str(exc).splitlines()[0], False))
         return rows
-    from .shell import cli
 
     dc = client()
     info, version = dc.info(), dc.version()

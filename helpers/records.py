@@ -76,7 +76,7 @@ def note(exercise: str, kind: str, name: str, obj: object) -> bool:
 
 
 def _current(kind: str, name: str) -> object | None:
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     dc = client()
     get = {"container": dc.containers.get, "volume": dc.volumes.get, "image": dc.images.get}[kind]
@@ -113,7 +113,7 @@ def sweep(ns: str | None = None, notebook: str | None = None) -> list[tuple[str,
     Returns ``(kind, name)`` of each removed. A record whose name is gone or points at something else
     is dropped; one that cannot be removed yet (a volume in use) is kept for the next clean-up.
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     ns = ns or course.namespace()
     removed: list[tuple[str, str]] = []

@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import cast
 
-from . import course, images, logins, ports, wait
+from . import course, dockerfiles, images, logins, ports, wait
 from .logins import logged_in_registries as logged_in_registries  # notebook 07 asks the registry module
 from .shell import CommandFailed, Result, docker, docker_out
 
@@ -153,7 +153,6 @@ def auth_volume() -> str:
 
 def build() -> Result:
     """Build the registry image (quietly: the log goes to stderr) and say what it is."""
-    from . import dockerfiles
 
     context = dockerfiles.context("registry", dockerfile=DOCKERFILE, files={"config.yml": CONFIG})
     result = images.build(image_ref(), context, show="progress")
@@ -284,7 +283,6 @@ CMD ["cat", "/release.txt"]
 
 def harvester_context() -> Path:
     """The build context of notebook 07's small ``harvester`` image (its release is a build argument)."""
-    from . import dockerfiles
 
     return dockerfiles.context("07-harvester", dockerfile=HARVESTER)
 
@@ -415,7 +413,6 @@ RUN echo "station base, build $BUILD" > /base.txt
 
 def station_base_context() -> Path:
     """Notebook 09's stand-in for an upstream base image (its build number is a build argument)."""
-    from . import dockerfiles
 
     return dockerfiles.context("09-station-base", dockerfile=STATION_BASE)
 
@@ -430,6 +427,5 @@ CMD ["cat", "/app.txt"]
 
 
 def app_context(key: str, base: str) -> Path:
-    from . import dockerfiles
 
     return dockerfiles.context(key, dockerfile=app_dockerfile(base))

@@ -36,7 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import course, procs, wait
+from .cli import cli
+from .daemon import DaemonUnavailable, probe
 from .errors import RootlessError
+from .images import BASE_IMAGES
 
 USER = os.environ.get("DMAC_ROOTLESS_USER", "dmac-learner")
 PACKAGES = ("rootlesskit", "slirp4netns", "uidmap")
@@ -239,7 +242,6 @@ def state(user: Learner) -> dict | None:
 
 
 def answers(user: Learner, timeout: float = 2.0) -> bool:
-    from .daemon import DaemonUnavailable, probe
 
     try:
         probe(user.host, timeout)
@@ -333,8 +335,6 @@ def _image_id(cli: str, ref: str, env: dict[str, str]) -> str | None:
 
 def load_images(user: Learner) -> list[str]:
     """``docker save`` the base images from root's daemon into the user's (``docker load``); what moved."""
-    from .images import BASE_IMAGES
-    from .shell import cli
 
     binary = cli().path
     root_env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}

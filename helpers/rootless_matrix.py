@@ -35,7 +35,7 @@ def verdict(nb: dict[str, Any]) -> dict[str, Any]:
 
 def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:
     """Papermill each notebook with every solution applied (as the current user); results by stem."""
-    import papermill
+    import papermill  # deferred: heavy; only the notebook runs need it
 
     notebooks = sorted((course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     results: dict[str, Any] = {}
@@ -70,7 +70,6 @@ def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:
 
 
 def _versions(user_env: dict[str, str]) -> dict[str, str]:
-    from .shell import cli
 
     def out(*args: str) -> str:
         proc = subprocess.run([cli().path, *args], capture_output=True, text=True, timeout=30, env=user_env)
@@ -87,7 +86,6 @@ def _versions(user_env: dict[str, str]) -> dict[str, str]:
 
 def _python_version() -> str:
     """The version of the Python the course user's venv is made with."""
-    from . import rootless
 
     probe = [rootless.python_for_user(), "-c", "import platform; print(platform.python_version())"]
     return subprocess.run(probe, capture_output=True, text=True, timeout=30).stdout.strip()

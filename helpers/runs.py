@@ -15,6 +15,7 @@ test and the compatibility table, so that "the solutions passed" means the same 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,7 +36,6 @@ ONLY = "DMAC_NOTEBOOKS"
 
 def only(paths: list[Path], value: str | None = None) -> list[Path]:
     """``paths`` (notebooks) filtered by :data:`ONLY` (or ``value``), in their order."""
-    import os
 
     wanted = (os.environ.get(ONLY, "") if value is None else value).split()
     return [p for p in paths if not wanted or Path(p).name[:2] in wanted]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import oneshot
-from .daemon import client
+from .daemon import client, find
 from .shell import which
 
 CANARY_TEXT = "canary: only root may read this file (notebook 03)\n"
@@ -74,7 +74,6 @@ def _group(gid: int) -> str:
 
 def socket_path() -> str | None:
     """The unix socket of the daemon in use (None for a tcp:// or ssh:// daemon)."""
-    from .daemon import find
 
     host = find().host
     return host.removeprefix("unix://") if host.startswith("unix://") else None
@@ -131,7 +130,7 @@ def fingerprint(path: Path) -> Fingerprint:
 
     When neither can read it (rootless Docker: container root is you), the checksum is ``unreadable``.
     """
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     st = os.stat(path)
     try:

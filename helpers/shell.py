@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import course, progress
+from . import course, offline, progress
 from .cli import cli
+from .daemon import DaemonUnavailable, cli_env, find
+from .engine import capabilities
 from .errors import CommandFailed, CommandTimeout
 
 # Subcommands that create a resource; the course labels are added right after them.
@@ -69,8 +71,6 @@ def buildkit() -> bool:
     """
     if not cli().buildkit:
         return False
-    from .daemon import DaemonUnavailable
-    from .engine import capabilities
 
     try:
         return capabilities().buildkit
@@ -79,7 +79,6 @@ def buildkit() -> bool:
 
 
 def _env() -> dict[str, str]:
-    from .daemon import cli_env
 
     env = dict(os.environ) | cli_env()  # the daemon the SDK found, also for the CLI
     env["DOCKER_BUILDKIT"] = "1" if buildkit() else "0"
@@ -113,7 +112,6 @@ def terminal_env(environ: dict[str, str] | None = None) -> dict[str, str]:
     :func:`course_cli_link` links the course's CLI. ``DOCKER_BUILDKIT`` is what :func:`buildkit` decides
     (0 against Podman's API). Nothing is written: a pure reading of PATH and the daemon's settings.
     """
-    from .daemon import cli_env
 
     env = dict(os.environ if environ is None else environ) | cli_env()
     first = shutil.which("docker", path=env.get("PATH", ""))
@@ -243,7 +241,6 @@ def run(
             print(f"✗ failed as expected (exit code {result.returncode}): {last}")
     elif check and not result.ok:
         if "Cannot connect to the Docker daemon" in result.output or "docker daemon is not running" in result.output:
-            from .daemon import find
 
             find()  # raises DaemonUnavailable with the actionable message
         tail = "\n".join(result.lines[-5:])
@@ -324,10 +321,8 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
         changed = {k: v for k, v in kwargs["env"].items() if os.environ.get(k) != v}
         shown = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in sorted(changed.items())), shown])
     if not _daemonless(plain):
-        from . import offline
 
         if offline.active():  # no daemon (Binder): say so at once instead of the CLI's error
-            from .daemon import DaemonUnavailable, find
 
             try:
                 find()

@@ -107,7 +107,7 @@ def _wait_for(predicate, what: str, timeout: float = RESTART_TIMEOUT) -> float:
 
 
 def _live_restore() -> bool:
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     fresh = sdk.DockerClient(base_url=find().host, timeout=5)
     try:

@@ -14,14 +14,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import course, oneshot
+from . import course, engine, oneshot
 from .daemon import client
 from .shell import docker
 
 
 def exists(volume: str) -> bool:
     """True if the daemon has a volume called ``volume``."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     try:
         client().volumes.get(volume)
@@ -194,7 +194,7 @@ def _bash(image: str, volume: str, script: str, name: str) -> str:
 
 def plot(result: IoResult):  # a matplotlib Figure
     """Bars: total time per workload on the writable layer and on the volume (every round as a dot)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
 
     names = {"small": "many small new files", "stream": "one large stream", "modify": "append to existing files"}
     fig, axes = plt.subplots(1, len(result.workloads()), figsize=(4 * len(result.workloads()), 3.2))
@@ -228,7 +228,6 @@ def as_you() -> list[str]:
     ``--user UID:GID`` on a rootful daemon; nothing on a rootless one, whose container root already is you
     (there ``--user`` with your uid maps to an unprivileged subordinate uid instead).
     """
-    from . import engine
 
     return [] if engine.capabilities().rootless else ["--user", f"{demo_uid()}:{demo_gid()}"]
 

@@ -142,14 +142,14 @@ def first_output_from_fresh_clone() -> float:
 
 
 def bench_notebooks(skip_clone: bool) -> dict:
-    from helpers import cleanup, setup
+    from helpers import cleanup, managed, setup
     from helpers.daemon import reset_client
     from helpers.images import ensure_base_images
 
     os.environ["DMAC_NAMESPACE"] = NS
     disk: dict[str, float] = {}
     result: dict = machine()
-    if setup.managed() and _course_daemon_running():
+    if managed.managed() and _course_daemon_running():
         with fresh_daemon() as data_root:
             setup.start_dockerd(str(data_root))
             reset_client()
@@ -182,10 +182,10 @@ def bench_notebooks(skip_clone: bool) -> dict:
 
 
 def _course_daemon_running() -> bool:
-    from helpers import setup
+    from helpers import managed
     from helpers.procs import alive
 
-    state = setup.managed()
+    state = managed.managed()
     return state is not None and alive(state["pid"])
 
 
@@ -205,9 +205,9 @@ def fresh_daemon() -> Iterator[Path]:
 
     Refuses when a daemon the course did not start answers (it is not ours to stop).
     """
-    from helpers import daemon, setup
+    from helpers import daemon, managed, setup
 
-    before = setup.managed() if _course_daemon_running() else None
+    before = managed.managed() if _course_daemon_running() else None
     if daemon.available() and not before:
         raise SystemExit(
             "a cold measurement stops the daemon and starts a fresh one, but the daemon answering here was "
@@ -220,7 +220,7 @@ def fresh_daemon() -> Iterator[Path]:
     try:
         yield work / "docker"
     finally:
-        if (state := setup.managed()) and _course_daemon_running():
+        if (state := managed.managed()) and _course_daemon_running():
             _stop(state["pid"])
         subprocess.run(["umount", "-l", str(work / "docker")], stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(work, ignore_errors=True)

@@ -14,6 +14,7 @@ import pytest
 
 from helpers import engine
 from helpers.shell import docker_out
+from tests.support import recorded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 KINDS = ("memory-limit", "cpu-limit", "pids-limit", "update-limits", "stats", "top", "host-root", "bind-user",
@@ -23,9 +24,6 @@ PODMAN_ONLY = {"buildkit", "inline-cache", "live-restore", "recursive-ro", "api-
                "course-registry"}  # fmt: skip
 
 
-def recorded(name: str, *, cli_buildkit: bool = True) -> engine.Capabilities:
-    data = json.loads((FIXTURES / f"{name}.json").read_text())
-    return engine.from_api(data["info"], data["version"], cli_buildkit=cli_buildkit)
 
 
 def limited(caps: engine.Capabilities) -> set[str]:
@@ -195,3 +193,10 @@ def test_the_containerd_image_store_recorded_on_engine_28() -> None:
     caps = recorded("docker-28c-containerd")
     assert (caps.image_store, caps.storage_driver, caps.release[:2]) == ("containerd", "overlayfs", (28, 5))
     assert not caps.rootless and caps.limits_enforced  # the store changes images, not what containers may use
+
+
+def test_a_misspelt_limitation_kind_is_an_error_not_no_limitation() -> None:
+    caps = recorded("docker-20.10-root")
+    with pytest.raises(ValueError):
+        engine.limitation("memory_limit", caps)  # "memory-limit"
+    assert {k.value for k in engine.Limitation} >= set(KINDS)

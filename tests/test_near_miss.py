@@ -22,9 +22,10 @@ import docker as sdk
 import pytest
 import yaml
 
-from helpers import cleanup, compose, course, dockerfiles, engine, exercises, images, volumes, wait
+from helpers import cleanup, compose, course, dockerfiles, engine, exercises, images, volumes
 from helpers.daemon import client
 from helpers.shell import docker, docker_out
+from tests.support import CATALOG_DB_IMAGE, QC_MULTI_STAGE, start_catalog_db
 
 
 @pytest.fixture(autouse=True)
@@ -516,21 +517,6 @@ def test_08_3_a_bounded_wait_then_exec(web_image) -> None:
 # ------------------------------------------------------------------------------------------------ 10
 
 
-QC_MULTI_STAGE = """FROM debian:bookworm-slim AS builder
-RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
-WORKDIR /src
-COPY qc-flags.c .
-RUN gcc -O2 -static -o /usr/local/bin/qc-flags qc-flags.c
-
-FROM scratch
-COPY --from=builder /usr/local/bin/qc-flags /qc-flags
-COPY salinity.csv /data/salinity.csv
-ENTRYPOINT ["/qc-flags"]
-CMD ["/data/salinity.csv"]
-"""
-
-
 def _qc(made: dict[str, list[str]], tag: str, dockerfile: str, *args: str) -> str:
     from helpers.exercises import nb10
 
@@ -721,23 +707,6 @@ def test_12_4_no_limit_or_a_limit_far_above_the_need(made, gridder) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ 13
-
-
-CATALOG_DB_IMAGE = ("nearmiss-db", "1")
-
-
-def start_catalog_db() -> str:
-    """Only the stack's database, under the name compose gives its container, with the catalog's three
-    datasets; returns that name (also exercises 13.1/13.2's terminal cases)."""
-    ref = course.image(*CATALOG_DB_IMAGE)
-    images.build(ref, compose.contexts()["db"], show=False, echo=False)
-    box = compose.container("db")
-    docker("rm", "-f", box, show=False, echo=False)
-    docker("run", "-d", "--name", box, ref, show=False, echo=False)
-    # over TCP: postgres's entrypoint first runs the init scripts on a socket-only server, then restarts
-    ask = ["exec", box, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
-    wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
-    return box
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import preflight
-from tests.test_engine import recorded
+from tests.support import recorded
 
 
 def test_enforced_limits_are_an_ok_row_and_missing_ones_a_limit_row() -> None:

@@ -138,7 +138,7 @@ def test_exercise_07_4_wants_the_digest_not_the_tag(running: None) -> None:
 
 def test_exercise_07_4_answered_in_a_terminal_then_cleaned_up(running: None) -> None:
     """Pulled and run by digest with the terminal's docker: accepted, then removed by notebook 07's clean-up."""
-    from tests.test_terminal_answers import terminal
+    from tests.support import terminal
 
     target = f"{registry.address()}/{course.namespace()}/hello:1.0"
     docker("tag", _build(course.image("hello", "1.0"), "hello"), target, show=False)

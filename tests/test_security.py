@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import security, setup, upgrade, wait
+from helpers import managed, security, upgrade, wait
 
 
 def test_daemon_mode_matches_the_uid_map_inside_a_container(dc) -> None:
@@ -75,14 +75,14 @@ def test_upgrade_never_restarts_when_told_not_to() -> None:
     allowed, why = upgrade.restart_allowed(False)
     assert not allowed and "False" in why
     auto, _ = upgrade.restart_allowed(None)
-    assert auto == (setup.managed() is not None and os.geteuid() == 0 and auto)
+    assert auto == (managed.managed() is not None and os.geteuid() == 0 and auto)
 
 
 def test_upgrade_reads_versions_and_config() -> None:
     clis = upgrade.clis()
     assert clis
     assert upgrade.client_summary(clis[0]).startswith("client ")
-    assert isinstance(upgrade.read_config(), dict) or not setup.daemon_config().exists()
+    assert isinstance(upgrade.read_config(), dict) or not managed.daemon_config().exists()
 
 
 def test_socket_owner_describes_the_socket_in_use(tmp_path) -> None:

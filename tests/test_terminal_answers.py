@@ -5,8 +5,6 @@ exercise's name, one named like it)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,24 +13,11 @@ import pytest
 
 from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, records, volumes
 from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14
-from helpers.shell import course_cli_link, docker, docker_out, terminal_env
+from helpers.shell import docker, docker_out
 from tests import isolation
+from tests.support import terminal
 
 WAYS = ("terminal", "helper")
-
-
-def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> str:
-    """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
-    the first ``docker`` on its PATH, no label, no helper; ``into``: its output redirected there (``> FILE``)."""
-    course_cli_link()  # as make lab does before JupyterLab starts
-    env = terminal_env()
-    typed = shutil.which("docker", path=env["PATH"])
-    assert typed is not None, "no docker on the terminal's PATH"
-    done = subprocess.run([typed, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
-    if into is not None:
-        into.write_text(done.stdout)
-    return done.stdout
 
 
 def run(way: str, *args: str) -> None:
@@ -137,7 +122,7 @@ _WORKER = ("-m", "32m", "busybox", "sleep", "3600")
 
 def _qc_build(way: str, tag: str, *, multi: bool, target: str = "") -> None:
     """Exercises 10.1/10.2: the learner's folder with a multi-stage Dockerfile (or the single-stage starter)."""
-    from tests.test_near_miss import QC_MULTI_STAGE
+    from tests.support import QC_MULTI_STAGE
 
     folder = nb10.qc_starter()
     (folder / "Dockerfile").write_text(QC_MULTI_STAGE if multi else nb10.QC_SINGLE)
@@ -231,7 +216,7 @@ def _summary_image() -> None:
 
 def _catalog_db() -> None:
     """Notebook 13's database with its three datasets (the stack's db alone, under its compose name)."""
-    from tests.test_near_miss import CATALOG_DB_IMAGE, start_catalog_db
+    from tests.support import CATALOG_DB_IMAGE, start_catalog_db
 
     _IMAGES.add(course.image(*CATALOG_DB_IMAGE))
     _SERVICES.add(start_catalog_db())

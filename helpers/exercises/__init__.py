@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import course, records
+from .. import course, engine, records
 from ..daemon import DaemonUnavailable, client
 
 
@@ -52,7 +52,7 @@ def failed(message: str, hint: str = "") -> Verdict:
 
 def course_container(suffix: str, hint: str = "", missing: str = "") -> Any:
     """The course's container ``name(suffix)``, or a failed Verdict saying it is not there."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     wanted = course.name(suffix)
     try:
@@ -63,7 +63,7 @@ def course_container(suffix: str, hint: str = "", missing: str = "") -> Any:
 
 def course_image(ref: str, missing: str = "") -> Any:
     """The image ``ref``, or a failed Verdict saying it has not been built yet."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     try:
         return client().images.get(ref)
@@ -136,7 +136,7 @@ def whole_number(answer: object) -> int | Verdict:
 
 def reset_images(pairs: list[tuple[str, str]]) -> None:
     """Remove the images (``(repo, tag)`` pairs) an earlier attempt built, so a check sees this run's work."""
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     for repo, tag in pairs:
         try:
@@ -170,6 +170,8 @@ def exercise(id: str, title: str, solution: str, hint: str = "", takes_answer: b
     """
 
     def register(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        if needs:
+            engine.Limitation(needs)  # a misspelt kind fails here, at import, not silently on some engine
         REGISTRY[id] = Exercise(id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer, needs=needs)
         return fn
 
@@ -253,7 +255,7 @@ def check(id: str, answer: Any = None) -> Verdict:
 
 def check_widget(id: str):
     """A text box and a *Check* button for an exercise that takes an answer (ipywidgets)."""
-    import ipywidgets as widgets
+    import ipywidgets as widgets  # deferred: only a widget in a kernel needs it
 
     ex = get(id)
     box = widgets.Text(placeholder="your answer", description=f"Exercise {id}:", style={"description_width": "initial"})

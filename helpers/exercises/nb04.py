@@ -72,7 +72,7 @@ def comes_back(policy: str, running: bool) -> bool:
 
 
 def _missing() -> Verdict | None:
-    import docker as sdk
+    import docker as sdk  # deferred: the Docker SDK is slow to import
 
     try:
         for box in services():

@@ -15,14 +15,14 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers import daemon, setup
+from helpers import daemon, managed, setup
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute
 
 NS = "dmac-stop"
 
 
 def _managed_pid() -> int | None:
-    state = setup.managed()
+    state = managed.managed()
     if not state:
         return None
     try:
@@ -44,7 +44,7 @@ def test_daemon_stopping_mid_notebook_gives_words_then_rerun_works() -> None:
     client = NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
     )
-    state = setup.managed()
+    state = managed.managed()
     assert state is not None
     with client.setup_kernel():
         for index in first:

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from helpers import procs, setup, upgrade
+from helpers import managed, procs, upgrade
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, stdout_text
 
 NOTEBOOK = next(nb for nb in NOTEBOOKS if nb.stem.startswith("04-"))
@@ -28,8 +28,8 @@ def _stored() -> list[str]:
 
 
 def _course_daemon_alive() -> bool:
-    """Whether the course started the daemon (setup.managed()) and it still runs."""
-    state = setup.managed()
+    """Whether the course started the daemon (managed.managed()) and it still runs."""
+    state = managed.managed()
     return procs.alive(state["pid"]) if state else False
 
 

@@ -1,0 +1,69 @@
+"""What several test modules share (a test module imports this, never another test module).
+
+``terminal``: ``docker`` as a learner types it in the course's terminal; ``recorded``: an engine's capabilities
+from a recorded API answer; the multi-stage Dockerfile that passes exercise 10.2; the catalog's database alone
+(exercises 13.1 and 13.2).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from helpers import compose, course, engine, images, wait
+from helpers.shell import course_cli_link, docker, terminal_env
+
+ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
+
+
+def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> str:
+    """``docker ARGS`` as typed in the course's terminal (JupyterLab's, whose environment ``make lab`` sets):
+    the first ``docker`` on its PATH, no label, no helper; ``into``: its output redirected there (``> FILE``)."""
+    course_cli_link()  # as make lab does before JupyterLab starts
+    env = terminal_env()
+    typed = shutil.which("docker", path=env["PATH"])
+    assert typed is not None, "no docker on the terminal's PATH"
+    done = subprocess.run([typed, *args], input=stdin, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if into is not None:
+        into.write_text(done.stdout)
+    return done.stdout
+
+
+def recorded(name: str, *, cli_buildkit: bool = True) -> engine.Capabilities:
+    data = json.loads((ENGINE_FIXTURES / f"{name}.json").read_text())
+    return engine.from_api(data["info"], data["version"], cli_buildkit=cli_buildkit)
+
+
+QC_MULTI_STAGE = """FROM debian:bookworm-slim AS builder
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \\
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+WORKDIR /src
+COPY qc-flags.c .
+RUN gcc -O2 -static -o /usr/local/bin/qc-flags qc-flags.c
+
+FROM scratch
+COPY --from=builder /usr/local/bin/qc-flags /qc-flags
+COPY salinity.csv /data/salinity.csv
+ENTRYPOINT ["/qc-flags"]
+CMD ["/data/salinity.csv"]
+"""
+
+
+CATALOG_DB_IMAGE = ("nearmiss-db", "1")
+
+
+def start_catalog_db() -> str:
+    """Only the stack's database, under the name compose gives its container, with the catalog's three
+    datasets; returns that name (also exercises 13.1/13.2's terminal cases)."""
+    ref = course.image(*CATALOG_DB_IMAGE)
+    images.build(ref, compose.contexts()["db"], show=False, echo=False)
+    box = compose.container("db")
+    docker("rm", "-f", box, show=False, echo=False)
+    docker("run", "-d", "--name", box, ref, show=False, echo=False)
+    # over TCP: postgres's entrypoint first runs the init scripts on a socket-only server, then restarts
+    ask = ["exec", box, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
+    wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
+    return box

@@ -1,0 +1,59 @@
+"""The layout of the code holds: every helper module sits in a layer of make lint's import contracts, test modules
+import support modules and never each other, and an import inside a function says why it is deferred."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _contracts() -> list[dict]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+
+
+def test_every_helper_module_is_in_one_layer_of_the_import_contracts() -> None:
+    first = _contracts()[0]  # core -> every other layer
+    assert first["name"].startswith("core imports no")
+    core, others = set(first["source_modules"]), set(first["forbidden_modules"])
+    assert not core & others
+    modules = {f"helpers.{p.stem}" for p in (ROOT / "helpers").glob("*.py") if p.stem != "__init__"}
+    assert modules | {"helpers.exercises"} == core | others, "place the new module in a layer (pyproject.toml)"
+    kinds = {c["type"] for c in _contracts()}
+    assert {"forbidden", "acyclic_siblings"} <= kinds
+
+
+def _imports(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement of a file, and whether it sits inside a function."""
+    tree = ast.parse(path.read_text())
+    inner = {
+        id(sub)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for sub in ast.walk(node)
+    }
+    return [(n, id(n) in inner) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def test_no_test_module_imports_another() -> None:
+    found = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node, _ in _imports(path):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom) and node.module in ("tests", None):
+                names = [a.name for a in node.names]
+            if any(n.rpartition(".")[2].startswith("test_") for n in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == [], "share it through tests/support.py instead: " + ", ".join(found)
+
+
+def test_an_import_inside_a_function_says_why_it_is_deferred() -> None:
+    found = []
+    for path in sorted((ROOT / "helpers").rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for node, inside in _imports(path):
+            if inside and "# deferred:" not in lines[(node.end_lineno or node.lineno) - 1]:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert found == [], "import it at the top, or say why not (`# deferred: …`): " + "; ".join(found)
