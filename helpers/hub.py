@@ -262,6 +262,7 @@ def accounts(settings: Settings) -> dict[str, str]:
     everyone = [settings.instructor, *settings.learners]
     hub_confine.deny_schedulers(everyone)  # cron and at would run their jobs outside any cgroup of the hub's
     hub_confine.deny_ssh(settings.instance, everyone)
+    hub_confine.block_metadata(settings.instance, [rootless.learner(n).uid for n in settings.learners])  # F9
     for name in former_learners(settings, [p.pw_name for p in pwd.getpwall()]):
         _say(f"locking {name}: not a learner of this workshop")
         subprocess.run(["usermod", "--lock", "--expiredate", "1970-01-02", name], check=True, timeout=30)
@@ -406,6 +407,7 @@ def stop(settings: Settings, purge: bool = False) -> None:
         existing = [p.pw_name for p in pwd.getpwall()]
         names = [*settings.learners, *former_learners(settings, existing), settings.instructor]
         hub_confine.allow_schedulers(names)
+        hub_confine.allow_metadata(settings.instance)
         (hub_confine.SSHD_DROPIN / f"{settings.instance}.conf").unlink(missing_ok=True)
         for name in names:
             if name in {p.pw_name for p in pwd.getpwall()}:

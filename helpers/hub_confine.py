@@ -13,13 +13,17 @@ ways around it the security review found, each closed here (the hub's findings F
 - groups that are root on this host (``docker``, ``sudo`` …): a learner in one gets no server;
 - the hub's log: a server writes to a pipe of its own, copied into a capped log of its own (:func:`pump`);
 - the daemon's data root stays on the learner's disk: their daemon reads a configuration file of root's,
-  not ``~/.config/docker/daemon.json`` (where ``data-root`` would move it into the home; F4).
+  not ``~/.config/docker/daemon.json`` (where ``data-root`` would move it into the home; F4);
+- a cloud VM's metadata service (169.254.169.254: instance credentials, user-data) answers no learner: an
+  ``iptables`` rule per learner's uid rejects it, their containers too (slirp4netns runs as the learner; F9).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -83,6 +87,42 @@ def deny_ssh(instance: str, names: list[str], folder: Path = SSHD_DROPIN) -> Pat
         path.write_text(text)
         subprocess.run(["pkill", "-HUP", "-x", "sshd"], capture_output=True, timeout=30)
     return path
+
+
+METADATA = "169.254.169.254"
+"""The link-local address of the metadata service of AWS, Google Cloud, Azure and OpenStack."""
+
+
+def _metadata_rule(instance: str, uid: int) -> list[str]:
+    return ["OUTPUT", "-d", METADATA, "-m", "owner", "--uid-owner", str(uid), "-m", "comment", "--comment",
+            f"{instance}: no cloud metadata for workshop learners", "-j", "REJECT"]  # fmt: skip
+
+
+def _iptables() -> str | None:
+    return shutil.which("iptables") or shutil.which("iptables", path="/usr/sbin:/sbin")
+
+
+def block_metadata(instance: str, uids: list[int]) -> int:
+    """A REJECT rule for the metadata service per learner uid (idempotent); how many rules are in place."""
+    iptables = _iptables()
+    if iptables is None:
+        return 0
+    for uid in uids:
+        rule = _metadata_rule(instance, uid)
+        if subprocess.run([iptables, "-C", *rule], capture_output=True, timeout=30).returncode != 0:
+            subprocess.run([iptables, "-I", *rule], check=True, capture_output=True, timeout=30)
+    return len(uids)
+
+
+def allow_metadata(instance: str) -> None:
+    """Remove this hub's metadata rules (``make hub`` stopped with purge)."""
+    iptables = _iptables()
+    if iptables is None:
+        return
+    listed = subprocess.run([iptables, "-S", "OUTPUT"], capture_output=True, text=True, timeout=30).stdout
+    for line in listed.splitlines():
+        if f"{instance}: no cloud metadata" in line and line.startswith("-A "):
+            subprocess.run([iptables, "-D", *shlex.split(line)[1:]], capture_output=True, timeout=30)
 
 
 def no_login_shell(name: str) -> None:

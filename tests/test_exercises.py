@@ -14,7 +14,7 @@ def _no_solutions() -> None:
 
 
 def test_every_exercise_has_a_solution_and_a_title() -> None:
-    exercises._load_all()
+    exercises.load_all()
     assert exercises.REGISTRY, "no exercises registered"
     for ex in exercises.REGISTRY.values():
         assert ex.solution.strip() and ex.title

@@ -24,6 +24,7 @@ import yaml
 
 from helpers import cleanup, compose, course, dockerfiles, engine, exercises, images, volumes
 from helpers.daemon import client
+from helpers.exercises import nb03
 from helpers.shell import docker, docker_out
 from tests.support import CATALOG_DB_IMAGE, QC_MULTI_STAGE, start_catalog_db
 
@@ -164,7 +165,19 @@ def test_03_2_a_user_created_but_never_switched_to(made) -> None:
     made["images"].append(course.image("ex-user", "1"))
     answer = "FROM debian:bookworm-slim\nRUN useradd --uid 10001 ocean\n"
     _rejected(exercises.evaluate("03.2", answer), "still run as root (id -u prints 0)", "Add a USER line")
-    _rejected(exercises.evaluate("03.2", "USER 10001\nFROM busybox\n"), "should start FROM busybox")
+    _rejected(exercises.evaluate("03.2", "USER 10001\nFROM busybox\n"), "does not build", "busybox and debian")
+    _rejected(exercises.evaluate("03.2", "FROM busybox\nUSER 0\n"), "still run as root", "USER")
+
+
+def test_03_2_any_spelling_of_a_base_this_machine_has_is_right_work(made) -> None:
+    # the review: FROM docker.io/library/busybox and ARG + FROM $BASE were refused by a check of the FROM line
+    made["images"].append(course.image("ex-user", "1"))
+    for answer in ("FROM docker.io/library/busybox\nUSER 10001\n", "ARG BASE=busybox\nFROM $BASE\nUSER 10001:10001\n"):
+        verdict = exercises.evaluate("03.2", answer)
+        assert verdict.ok and "uid 10001" in verdict.message, (answer, verdict)
+    nb03.reset()
+    first = exercises.evaluate("03.2")  # nothing done yet: it says what to do, and gives no hint away
+    assert not first.ok and "no answer and no image" in first.message and first.hint == "", first
 
 
 # ------------------------------------------------------------------------------------------------ 04
@@ -792,7 +805,7 @@ NEAR_MISS_TEST = re.compile(r"^def test_(?:exercise_)?(\d\d)_(\d+)_", re.MULTILI
 
 
 def test_every_exercise_has_a_near_miss_test() -> None:
-    exercises._load_all()
+    exercises.load_all()
     defined = {id for id in exercises.REGISTRY if re.fullmatch(r"\d\d\.\d+", id)}
     assert {id[:2] for id in defined} == {f"{n:02d}" for n in range(16)}, sorted(defined)  # all 16 notebooks
     tested = {

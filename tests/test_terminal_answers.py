@@ -120,6 +120,17 @@ def _services_removed() -> Iterator[None]:
 _WORKER = ("-m", "32m", "busybox", "sleep", "3600")
 
 
+def _user_image(way: str, user_line: str) -> None:
+    """Exercise 03.2 done in a terminal (or with the helper): a Dockerfile in a folder, built as ex-user:1."""
+    folder = course.workdir("contexts", "ex-user-terminal")
+    (folder / "Dockerfile").write_text(f"ARG BASE=busybox\nFROM $BASE\n{user_line}\n")  # the review's ARG + FROM
+    ref = course.image("ex-user", "1")
+    if way == "terminal":
+        terminal("build", "-q", "-t", ref, str(folder))
+    else:
+        images.build(ref, folder, show=False)
+
+
 def _qc_build(way: str, tag: str, *, multi: bool, target: str = "") -> None:
     """Exercises 10.1/10.2: the learner's folder with a multi-stage Dockerfile (or the single-stage starter)."""
     from tests.support import QC_MULTI_STAGE
@@ -261,6 +272,14 @@ def _decoys_removed(way: str, kinds: tuple[str, ...]) -> None:
 
 
 CASES = [
+    Case(
+        "03.2",
+        lambda w: _user_image(w, "USER 10001"),
+        lambda w: _user_image(w, "LABEL user=root"),
+        "still run as root",
+        "USER",
+        (("image", "ex-user"),),
+    ),
     Case(
         "00.1",
         lambda w: run(w, "run", "--name", _name("ex-hello"), "busybox", "echo", "Hello, ocean!"),
@@ -641,3 +660,28 @@ def test_an_answer_read_off_a_terminal_is_accepted(dc, id: str) -> None:
             cleanup.remove_named(container=mystery)
         if id == "14.1":
             nb14.remove_containers()
+
+
+# Every exercise either has a terminal case above (CASES, READ_OFF) or is listed here with why not. Python in a
+# cell: the README says which; the rest are done to the daemon too, and tested so in test_near_miss.py or the
+# notebooks' solutions runs.
+ELSEWHERE = {
+    "03.3": "Python in a cell: a function (the deployment gate)",
+    "07.1": "Python in a cell: a Dockerfile's text, rebuilt twice by the checker",
+    "11.3": "Python in a cell: a PromQL query, which the checker runs",
+    "01.2": "a value read off a container (its Python's version): tested in test_near_miss.py",
+    "04.1": "a value read off `docker version`: tested by notebook 04's runs (it restarts the daemon)",
+    "07.3": "a digest read off `docker push`: needs the course registry (test_registry.py)",
+    "07.4": "a container by digest on the course registry: test_registry.py",
+    "08.3": "a healthcheck's verdict on the daemon: test_near_miss.py",
+    "09.1": "a value read off `docker image inspect`: test_near_miss.py",
+    "11.2": "a container's name read off `docker stats`: test_near_miss.py",
+    "13.3": "a Compose stack's healthcheck on the daemon: test_near_miss.py",
+}
+
+
+def test_every_exercise_is_answered_from_a_terminal_here_or_says_why_not() -> None:
+    exercises.load_all()
+    tried = {c.id for c in CASES} | set(READ_OFF)
+    assert not tried & set(ELSEWHERE)
+    assert set(exercises.REGISTRY) == tried | set(ELSEWHERE)

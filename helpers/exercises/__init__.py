@@ -157,35 +157,49 @@ class Exercise:
     takes_answer: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     needs: str = ""  # a helpers.engine.limitation kind: where it applies, the notebook skips this exercise
+    or_terminal: bool = False  # with no answer, the checker judges what a terminal made on the daemon
 
 
 REGISTRY: dict[str, Exercise] = {}
 _settings = {"solutions": False}
 
 
-def exercise(id: str, title: str, solution: str, hint: str = "", takes_answer: bool = False, needs: str = ""):
+def exercise(
+    id: str,
+    title: str,
+    solution: str,
+    hint: str = "",
+    takes_answer: bool = False,
+    needs: str = "",
+    or_terminal: bool = False,
+):
     """Decorator registering a checker ``fn(answer?) -> Verdict`` with its solution code.
 
     ``needs``: the engine capability (a :func:`helpers.engine.limitation` kind) the exercise depends on.
+    ``or_terminal``: an exercise that takes an answer may instead be done in a terminal; with no answer its
+    checker gets None and judges what is on the daemon.
     """
 
     def register(fn: Callable[..., Verdict]) -> Callable[..., Verdict]:
         if needs:
             engine.Limitation(needs)  # a misspelt kind fails here, at import, not silently on some engine
-        REGISTRY[id] = Exercise(id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer, needs=needs)
+        REGISTRY[id] = Exercise(
+            id, title, fn, textwrap.dedent(solution).strip(), hint, takes_answer, needs=needs, or_terminal=or_terminal
+        )
         return fn
 
     return register
 
 
-def _load_all() -> None:
+def load_all() -> None:
+    """Import every notebook's checkers (each module registers its exercises)."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
 
 
 def get(id: str) -> Exercise:
     if id not in REGISTRY:
-        _load_all()
+        load_all()
     if id not in REGISTRY:
         raise KeyError(f"No exercise {id!r}; known: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[id]
@@ -208,6 +222,8 @@ def evaluate(id: str, answer: Any = None) -> Verdict:
     ex = get(id)
     try:
         if ex.takes_answer:
+            if ex.or_terminal and (answer is None or (isinstance(answer, str) and not answer.strip())):
+                return ex.checker(None)  # done in a terminal, or not yet: the checker looks at the daemon
             if answer is None or (isinstance(answer, str) and not answer.strip()):
                 # no hint before a first attempt: the stored outputs show the prompt, not a way to the answer
                 return failed("no answer yet: fill in the cell above and run it again (a hint comes with an attempt).")

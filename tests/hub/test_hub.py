@@ -115,6 +115,8 @@ def settings():
     hub.stop(settings, purge=True)
     assert {path: isolation.host_fingerprint()[path] for path in UNTOUCHED} == before
     assert not _accounts_of(settings) and Path("/etc/passwd").read_text().splitlines() == accounts_before
+    rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True).stdout
+    assert f"{settings.instance}: no cloud metadata" not in rules  # the purge took the hub's rules away
     assert not cgroups.folders(settings.instance, LEARNERS[0])[0].parent.exists()
     out = course.ROOT / "build" / "hub" / "measurements.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -540,6 +542,33 @@ def test_a_learners_own_daemon_json_cannot_move_the_data_root_off_their_disk(run
         assert not (user.home / ".probe-root").exists()
     finally:
         (user.home / ".config" / "docker" / "daemon.json").unlink(missing_ok=True)
+
+
+def _metadata_rejections(settings: hub.Settings, uid: int) -> int:
+    """Packets the hub's metadata rule for ``uid`` rejected so far (``iptables -L OUTPUT -v -x``)."""
+    listed = subprocess.run(["iptables", "-L", "OUTPUT", "-v", "-n", "-x"], capture_output=True, text=True).stdout
+    rows = [ln.split() for ln in listed.splitlines() if f"{settings.instance}: no cloud metadata" in ln]
+    return sum(int(row[0]) for row in rows if f"owner UID match {uid}" in " ".join(row))
+
+
+def test_no_learner_nor_their_container_reaches_the_cloud_metadata_service(running: hub.Settings) -> None:
+    # F9: on a cloud VM 169.254.169.254 hands out the instance's credentials and user-data to whoever asks
+    name = LEARNERS[0]
+    uid = rootless.learner(name).uid
+    before = _metadata_rejections(running, uid)
+    probe = ("import socket\ntry:\n    socket.create_connection(('169.254.169.254', 80), timeout=5)\n"
+             "    print('connected')\nexcept ConnectionRefusedError:\n    print('refused')\n"
+             "except OSError as exc:\n    print('failed', exc)\n")  # fmt: skip
+    asked = as_learner(name, "python3", "-c", probe)
+    assert asked.stdout.strip() == "refused", asked.stdout + asked.stderr
+    from_terminal = _metadata_rejections(running, uid)
+    assert from_terminal > before  # refused by the hub's rule for this uid, not by a missing route
+    box = as_learner(name, "docker", "run", "--rm", "busybox", "wget", "-T", "5", "-q", "-O-", "http://169.254.169.254/")
+    assert box.returncode != 0 and "refused" in (box.stdout + box.stderr).lower(), box.stdout + box.stderr
+    assert _metadata_rejections(running, uid) > from_terminal  # the container's connection left as the learner
+    other = rootless.learner(LEARNERS[1]).uid
+    assert _metadata_rejections(running, other) >= 0 and f"--uid-owner {other}" in subprocess.run(
+        ["iptables", "-S", "OUTPUT"], capture_output=True, text=True).stdout  # every learner has a rule  # fmt: skip
 
 
 def test_a_learner_in_the_docker_group_gets_no_server(running: hub.Settings) -> None:
