@@ -55,3 +55,15 @@ def test_an_exercise_not_answered_yet_shows_no_hint() -> None:
     verdict = exercises.evaluate("00.2", None)
     assert not verdict.ok and "no answer yet" in verdict.message and verdict.hint == ""
     assert "Hint" not in str(verdict)
+
+
+def test_nothing_made_yet_shows_no_hint_either(monkeypatch) -> None:
+    """A daemon-state exercise whose container, volume or file is not there yet: what to make, no hint (the stored
+    outputs show this first check; 11.1's hint was nearly its command line)."""
+    from helpers import exercises
+
+    monkeypatch.setenv("DMAC_NAMESPACE", "dmac-nothing-yet")  # a learner who has made nothing
+
+    for id in ("06.1", "07.2", "11.1", "12.3", "12.4", "13.1", "15.1", "15.2"):
+        verdict = exercises.evaluate(id)
+        assert not verdict.ok and verdict.hint == "", (id, verdict)

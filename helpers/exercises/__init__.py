@@ -50,15 +50,16 @@ def failed(message: str, hint: str = "") -> Verdict:
     return Verdict(False, message, hint)
 
 
-def course_container(suffix: str, hint: str = "", missing: str = "") -> Any:
-    """The course's container ``name(suffix)``, or a failed Verdict saying it is not there."""
+def course_container(suffix: str, missing: str = "") -> Any:
+    """The course's container ``name(suffix)``, or a failed Verdict saying it is not there: with no hint, since
+    nothing was tried yet (a hint comes with an attempt; the stored outputs show the first check)."""
     import docker as sdk  # deferred: the Docker SDK is slow to import
 
     wanted = course.name(suffix)
     try:
         return client().containers.get(wanted)
     except sdk.errors.NotFound:
-        return failed(missing or f"there is no container called {wanted}.", hint)
+        return failed(missing or f"there is no container called {wanted}.")
 
 
 def course_image(ref: str, missing: str = "") -> Any:

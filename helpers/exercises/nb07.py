@@ -93,9 +93,7 @@ def _is_install(instruction: str) -> bool:
 )
 def worker() -> Verdict:
     wanted = course.name("ex-worker")
-    box = course_container(
-        "ex-worker", 'Use --name with name("ex-worker").', missing=f"no container named {wanted} yet."
-    )
+    box = course_container("ex-worker", missing=f"no container named {wanted} yet.")
     if isinstance(box, Verdict):
         return box
     records.note("07.2", "container", wanted, box)
@@ -188,7 +186,7 @@ def _same_image(local, digest: str, manifest: dict) -> bool:
 )
 def run_by_digest() -> Verdict:
     repo, target = _registry_repo()
-    box = course_container("ex-digest", "docker run --name ... <registry>/<repository>@sha256:…")
+    box = course_container("ex-digest")
     if isinstance(box, Verdict):
         return box
     records.note("07.4", "container", course.name("ex-digest"), box)  # clean-up finds it, however it was run

@@ -121,9 +121,9 @@ def _runs_image(box: Any, ref: str) -> Verdict | None:
     return None
 
 
-def _job_container(id: str, suffix: str, ref: str, hint: str, missing: str) -> Any:
+def _job_container(id: str, suffix: str, ref: str, missing: str) -> Any:
     """The learner's container ``name(suffix)``, recorded for clean-up; a failed Verdict if absent or not on ``ref``."""
-    box = course_container(suffix, hint, missing=missing)
+    box = course_container(suffix, missing=missing)
     if isinstance(box, Verdict):
         return box
     records.note(id, "container", course.name(suffix), box)
@@ -167,7 +167,6 @@ def harvest_fixed() -> Verdict:
         "12.3",
         "ex-harvest-fixed",
         course.image("harvester", "2"),
-        "Find the cause first (docker logs, docker inspect, ls -ln), then run the harvester image under that name.",
         missing=f"there is no container called {wanted} yet.",
     )
     if isinstance(box, Verdict):
@@ -239,7 +238,6 @@ def gridder_fixed() -> Verdict:
         "12.4",
         "ex-gridder",
         course.image("gridder", "1"),
-        "docker inspect shows why the first run stopped (State); then run the gridder image under that name.",
         missing=f"there is no container called {wanted} yet (run it without --rm).",
     )
     if isinstance(box, Verdict):

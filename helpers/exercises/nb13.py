@@ -44,7 +44,7 @@ def backup() -> Verdict:
     path = backup_file()
     where = os.path.relpath(path)
     if not path.is_file():
-        return failed(f"there is no {where} yet.", "Redirect pg_dump's output there (> FILE).")
+        return failed(f"there is no {where} yet.")  # nothing tried yet: no hint
     raw = path.read_bytes()
     custom = raw.startswith(b"PGDMP")  # pg_dump -Fc, the usual format in production: read back with pg_restore
     text = _restore_script(raw) if custom else raw.decode(errors="replace")

@@ -30,7 +30,7 @@ def config_starter() -> Path:
 def _server(id: str, suffix: str, hint: str) -> Any:
     """The learner's container ``name(suffix)``, recorded, from the course's Tomcat image, answering its page."""
     wanted = course.name(suffix)
-    box = course_container(suffix, hint, missing=f"there is no container called {wanted} yet.")
+    box = course_container(suffix, missing=f"there is no container called {wanted} yet.")
     if isinstance(box, Verdict):
         return box
     records.note(id, "container", wanted, box)
