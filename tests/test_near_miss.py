@@ -503,7 +503,7 @@ NEAR_MISSES_08_3: dict[str, tuple[tuple[str] | tuple[str, str | None], str, str]
         "HEALTHCHECK checks nothing",
         "8080",
     ),
-    "no-healthcheck": ((WAIT_FOR + 'exec "$@"\n', None), "no HEALTHCHECK", "HEALTHCHECK"),
+    "no-healthcheck": ((WAIT_FOR + 'exec "$@"\n', None), "no HEALTHCHECK", ""),  # the starter's state: no hint yet
     "no-wait": (('exec "$@"\n',), "did not wait", "until"),
 }
 
@@ -852,7 +852,7 @@ NEAR_MISSES_13_3 = {
         "the healthcheck is on app",
         "under the db service",
     ),
-    "no-healthcheck": (_stack(db_extra=""), "db has no healthcheck", "healthcheck"),
+    "no-healthcheck": (_stack(db_extra=""), "db has no healthcheck", ""),  # the starter's state: no hint yet
     "broken-yaml": ("services:\n  db:\n  image: x\n   app: {}\n", "docker compose config rejects", "indentation"),
 }
 

@@ -158,7 +158,7 @@ def _config_problem(img: object) -> Verdict | None:
     config = img.attrs["Config"]  # type: ignore[attr-defined]
     test = (config.get("Healthcheck") or {}).get("Test") or []
     if not test or test[0] == "NONE":
-        return failed("the image has no HEALTHCHECK: it is never healthy.", "HEALTHCHECK --interval=1s CMD …")
+        return failed("the image has no HEALTHCHECK: it is never healthy.")  # the starter's state: no hint yet
     unasked = check_command_problem(
         test,
         "the HEALTHCHECK",

@@ -92,7 +92,7 @@ def update_policy() -> Verdict:
         return box
     policy = box.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
     if policy == "no":  # nothing done yet
-        return failed(f"{wanted}'s restart policy is 'no'.", "docker update can change it in place.")
+        return failed(f"{wanted}'s restart policy is 'no'.")  # as the notebook made it: no hint before a try
     if policy != "unless-stopped":
         return failed(
             f"{wanted}'s restart policy is {policy!r}, not 'unless-stopped'.",

@@ -150,7 +150,7 @@ def _health_problem(services: dict[str, Any]) -> Verdict | None:
                 f"the healthcheck is on {', '.join(elsewhere)}, but the app waits for the database's readiness.",
                 "Move healthcheck: under the db service.",
             )
-        return failed("db has no healthcheck: compose cannot know when it is ready.", "healthcheck: test: …")
+        return failed("db has no healthcheck: compose cannot know when it is ready.")  # the starter's: no hint yet
     command = " ".join(test[1:])
     asks = "pg_isready" if "pg_isready" in command else "psql"  # `psql -h … -c 'select 1'` asks as well
     unasked = check_command_problem(
