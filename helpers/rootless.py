@@ -287,7 +287,8 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None, co
             raise
         proc.stdin.write(b"go\n")
         proc.stdin.close()
-    record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(log_path), "started": time.time()}
+    record = {"user": user.name, "pid": proc.pid, "host": user.host, "log": str(log_path), "started": time.time(),
+              "ticks": procs.start_ticks(proc.pid)}  # fmt: skip
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     _state_file(user).write_text(json.dumps(record, indent=2))
     _state_file(user).chmod(0o600)
@@ -309,7 +310,9 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None, co
 def stop_daemon(user: Learner, timeout: float = 30.0) -> bool:
     """Stop the daemon this module started (SIGTERM to its process group, then SIGKILL); True if stopped."""
     record = state(user)
-    if not record or not procs.alive(record["pid"]):
+    # the pid and its start: a learner who killed their own daemon leaves a pid the kernel may give to another
+    # process; root signals only the process it started (F19)
+    if not record or not procs.same(record["pid"], record.get("ticks")):
         _state_file(user).unlink(missing_ok=True)
         return False
     pgid = record["pid"]  # started in a session of its own: its pid is the group id

@@ -65,3 +65,25 @@ def test_a_limited_run_is_marked_and_its_reason_listed() -> None:
     data = {"engines": {"rootless": entry}}
     assert f"| {stem} | — · ⚠ |" in compat.compact_table(data).splitlines()
     assert f"- rootless · {stem}: No cgroups here." in compat.markdown(data)
+
+
+def test_stop_signals_only_the_process_it_started_not_one_that_got_its_pid(tmp_path: Path, monkeypatch) -> None:
+    # F19: a learner kills their own daemon; its pid goes to another process; root's stop must not kill that one
+    import os
+    import subprocess
+
+    from helpers import procs
+
+    monkeypatch.setattr(rootless, "STATE_DIR", tmp_path)
+    other = subprocess.Popen(["sleep", "60"], start_new_session=True)  # stands in for the process that got the pid
+    try:
+        user = rootless.Learner("dmac-nobody", os.getuid(), os.getgid(), tmp_path)
+        ticks = procs.start_ticks(other.pid)
+        assert ticks is not None
+        (tmp_path / "rootless-dmac-nobody.json").write_text(json.dumps({"pid": other.pid, "ticks": ticks + 1}))
+        assert rootless.stop_daemon(user) is False and procs.alive(other.pid)  # another process: left alone
+        (tmp_path / "rootless-dmac-nobody.json").write_text(json.dumps({"pid": other.pid, "ticks": ticks}))
+        assert rootless.stop_daemon(user, timeout=10) is True and not procs.alive(other.pid)
+    finally:
+        other.kill()
+        other.wait()
