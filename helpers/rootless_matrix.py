@@ -23,7 +23,6 @@ from typing import Any
 
 from . import compat, course, engine, rootless, runs
 from .cli import cli
-from .limits import cell_timeout
 
 OUT = course.ROOT / "build" / "rootless"
 
@@ -35,25 +34,17 @@ def verdict(nb: dict[str, Any]) -> dict[str, Any]:
 
 def run_notebooks(only: list[str], out: Path = OUT) -> dict[str, Any]:
     """Papermill each notebook with every solution applied (as the current user); results by stem."""
-    import papermill  # deferred: heavy; only the notebook runs need it
-
     notebooks = sorted((course.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     results: dict[str, Any] = {}
     out.mkdir(parents=True, exist_ok=True)
     for notebook in notebooks:
         if only and notebook.stem[:2] not in only:
             continue
-        params: dict[str, Any] = {"NAMESPACE": "dmac", "SOLUTIONS": True}
-        if notebook.stem.startswith("04-"):
-            params["ALLOW_DAEMON_RESTART"] = False
         target = out / notebook.name
         print(f"[rootless] papermill {notebook.name}", file=sys.stderr, flush=True)
         begin = time.monotonic()
         try:
-            papermill.execute_notebook(
-                str(notebook), str(target), parameters=params, cwd=str(notebook.parent),
-                execution_timeout=cell_timeout(), progress_bar=False, kernel_name="python3",
-            )  # fmt: skip
+            runs.execute(notebook, target, runs.solutions_parameters(notebook, "dmac"))
         except Exception as exc:  # papermill's error: the output notebook has the failing cell
             if not target.exists():
                 results[notebook.stem] = {"status": "fail", "cells": [], "why": str(exc).splitlines()[0][:200]}

@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from .limits import cell_timeout
 
 Status = Literal["pass", "limited", "fail", "not run"]
 CHECK = re.compile(r"\bcheck(?:_widget)?\(\s*[\"'](\d\d\.\d+)[\"']")
@@ -39,6 +42,31 @@ def only(paths: list[Path], value: str | None = None) -> list[Path]:
 
     wanted = (os.environ.get(ONLY, "") if value is None else value).split()
     return [p for p in paths if not wanted or Path(p).name[:2] in wanted]
+
+
+def solutions_parameters(notebook: Path, namespace: str) -> dict[str, Any]:
+    """The parameters of a run with every solution applied, in ``namespace``; notebook 04 does not restart a daemon
+    others share (that is tested alone)."""
+    params: dict[str, Any] = {"NAMESPACE": namespace, "SOLUTIONS": True}
+    if Path(notebook).name.startswith("04-"):
+        params["ALLOW_DAEMON_RESTART"] = False
+    return params
+
+
+def execute(notebook: Path, out: Path, parameters: dict[str, Any], timeout: int | None = None) -> float:
+    """The course's one way to run a whole notebook: papermill, in the notebook's folder, every cell bounded
+    (:func:`helpers.limits.cell_timeout`), its output notebook written to ``out`` (kept when a cell fails: the
+    failing cell is in it); the seconds it took. Used by make test's learners, the matrices and rootless Docker;
+    :func:`verdict_of` reads what it wrote. Raises papermill's error when a cell fails."""
+    import papermill  # deferred: heavy; only the notebook runs need it
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    papermill.execute_notebook(
+        str(notebook), str(out), parameters=parameters, cwd=str(Path(notebook).parent),
+        execution_timeout=timeout or cell_timeout(), progress_bar=False, log_output=False, kernel_name="python3",
+    )  # fmt: skip
+    return time.monotonic() - start
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,9 @@ import ast
 import json
 import os
 import re
-import time
 from pathlib import Path
 
-from helpers.limits import cell_timeout
+from helpers import runs
 from helpers.runs import only
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,28 +37,14 @@ def execute(
 
     Raises papermill's error (with the failing cell) if a cell fails.
     """
-    import papermill
-
     out = OUT / kind / notebook.name
-    out.parent.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
     os.environ.update(env or {})
-    start = time.monotonic()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(out),
-            parameters=parameters,
-            cwd=str(notebook.parent),
-            execution_timeout=timeout or cell_timeout(),
-            progress_bar=False,
-            log_output=False,
-            kernel_name="python3",
-        )
+        seconds = runs.execute(notebook, out, parameters, timeout)
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    seconds = time.monotonic() - start
     record(kind, notebook.stem, seconds)
     return out, seconds
 

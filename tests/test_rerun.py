@@ -22,6 +22,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from helpers import runs
 from helpers.limits import cell_timeout
 from tests.notebook_runs import NOTEBOOKS, assert_solutions_accepted, execute, ids, learner
 
@@ -80,10 +81,7 @@ def test_restart_halfway_then_twice_in_a_row(notebook: Path) -> None:
         assert left == 0, f"{notebook.stem} left {left} resource(s): take it out of LEAVES_NOTHING"
     else:
         assert left > 0, f"{notebook.stem} left nothing behind, so running on top of leftovers proves nothing"
-    params: dict[str, object] = {"NAMESPACE": NS, "SOLUTIONS": True}
-    if notebook.stem.startswith("04-"):
-        params["ALLOW_DAEMON_RESTART"] = False
-    out, _ = execute(notebook, "rerun", params)
+    out, _ = execute(notebook, "rerun", runs.solutions_parameters(notebook, NS))
     assert json.loads(out.read_text())["cells"], os.fspath(out)
     assert_solutions_accepted(notebook, out)
     print(f"{notebook.stem}: a run with every solution passed on top of {left} leftover containers/volumes/networks")

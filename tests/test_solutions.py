@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from helpers import runs
 from tests.notebook_runs import NOTEBOOKS, assert_solutions_accepted, execute, ids, learner
 
 # DMAC_SOLUTIONS_NAMESPACE: each engine of the matrix and Podman have their own, so they may run side by side
@@ -20,8 +21,5 @@ SECOND_LEARNER = learner(os.environ.get("DMAC_SOLUTIONS_NAMESPACE", "dmac-b"))
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=ids())
 def test_solutions_are_accepted(notebook) -> None:
-    params = {"NAMESPACE": SECOND_LEARNER, "SOLUTIONS": True}
-    if notebook.stem.startswith("04-"):
-        params["ALLOW_DAEMON_RESTART"] = False  # restarting the shared daemon is tested alone
-    out, _ = execute(notebook, "solutions", params)
+    out, _ = execute(notebook, "solutions", runs.solutions_parameters(notebook, SECOND_LEARNER))
     assert_solutions_accepted(notebook, out)
