@@ -33,12 +33,12 @@ lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… 
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
 LEARNER_TESTS := tests/test_solutions.py tests/test_rerun.py
-LEARNERS := tests/test_rerun.py
+RERUN_TESTS := tests/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
-	$(VENV)/bin/pytest -n 2 --dist load $(LEARNERS)
+	$(VENV)/bin/pytest -n 2 --dist load $(RERUN_TESTS)
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 

@@ -57,3 +57,17 @@ def test_an_import_inside_a_function_says_why_it_is_deferred() -> None:
             if inside and "# deferred:" not in lines[(node.end_lineno or node.lineno) - 1]:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert found == [], "import it at the top, or say why not (`# deferred: …`): " + "; ".join(found)
+
+
+def test_make_variables_mean_one_thing() -> None:
+    """LEARNERS is the hub's count of learners everywhere (make test's rerun list is RERUN_TESTS): a variable
+    named twice broke `make test LEARNERS=3`, then `make hub` and `make preflight`."""
+    import subprocess
+
+    def dry(*args: str) -> str:
+        return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+
+    assert "helpers.hub start --learners 3" in dry("hub")
+    assert "-m helpers.preflight" in dry("preflight")
+    assert "helpers.sizing --learners 30" in dry("preflight", "LEARNERS=30")
+    assert "--dist load tests/test_rerun.py" in dry("test", "LEARNERS=3")
