@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import socket
 import ssl
 import subprocess
@@ -34,7 +35,23 @@ from .shell import CommandFailed, Result, docker, docker_out
 
 PORT = 5000  # inside the container
 USER = "dmac-publisher"
-PASSWORD = "course-demo-only-not-secret"  # a loopback demonstration; never reuse it
+
+
+def password() -> str:
+    """The private registry's password in this namespace: random, made once, kept only in a 0600 file under
+    ``build/<namespace>/registry/``. On a workshop hub the registries' ports are on a loopback every learner shares,
+    so a password the course printed would let another learner push to yours (the hub's finding F10)."""
+    path = course.workdir("registry") / "password"
+    if not path.is_file():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(18) + "\n")
+    return path.read_text().strip()
+
+
+def __getattr__(name: str) -> str:
+    if name == "PASSWORD":  # `registry.PASSWORD`, as notebook 07 logs in: this namespace's password
+        return password()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 STOP_SECONDS = 2
 
 DOCKERFILE = """
@@ -184,7 +201,7 @@ def make_credentials() -> None:
     _fresh_volume(auth_volume())
     docker(
         "run", "--rm", "-v", f"{auth_volume()}:/auth", "-e", f"NS={course.namespace()}",
-        "-e", f"REG_USER={USER}", "-e", f"REG_PASSWORD={PASSWORD}",
+        "-e", f"REG_USER={USER}", "-e", f"REG_PASSWORD={password()}",
         image_ref(), "sh", "-c", _CREDENTIALS_SH, show=False, echo=False,
     )  # fmt: skip
 

@@ -163,3 +163,15 @@ def test_registry_stops_fast_and_tidy_removes_it_with_its_keys(running: None) ->
     for gone in (registry.auth_volume(), registry.data_volume(), registry.data_volume(True)):
         assert gone not in volumes
     assert not docker_out("ps", "-aq", "--filter", f"name=^{registry.container()}$")
+
+
+def test_the_private_registrys_password_is_each_namespaces_own_secret(monkeypatch) -> None:
+    # F10: on a hub the registries' loopback ports are shared; a password the course printed would open yours
+    seen = []
+    for ns in ("dmac-pw-a", "dmac-pw-b"):
+        monkeypatch.setenv("DMAC_NAMESPACE", ns)
+        first = registry.PASSWORD
+        assert first == registry.password() and len(first) >= 20  # made once, then read back
+        assert (course.workdir("registry") / "password").stat().st_mode & 0o077 == 0  # the learner's alone
+        seen.append(first)
+    assert seen[0] != seen[1] and "course-demo" not in seen[0]
