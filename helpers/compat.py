@@ -161,7 +161,7 @@ def failures(entry: dict[str, Any]) -> int:
 # ---------------------------------------------------------------- rendering
 
 
-def _mark(run: dict[str, Any]) -> str:
+def mark(run: dict[str, Any]) -> str:
     status = run.get("status")
     if status == "pass":
         return "✅"
@@ -186,7 +186,7 @@ def compact_table(data: dict[str, Any]) -> str:
         cells = []
         for entry in engines.values():
             runs = entry["notebooks"].get(stem, {})
-            cells.append(f"{_mark(runs.get('nbval', {}))} · {_mark(runs.get('solutions', {}))}")
+            cells.append(f"{mark(runs.get('nbval', {}))} · {mark(runs.get('solutions', {}))}")
         rows.append(f"| {stem} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

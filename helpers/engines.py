@@ -282,7 +282,7 @@ def host_env() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _host_cli() -> str:
+def host_cli() -> str:
     """The host's docker CLI, chosen as the course does (:func:`helpers.shell.cli`): one with BuildKit."""
     env = host_env()
     found = [p for p in (os.path.join(d, "docker") for d in env["PATH"].split(os.pathsep)) if os.access(p, os.X_OK)]
@@ -300,7 +300,7 @@ def _host_cli() -> str:
 def host(*args: str, timeout: float = 600, check: bool = True, quiet: bool = True) -> str:
     """Run ``docker <args>`` on the host daemon; its output (stdout), or raise with its stderr."""
     proc = subprocess.run(
-        [_host_cli(), *args],
+        [host_cli(), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if quiet else None,
         text=True,
@@ -319,7 +319,7 @@ def _label_args(engine: Engine) -> list[str]:
 def image_id(ref: str, env: dict[str, str] | None = None, cli: str | None = None) -> str | None:
     """The image id of ``ref`` on the host daemon (or the daemon of ``env``), None if absent."""
     proc = subprocess.run(
-        [cli or _host_cli(), "image", "inspect", "--format", "{{.Id}}", ref],
+        [cli or host_cli(), "image", "inspect", "--format", "{{.Id}}", ref],
         capture_output=True,
         text=True,
         timeout=60,
@@ -361,7 +361,7 @@ def build_image(engine: Engine, *, no_cache: bool = False) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     cache = ["--no-cache"] if no_cache else []
-    argv = [_host_cli(), "build", *cache, *_label_args(engine), "-t", engine.image, str(context)]
+    argv = [host_cli(), "build", *cache, *_label_args(engine), "-t", engine.image, str(context)]
     log = engine.folder / "build.log"
     with open(log, "w") as out:
         proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, timeout=1200, env=host_env())
@@ -497,7 +497,7 @@ def run_container(engine: Engine) -> None:
 
 def logs_tail(engine: Engine, lines: int = 25) -> str:
     proc = subprocess.run(
-        [_host_cli(), "logs", "--tail", str(lines), engine.container],
+        [host_cli(), "logs", "--tail", str(lines), engine.container],
         capture_output=True,
         text=True,
         timeout=30,
@@ -542,9 +542,9 @@ def inner_env(engine: Engine) -> dict[str, str]:
     return env
 
 
-def _inner(engine: Engine) -> tuple[str, dict[str, str]]:
+def inner(engine: Engine) -> tuple[str, dict[str, str]]:
     env = {**host_env(), **inner_env(engine)}
-    return env.get("DMAC_DOCKER_CLI", _host_cli()), env
+    return env.get("DMAC_DOCKER_CLI", host_cli()), env
 
 
 def load_base_images(engine: Engine) -> list[str]:
@@ -552,14 +552,14 @@ def load_base_images(engine: Engine) -> list[str]:
 
     Only those missing there or different (by image id); returns what was loaded.
     """
-    cli, env = _inner(engine)
+    cli, env = inner(engine)
     wanted = [ref for ref in BASE_IMAGES if image_id(ref) and image_id(ref, env, cli) != image_id(ref)]
     missing = [ref for ref in BASE_IMAGES if not image_id(ref)]
     if missing:
         raise EngineError(f"the host daemon lacks {', '.join(missing)}: run `make images` first")
     if not wanted:
         return []
-    save = subprocess.Popen([_host_cli(), "save", *wanted], stdout=subprocess.PIPE, env=host_env())
+    save = subprocess.Popen([host_cli(), "save", *wanted], stdout=subprocess.PIPE, env=host_env())
     load = subprocess.run([cli, "load"], stdin=save.stdout, capture_output=True, text=True, timeout=600, env=env)
     assert save.stdout is not None
     save.stdout.close()
@@ -604,7 +604,7 @@ def stop(engine: Engine, *, purge: bool = False) -> None:
 
 
 def server_version(engine: Engine) -> str:
-    cli, env = _inner(engine)
+    cli, env = inner(engine)
     proc = subprocess.run(
         [cli, "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=30, env=env
     )
@@ -615,7 +615,7 @@ def env_lines(engine: Engine) -> str:
     """Shell ``export`` lines for the inner daemon (``eval $(python -m helpers.engines env docker-28)``)."""
     env = inner_env(engine)
     if "DMAC_DOCKER_CLI" not in env:
-        env["DMAC_DOCKER_CLI"] = _host_cli()  # the engine's own CLI does not run here
+        env["DMAC_DOCKER_CLI"] = host_cli()  # the engine's own CLI does not run here
     lines = [f"export {key}={shlex.quote(value)}" for key, value in env.items() if key != "PATH"]
     if "PATH" in env:
         lines.append(f'export PATH={shlex.quote(str(engine.folder / "bin"))}:"$PATH"')
@@ -624,7 +624,7 @@ def env_lines(engine: Engine) -> str:
 
 def describe(engine: Engine) -> dict[str, str]:
     """Versions of the engine and of the CLI, buildx and Compose the course used with it."""
-    cli, env = _inner(engine)
+    cli, env = inner(engine)
 
     def out(*args: str) -> str:
         proc = subprocess.run([cli, *args], capture_output=True, text=True, timeout=30, env=env)
@@ -687,7 +687,7 @@ def run(engine: Engine, argv: list[str], *, step: str | None = None, as_host: bo
     ``step``: record how long it took under that name (``nbval``, ``solutions``). ``as_host``: the engine's
     socket and CLI at their usual paths (``make outputs`` records so), found there as on a learner's machine.
     """
-    _, env = _inner(engine)
+    _, env = inner(engine)
     if as_host:  # the socket found where it usually is; the CLI named by its usual path (another may come first)
         env.pop("DOCKER_HOST", None)
         env.update(DMAC_DOCKER_CLI=DEFAULT_CLI, PATH=os.environ.get("PATH", ""))

@@ -188,7 +188,7 @@ def account_names(settings: Settings, count: int, roster: Path | None) -> tuple[
     return accounts, dict(zip(accounts, people, strict=False))
 
 
-def _password() -> str:
+def new_password() -> str:
     words = secrets.token_urlsafe(9).replace("-", "x").replace("_", "y")
     return f"{words[:4]}-{words[4:8]}-{words[8:12]}"
 
@@ -201,7 +201,7 @@ def ensure_account(name: str, passwords: dict[str, str]) -> rootless.Learner:
     groups = subprocess.run(["id", "-nG", name], capture_output=True, text=True, check=True).stdout.split()
     if "docker" in groups:
         subprocess.run(["gpasswd", "--delete", name, "docker"], check=True, capture_output=True)
-    passwords.setdefault(name, _password())  # set every time: an account made again gets the sheet's password
+    passwords.setdefault(name, new_password())  # set every time: an account made again gets the sheet's password
     subprocess.run(["chpasswd"], input=f"{name}:{passwords[name]}\n", text=True, check=True, timeout=30)
     return user
 
@@ -228,7 +228,7 @@ def sheet(settings: Settings, passwords: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _passwords(settings: Settings, now: float) -> tuple[dict[str, str], float]:
+def load_passwords(settings: Settings, now: float) -> tuple[dict[str, str], float]:
     """This workshop's passwords and when they were made; none when the last ones are past their days (F12)."""
     path = settings.state / "passwords.json"
     saved = json.loads(path.read_text()) if path.exists() else {}
@@ -253,7 +253,7 @@ def expiry(made: float, days: int) -> str:
 def accounts(settings: Settings) -> dict[str, str]:
     """Every account (learners and the instructor) and their password, created where missing; each expires
     ``settings.days`` after its password was made; accounts of former learners are locked and expired."""
-    passwords, made = _passwords(settings, time.time())
+    passwords, made = load_passwords(settings, time.time())
     for name in [settings.instructor, *settings.learners]:
         user = ensure_account(name, passwords)
         subprocess.run(["usermod", "--expiredate", expiry(made, settings.days), name], check=True, timeout=30)
@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
             print(status(load(opts.instance)))
         elif opts.command == "sheet":
             settings = load(opts.instance)
-            print(sheet(settings, _passwords(settings, time.time())[0]))
+            print(sheet(settings, load_passwords(settings, time.time())[0]))
         else:
             reset(load(opts.instance), opts.name)
     except (HubError, rootless.RootlessError, wait.WaitTimeout, subprocess.CalledProcessError) as exc:

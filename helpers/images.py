@@ -95,15 +95,15 @@ def _arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf"}.get(platform.machine(), platform.machine())
 
 
-def _need_root(tool: str) -> None:
+def need_root(tool: str) -> None:
     if os.geteuid() != 0:
         raise CommandFailed(
             f"No registry answers, so the base images must be made locally with {tool}, which needs root.\n"
-            + _root_advice()
+            + root_advice()
         )
 
 
-def _root_advice(caps: Capabilities | None = None) -> str:
+def root_advice(caps: Capabilities | None = None) -> str:
     """How to get root's help: plain ``sudo make images``, unless that would fill another daemon than yours."""
 
     if not (caps or capabilities()).rootless:
@@ -121,7 +121,7 @@ def _ensure_tool(binary: str, package: str) -> str:
     path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin:/bin:/usr/bin")
     if path:
         return path
-    _need_root(package)
+    need_root(package)
     if not shutil.which("apt-get"):
         raise CommandFailed(f"`{binary}` is missing and this is not a Debian/Ubuntu system: install `{package}`.")
     _progress(f"installing {package} (apt-get)")
@@ -154,7 +154,7 @@ def bootstrap_debian(ref: str = "debian:bookworm-slim") -> None:
 
 def bootstrap_suite(suite: str, ref: str, labels: dict[str, str] | None = None) -> None:
     """Import a minbase Debian ``suite`` (bookworm, trixie, sid) made with debootstrap as ``ref``."""
-    _need_root("debootstrap")
+    need_root("debootstrap")
     debootstrap = _ensure_tool("debootstrap", "debootstrap")
     with tempfile.TemporaryDirectory(prefix="dmac-debian-") as tmp:
         rootfs = Path(tmp) / "rootfs"
@@ -206,7 +206,7 @@ def bootstrap_busybox(ref: str = "busybox:latest") -> None:
     """Make a tiny ``busybox`` image from Debian's statically linked busybox binary."""
     binary = Path("/bin/busybox")
     if not _is_static(binary):
-        _need_root("busybox-static")
+        need_root("busybox-static")
         _ensure_tool("apt-get", "apt")
         _progress("installing busybox-static (apt-get)")
         subprocess.run(

@@ -56,7 +56,7 @@ def _exec(engine: engines.Engine, argv: list[str], env: dict[str, str] | None = 
     """``docker exec`` argv running ``argv`` in the engine container, against its inner daemon."""
     pairs = {"DOCKER_HOST": f"unix://{engines.INNER_RUN}/docker.sock", **(env or {})}
     flags = [arg for key, value in pairs.items() for arg in ("-e", f"{key}={value}")]
-    return [engines._host_cli(), "exec", "-w", str(course.ROOT), *flags, engine.container, *argv]
+    return [engines.host_cli(), "exec", "-w", str(course.ROOT), *flags, engine.container, *argv]
 
 
 def _align_docker_group(engine: engines.Engine) -> None:
@@ -120,7 +120,7 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
 
 def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subprocess.Popen, Path]:
     log = compat.reports(engine.name) / f"{kind}.log"
-    _, env = engines._inner(engine)
+    _, env = engines.inner(engine)
     out = open(log, "w")  # closed when the process has ended (see run_round)
     if engine.python:  # `env NAME=value … pytest …` inside the engine container
         # the engine container's own CA bundle lacks the host's (a TLS-intercepting proxy's CA): builds that

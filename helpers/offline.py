@@ -20,18 +20,18 @@ NOTICE = (
     "real run; cells that need Docker will say so when you run them, the others run for real.\n"
     "Have a remote daemon? Set DOCKER_HOST (e.g. ssh://you@host) before starting JupyterLab."
 )
-_state = {"active": False, "said": False}
-_undefined: set[str] = set()  # names that cells stopped by the guard would have defined
+state = {"active": False, "said": False}
+undefined: set[str] = set()  # names that cells stopped by the guard would have defined
 
 
 def active() -> bool:
-    return _state["active"]
+    return state["active"]
 
 
 def covers(exc: BaseException) -> bool:
     """Whether the guard speaks for ``exc``: a NameError only for a name a stopped cell would have defined."""
     if isinstance(exc, NameError) and not isinstance(exc, DaemonUnavailable):
-        return getattr(exc, "name", None) in _undefined
+        return getattr(exc, "name", None) in undefined
     return True
 
 
@@ -50,7 +50,7 @@ def bound_names(tree: ast.AST) -> set[str]:
 
 def note(exc: BaseException, defines: tuple[str, ...] = ()) -> None:
     """What a guarded cell prints when it needed the daemon; its names are now known to be missing."""
-    _undefined.update(defines)
+    undefined.update(defines)
     if isinstance(exc, DaemonUnavailable):
         reason = exc.reason
     elif isinstance(exc, NameError):
@@ -60,7 +60,7 @@ def note(exc: BaseException, defines: tuple[str, ...] = ()) -> None:
     print(f"⏭ This cell needs a Docker daemon ({reason}); its recorded output is in the stored notebook.")
 
 
-class _Guard(ast.NodeTransformer):
+class Guard(ast.NodeTransformer):
     """Wrap a cell: ``try: <body>; _ = <last expr> except (...): note()`` then show ``_``."""
 
     def visit_Module(self, node: ast.Module) -> ast.Module:
@@ -92,19 +92,19 @@ class _Guard(ast.NodeTransformer):
 
 def deactivate() -> None:
     """A daemon answers again (or after all): the guard stays installed but lets every error through."""
-    _state["active"] = False
+    state["active"] = False
 
 
 def activate() -> None:
     """Install the guard in the running IPython kernel (once) and print the notice (once)."""
-    _state["active"] = True
-    if not _state["said"]:
+    state["active"] = True
+    if not state["said"]:
         print(NOTICE, file=sys.stdout)
-        _state["said"] = True
+        state["said"] = True
     try:
         from IPython import get_ipython  # deferred: only a kernel has IPython
     except ImportError:
         return
     shell = get_ipython()
-    if shell is not None and not any(isinstance(t, _Guard) for t in shell.ast_transformers):
-        shell.ast_transformers.append(_Guard())
+    if shell is not None and not any(isinstance(t, Guard) for t in shell.ast_transformers):
+        shell.ast_transformers.append(Guard())

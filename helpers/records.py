@@ -48,7 +48,7 @@ def read(ns: str | None = None) -> list[Made]:
         return []
 
 
-def _write(made: list[Made], ns: str | None = None) -> None:
+def write(made: list[Made], ns: str | None = None) -> None:
     target = path(ns)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
@@ -71,7 +71,7 @@ def note(exercise: str, kind: str, name: str, obj: object) -> bool:
         return False
     entry = Made(exercise, kind, name, _identity(kind, obj))
     kept = [m for m in read() if (m.kind, m.name) != (kind, name)]
-    _write([*kept, entry])
+    write([*kept, entry])
     return True
 
 
@@ -137,7 +137,7 @@ def sweep(ns: str | None = None, notebook: str | None = None) -> list[tuple[str,
             except sdk.errors.APIError:
                 kept.append(m)
     if made:
-        _write(kept, ns)
+        write(kept, ns)
     return removed
 
 

@@ -125,14 +125,14 @@ def install_packages() -> list[str]:
     return missing
 
 
-def _has_subids(path: Path, name: str) -> bool:
+def has_subids(path: Path, name: str) -> bool:
     try:
         return any(line.split(":")[0] == name for line in path.read_text().splitlines())
     except OSError:
         return False
 
 
-def _free_subid_start(*files: Path) -> int:
+def free_subid_start(*files: Path) -> int:
     """The first start above every range in ``files`` (ranges never overlap another user's)."""
     end = 100000
     for path in files:
@@ -155,8 +155,8 @@ def ensure_user(name: str = USER) -> Learner:
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True, timeout=60)
     subuid, subgid = Path("/etc/subuid"), Path("/etc/subgid")
     for path, option in ((subuid, "--add-subuids"), (subgid, "--add-subgids")):
-        if not _has_subids(path, name):
-            start = _free_subid_start(subuid, subgid)
+        if not has_subids(path, name):
+            start = free_subid_start(subuid, subgid)
             subprocess.run(["usermod", option, f"{start}-{start + SUBID_COUNT - 1}", name], check=True, timeout=60)
     return learner(name)
 

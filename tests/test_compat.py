@@ -101,5 +101,5 @@ def test_a_passing_run_that_said_what_its_engine_cannot_do_is_limited_with_those
     (tmp_path / "solutions" / "01-why-containers.ipynb").write_text(json.dumps(said))
     found = compat.solutions_results(FIXTURES / "solutions-docker-28.xml", tmp_path)
     assert found["01-why-containers"] == {"status": "limited", "cells": [], "why": sentence}
-    assert compat._mark(found["01-why-containers"]) == "⚠"
+    assert compat.mark(found["01-why-containers"]) == "⚠"
     assert runs.limits_said(said) == [sentence]

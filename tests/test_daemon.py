@@ -100,7 +100,7 @@ def test_no_daemon_message_in_the_notebook_start(
     import helpers
     from helpers import offline
 
-    monkeypatch.setitem(offline._state, "active", False)  # restored after the test: no leak into others
+    monkeypatch.setitem(offline.state, "active", False)  # restored after the test: no leak into others
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
     helpers.start("00")
     out = capsys.readouterr().out

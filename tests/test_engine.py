@@ -135,10 +135,10 @@ def test_require_prints_one_sentence_and_returns_false(capsys: pytest.CaptureFix
 
 
 def test_a_rootless_learner_is_not_told_to_sudo_make_images_alone() -> None:
-    from helpers.images import _root_advice
+    from helpers.images import root_advice
 
-    assert _root_advice(recorded("docker-20.10-root")).startswith("Run `sudo make images` once")
-    advice = _root_advice(recorded("rootless-v1"))
+    assert root_advice(recorded("docker-20.10-root")).startswith("Run `sudo make images` once")
+    advice = root_advice(recorded("rootless-v1"))
     assert "sudo drops DOCKER_HOST" in advice
     assert "sudo make images && sudo docker save debian:bookworm-slim busybox:latest | docker load" in advice
 

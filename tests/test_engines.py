@@ -95,7 +95,7 @@ def _ready(engine: engines.Engine) -> bool:
     """Running, answering, and its base images loaded (``start`` has finished)."""
     if engines.state(engine) != "running" or not engines.answers(engine):
         return False
-    cli, env = engines._inner(engine)
+    cli, env = engines.inner(engine)
     return all(engines.image_id(ref, env, cli) for ref in engines.BASE_IMAGES)
 
 
@@ -118,7 +118,7 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
         " sleep 0.5; wget -qO- http://127.0.0.1:$port/passwd | head -n 1; test -d /proc/$pid && echo pid-ok;"
         ' test -d "$upper" && echo upper-ok'
     )
-    _, env = engines._inner(engine)
+    _, env = engines.inner(engine)
     out = subprocess.run(engines.sandbox_argv(engine, ["sh", "-c", script]), env=env, capture_output=True, text=True)
     assert out.stdout.splitlines() == ["root:x:0:0:root:/root:/bin/sh", "pid-ok", "upper-ok"], out.stderr
 

@@ -32,7 +32,7 @@ def test_no_registry_is_found_out_quickly_and_pull_is_bounded() -> None:
 def test_not_root_without_registry_gets_a_way_forward(monkeypatch) -> None:
     monkeypatch.setattr(images.os, "geteuid", lambda: 1000)
     try:
-        images._need_root("debootstrap")
+        images.need_root("debootstrap")
     except images.CommandFailed as exc:
         assert "sudo make images" in str(exc) and "make load-bundle" in str(exc)
     else:

@@ -22,12 +22,12 @@ NEEDS_DAEMON = (
 @pytest.fixture
 def shell() -> Iterator[InteractiveShell]:
     ip = InteractiveShell.instance()
-    offline._undefined.clear()
+    offline.undefined.clear()
     offline.activate()
     yield ip
     offline.deactivate()
-    offline._undefined.clear()
-    ip.ast_transformers[:] = [t for t in ip.ast_transformers if not isinstance(t, offline._Guard)]
+    offline.undefined.clear()
+    ip.ast_transformers[:] = [t for t in ip.ast_transformers if not isinstance(t, offline.Guard)]
     InteractiveShell.clear_instance()  # later tests must not find a running IPython (get_ipython())
 
 

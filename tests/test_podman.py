@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(not UP, reason="the podman-5 engine is not runni
 
 def on_podman(code: str, timeout: float = 300) -> dict:
     """Run Python ``code`` against the Podman engine (its env, its namespaces); the JSON it prints last."""
-    _, env = engines._inner(ENGINE)
+    _, env = engines.inner(ENGINE)
     env["DMAC_NAMESPACE"] = course.namespace()
     script = f"import json, sys\nsys.path.insert(0, {str(course.ROOT)!r})\n" + textwrap.dedent(code)
     argv = engines.sandbox_argv(ENGINE, [str(course.ROOT / ".venv" / "bin" / "python"), "-c", script])

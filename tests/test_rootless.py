@@ -19,9 +19,9 @@ def test_a_new_subordinate_range_starts_above_every_existing_one(tmp_path: Path)
     subuid, subgid = tmp_path / "subuid", tmp_path / "subgid"
     subuid.write_text("alice:100000:65536\nbob:165536:65536\n")
     subgid.write_text("alice:100000:65536\ncarol:300000:1000\n")
-    assert rootless._free_subid_start(subuid, subgid) == 301000
-    assert rootless._free_subid_start(tmp_path / "missing") == 100000
-    assert rootless._has_subids(subuid, "bob") and not rootless._has_subids(subuid, "bo")
+    assert rootless.free_subid_start(subuid, subgid) == 301000
+    assert rootless.free_subid_start(tmp_path / "missing") == 100000
+    assert rootless.has_subids(subuid, "bob") and not rootless.has_subids(subuid, "bo")
 
 
 def test_the_users_environment_points_at_their_daemon_and_leaks_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -624,7 +624,7 @@ def test_a_record_outside_the_exercise_names_is_ignored(dc, decoys) -> None:
     """A hand-edited record naming a learner's container (its true id) removes nothing."""
     name = decoys.names["stopped"]
     made = records.read()
-    records._write([*made, records.Made("00.1", "container", name, decoys.ids["stopped"])])
+    records.write([*made, records.Made("00.1", "container", name, decoys.ids["stopped"])])
     assert not records.note("00.1", "container", name, dc.containers.get(name))
     assert records.sweep(notebook="00") == []
     assert isolation.problems(decoys) == []

@@ -51,7 +51,7 @@ def test_the_sheet_lists_every_account_with_its_own_password() -> None:
     text = hub.sheet(settings, passwords)
     assert text.startswith("Workshop hub: https://") and ":8443" in text
     assert "dmac-l02         gggg-hhhh-iiii   Grace" in text and "dmac-instructor  aaaa-bbbb-cccc   instructor" in text
-    assert len({hub._password() for _ in range(20)}) == 20
+    assert len({hub.new_password() for _ in range(20)}) == 20
 
 
 def test_the_shared_environment_is_the_lock_with_hashes_and_the_proxy_is_pinned() -> None:
@@ -124,10 +124,10 @@ def test_passwords_last_one_workshop(tmp_path: Path, monkeypatch: pytest.MonkeyP
     settings = hub.Settings(instance="dmac-hubparts", days=7)
     monkeypatch.setattr(hub.Settings, "state", property(lambda self: tmp_path))
     (tmp_path / "passwords.json").write_text(json.dumps({"made": 1000.0, "passwords": {"dmac-l01": "a-b-c"}}))
-    assert hub._passwords(settings, 1000.0 + 6 * 86400) == ({"dmac-l01": "a-b-c"}, 1000.0)  # a restarted hub
-    assert hub._passwords(settings, 1000.0 + 8 * 86400) == ({}, 1000.0 + 8 * 86400)  # the next workshop: new ones
+    assert hub.load_passwords(settings, 1000.0 + 6 * 86400) == ({"dmac-l01": "a-b-c"}, 1000.0)  # a restarted hub
+    assert hub.load_passwords(settings, 1000.0 + 8 * 86400) == ({}, 1000.0 + 8 * 86400)  # the next workshop: new ones
     (tmp_path / "passwords.json").write_text(json.dumps({"dmac-l01": "a-b-c"}))  # an older hub's file
-    assert hub._passwords(settings, 1e9) == ({}, 1e9)
+    assert hub.load_passwords(settings, 1e9) == ({}, 1e9)
     assert hub.expiry(0.0, 7) == "1970-01-08"
 
 
