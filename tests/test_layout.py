@@ -71,3 +71,20 @@ def test_make_variables_mean_one_thing() -> None:
     assert "-m helpers.preflight" in dry("preflight")
     assert "helpers.sizing --learners 30" in dry("preflight", "LEARNERS=30")
     assert "--dist load tests/test_rerun.py" in dry("test", "LEARNERS=3")
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    """``engines._inner`` from the matrix, ``records._write`` from a test: a private name is the module's own."""
+    helpers = {p.stem for p in (ROOT / "helpers").glob("*.py")} | {"exercises"}
+    found = []
+    for path in [*(ROOT / "helpers").rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in helpers:
+                private = node.attr.startswith("_") and not node.attr.startswith("__")
+                if private and path.stem != node.value.id:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("helpers"):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]  # fmt: skip
+    assert found == [], "make it public, or test through a public call: " + ", ".join(found)
