@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 
 import pytest
 
@@ -21,6 +23,23 @@ def _controller(session: pytest.Session) -> bool:
 
 
 _decoys: list = []
+_held = contextlib.ExitStack()
+_held_now: list[bool] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # nbval runs in namespace dmac (build/dmac/): one such run at a time on this machine, make test's or an engine's
+    # (CI runs the containerd engine beside make test; the engine's own run is told that its matrix holds the lock).
+    # Held from the first notebook cell to the first test that is not one (make test runs the notebooks first).
+    from helpers import matrix
+
+    if str(item.fspath).endswith(".ipynb"):
+        if not _held_now and os.environ.get(matrix.LOCK_HELD) != "1":
+            _held.enter_context(matrix.nbval_file_lock(lambda said: print(said, file=sys.stderr, flush=True)))
+            _held_now.append(True)
+    elif _held_now:
+        _held.close()
+        _held_now.clear()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -32,6 +51,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _held.close()
+    _held_now.clear()
     if _decoys:
         from tests import isolation
 

@@ -36,9 +36,10 @@ KINDS = ("nbval", "solutions")
 def schedule(
     names: list[str], solutions_only: frozenset[str] = frozenset(), nbval_only: frozenset[str] = frozenset()
 ) -> dict[str, list[str]]:
-    """Each engine's queue of jobs: every other engine starts with nbval, the rest with solutions; the engines in
-    ``solutions_only`` run every solution and no nbval, those in ``nbval_only`` nbval alone."""
-    queues = {name: list(KINDS) if i % 2 == 0 else list(reversed(KINDS)) for i, name in enumerate(names)}
+    """Each engine's queue of jobs: every other engine starts with solutions, the rest with nbval (an engine alone
+    starts with solutions, which CI may run beside make test's own nbval); the engines in ``solutions_only`` run
+    every solution and no nbval, those in ``nbval_only`` nbval alone."""
+    queues = {name: list(reversed(KINDS)) if i % 2 == 0 else list(KINDS) for i, name in enumerate(names)}
     only = {**{name: ["solutions"] for name in solutions_only}, **{name: ["nbval"] for name in nbval_only}}
     return {name: only.get(name, kinds) for name, kinds in queues.items()}
 
@@ -112,7 +113,7 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
     chosen = os.environ.get(runs.ONLY, "")  # CI's sampled lanes: these notebooks only (the tests read it too)
     if kind == "nbval":
         argv = [pytest, *nbval_flags, *[str(p) for p in runs.only([Path(n) for n in notebooks])]]
-        return ["env", "DMAC_NAMESPACE=dmac", *argv, f"--junitxml={report / 'nbval.xml'}"]
+        return ["env", "DMAC_NAMESPACE=dmac", f"{LOCK_HELD}=1", *argv, f"--junitxml={report / 'nbval.xml'}"]
     argv = [pytest, "tests/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
     namespace = f"DMAC_SOLUTIONS_NAMESPACE={solutions_namespace(engine)}"
     return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, f"{runs.ONLY}={chosen}", *argv]
@@ -141,20 +142,34 @@ def _summary(log: Path) -> str:
 
 NBVAL_ALONE = threading.Lock()
 """nbval runs in namespace ``dmac`` on every engine: one at a time (they would share ``build/dmac/``)."""
+NBVAL_LOCK = course.ROOT / "build" / "nbval.lock"
+LOCK_HELD = "DMAC_NBVAL_LOCK_HELD"
+"""Set for an engine's nbval run, whose matrix holds the lock already (its conftest must not wait for it)."""
 
 
 @contextmanager
-def nbval_alone() -> Iterator[None]:
-    """One nbval at a time on this machine: the threads of this matrix (:data:`NBVAL_ALONE`), and other matrix
-    processes too (CI runs the containerd engine's matrix on another lane), through a file lock in build/."""
-    lock = course.ROOT / "build" / "nbval.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with NBVAL_ALONE, open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+def nbval_file_lock(say: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One nbval in namespace ``dmac`` at a time on this machine, across processes: an engine's (the matrix) and
+    make test's own (tests/conftest.py), which CI runs on different lanes. ``say`` is told when it must wait."""
+    NBVAL_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(NBVAL_LOCK, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if say:
+                say(f"waiting for another nbval run to end ({NBVAL_LOCK.relative_to(course.ROOT)}) …")
+            fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def nbval_alone() -> Iterator[None]:
+    """One nbval at a time: this matrix's threads (:data:`NBVAL_ALONE`) and other processes (the file lock)."""
+    with NBVAL_ALONE, nbval_file_lock():
+        yield
 
 
 def run_job(name: str, kind: str, nbval_flags: list[str], notebooks: list[str]) -> int:

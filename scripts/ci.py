@@ -48,7 +48,8 @@ EXPECTED = ROOT / ".ci" / "expected-skips.toml"
 CLASSIC = "ENGINES=docker-26 docker-28"
 GATES = {
     "start": "at once: it uses no daemon of this host and no account",
-    "host-steady": "once make test's first phase (it restarts and stops the host daemon) is over",
+    "host-steady": "once make test's first phase (it restarts and stops the host daemon) is over and the next has "
+    "collected its tests (which look at the engines running when they are imported)",
     "make-test": "once make test is over",
 }
 
@@ -80,7 +81,7 @@ CHAINS: list[Chain] = [
     Chain("start", (("test-cgroup2", ("test-cgroup2",)),)),
     Chain("host-steady", (("matrix-rootless", ("matrix-rootless",)), ("test-hub", ("test-hub",)))),
     Chain(
-        "make-test",
+        "host-steady",
         (
             ("matrix-containerd", ("matrix-engine", "ENGINE=docker-28c")),
             ("containerd-stop", ("engines-stop", "ENGINES=docker-28c")),
@@ -175,7 +176,7 @@ def run_foreground(name: str, argv: list[str], offset: float) -> Stage:
     OUT.mkdir(parents=True, exist_ok=True)
     stage = Stage(name, lane=0, start=offset)
     begin = time.monotonic()
-    env = {**os.environ, "DMAC_CI_STAGE": name}
+    env = {**os.environ, "DMAC_CI_STAGE": name, "PYTHONUNBUFFERED": "1"}  # pytest's lines as they come: gates read them
     with open(OUT / f"{name}.log", "w", buffering=1) as log:  # line by line: the lanes wait on what it says
         proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
@@ -207,8 +208,10 @@ def gate_open(gate: str, make_test_log: str, finished: set[str]) -> bool:
     """Whether a chain behind ``gate`` may start, from make test's log so far and the stages finished."""
     if gate == "start" or "make-test" in finished:
         return True
-    if gate == "host-steady":  # the first phase's closing line (pytest prints it as it exits: never held back)
-        return any(SUMMARY.match(line.strip()) for line in make_test_log.splitlines())
+    if gate == "host-steady":  # the first phase's closing line, then the next phase's `collected N items`
+        lines = [line.strip() for line in make_test_log.splitlines()]
+        first = next((i for i, line in enumerate(lines) if SUMMARY.match(line)), None)
+        return first is not None and any(line.startswith("collected ") for line in lines[first + 1 :])
     return False
 
 

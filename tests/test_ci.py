@@ -68,7 +68,8 @@ def test_a_lane_beside_make_test_waits_for_its_gate() -> None:
     assert ci.gate_open("start", "", set())
     assert not ci.gate_open("host-steady", "", set())
     assert not ci.gate_open("host-steady", "DMAC_DECOYS=0 pytest …\ncollected 22 items\n", set())  # phase 1 runs
-    assert ci.gate_open("host-steady", phase_3 + "pytest --nbval …\n", set())
+    assert not ci.gate_open("host-steady", phase_3 + "pytest --nbval …\n", set())  # phase 2 not collected yet
+    assert ci.gate_open("host-steady", phase_3 + "pytest --nbval …\ncollected 970 items\n", set())
     assert not ci.gate_open("make-test", phase_3 + "collected 970 items\n", set())
     assert ci.gate_open("make-test", "", {"make-test"}) and ci.gate_open("host-steady", "", {"make-test"})
 

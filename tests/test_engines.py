@@ -127,12 +127,12 @@ def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
     from helpers import matrix
 
     queues = matrix.schedule(["docker-26", "docker-28"])
-    assert queues == {"docker-26": ["nbval", "solutions"], "docker-28": ["solutions", "nbval"]}
+    assert queues == {"docker-26": ["solutions", "nbval"], "docker-28": ["nbval", "solutions"]}
     queues = matrix.schedule(["docker-26", "docker-28", "docker-28c"], frozenset({"docker-28c"}))
     assert queues["docker-28c"] == ["solutions"]
     names = ["docker-26", "docker-28", "docker-28c"]
     queues = matrix.schedule(names, frozenset({"docker-26"}), frozenset({"docker-28"}))
-    assert queues == {"docker-26": ["solutions"], "docker-28": ["nbval"], "docker-28c": ["nbval", "solutions"]}
+    assert queues == {"docker-26": ["solutions"], "docker-28": ["nbval"], "docker-28c": ["solutions", "nbval"]}
     both = {n for n, e in matrix.engines.ENGINES.items() if e.nbval and e.solutions and not e.podman}
     assert both == {"docker-28c"}  # nbval on 28 (classic) and 28c, every solution on 26 and 28c
     for names in (["docker-28"], ["a", "b", "c"]):
