@@ -269,22 +269,28 @@ def _mins(seconds: float) -> str:
 
 CI_TARGET_S = 45 * 60
 STAGE_WHAT = {
+    "setup": "`make setup test-deps`: make test's own first steps (Python environment, daemon, base images, browser)",
     "make-test": "`make test`: the README's test command, on CI's own daemon with an empty data root",
-    "matrix": "Engines 26 and 28: nbval and every solution on each, as two queues",
+    "matrix": "Engines 26 and 28 (classic store): every solution on 26, nbval on 28",
     "test-room": "the room registry serving Engine 28, and the live engine checks",
     "engines-stop": "the matrix's engines stopped",
     "matrix-rootless": "every solution on rootless Docker, as a course user",
-    "test-hub": "the workshop hub: three learners at once, isolation, limits, culling",
+    "test-hub": "the workshop hub: three learners at once, isolation, limits, culling, the review's probes",
     "matrix-podman": "every solution on Podman 5 (two learners), then the Podman checks",
-    "matrix-containerd": "every solution on Engine 28 with the containerd image store",
+    "matrix-containerd": "Engine 28.5 with the containerd image store: every solution, then nbval",
     "containerd-stop": "that engine stopped",
     "test-cgroup2": "the cgroup v2 VM (Debian trixie, QEMU): limits, OOM, update, stats, I/O, hub cgroup, rootless",
-    "lint": "ruff and mypy",
+    "lint": "ruff, mypy and the import contracts",
 }
 
 
 def render_ci(ci: dict) -> list[str]:
     """The CI section: each stage's lane, start, seconds and the machine's load meanwhile."""
+    busy = []
+    if core_s := ci.get("busy_core_s"):
+        cores = int(str(ci.get("machine", "2")).split()[0])
+        busy = [f"The CPUs were busy for {core_s / 60:.0f} CPU-minutes in all: on {cores} cores no order of the same "
+                f"work ends before {core_s / 60 / cores:.0f} min.", ""]  # fmt: skip
     stages = ci["stages"]
     wall = max(s["start"] + s["seconds"] for s in stages.values())
     rows = []
@@ -294,8 +300,9 @@ def render_ci(ci: dict) -> list[str]:
         free = f"{s['min_free_mb'] / 1024:.1f} GB" if "min_free_mb" in s else "?"
         phases = " (pytest phases " + " + ".join(f"{p:.0f}" for p in s["phases"]) + " s)" if s.get("phases") else ""
         mark = "" if s["code"] == 0 else " **failed**"
+        half = f" — notebooks {s['notebooks']} only" if s.get("notebooks") else ""
         rows.append(
-            f"| {name}{mark} | {STAGE_WHAT.get(name, '')}{phases} | {lane} | {s['start'] / 60:.1f} | "
+            f"| {name}{mark} | {STAGE_WHAT.get(name, '')}{phases}{half} | {lane} | {s['start'] / 60:.1f} | "
             f"{_mins(s['seconds'])} | {load} | {free} |"
         )
     return [
@@ -305,14 +312,17 @@ def render_ci(ci: dict) -> list[str]:
         f"**{_mins(wall)} wall clock** (CI allows 90 min; the target is under 45). "
         + (f"{ci['note'][0].upper()}{ci['note'][1:]}. " if ci.get("note") else "")
         + "Written by "
-        "`scripts/bench.py ci build/ci/split.json` from the run's own record. After `make test`, two lanes run "
-        "at once (scripts/ci.py): the load columns are the mean CPU use of the machine (both cores, from "
-        "`vmstat 10`) and the least free memory while the stage ran.",
+        "`scripts/bench.py ci build/ci/split.json` from the run's own record. Beside `make test` (alone: its "
+        "foreground) two lanes run the other stages, each when its gate opens (scripts/ci.py GATES): the load "
+        "columns are the mean CPU use of the machine (both cores, from `vmstat 10`) and the least free memory "
+        "while the stage ran. A stage marked with notebooks ran on that half of the course (scripts/ci.py HALVES: "
+        "the halves swap with every commit).",
         "",
         "| stage | what | where | starts (min) | time | CPU busy | least free memory |",
         "|---|---|---|---:|---:|---:|---:|",
         *rows,
         "",
+        *busy,
     ]
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "ci"
@@ -369,7 +370,7 @@ def split(stages: dict, when_started: float) -> dict:
     """build/ci/split.json: each stage's seconds and the machine's load meanwhile."""
     rows = load(OUT / "vmstat.log")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    result = {
+    result: dict[str, Any] = {
         "when": f"{datetime.fromtimestamp(when_started, UTC):%Y-%m-%d %H:%M} UTC",
         "commit": commit.stdout.strip(),
         "machine": f"{os.cpu_count()} CPUs",
@@ -377,6 +378,8 @@ def split(stages: dict, when_started: float) -> dict:
     }
     for info in stages.values():
         info.update(busy(rows, when_started + info["start"], when_started + info["start"] + info["seconds"]))
+    interval = 10  # vmstat -n -t 10 (.ci/run)
+    result["busy_core_s"] = round(sum(pct / 100 * (os.cpu_count() or 1) * interval for _, pct, _ in rows))
     (OUT / "split.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 
