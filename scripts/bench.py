@@ -295,7 +295,7 @@ def render_ci(ci: dict) -> list[str]:
     wall = max(s["start"] + s["seconds"] for s in stages.values())
     rows = []
     for name, s in sorted(stages.items(), key=lambda item: item[1]["start"]):
-        lane = "alone" if s["lane"] == 0 else f"lane {s['lane']}"
+        lane = "foreground" if s["lane"] == 0 else f"lane {s['lane']}"
         load = f"{s['cpu_busy_pct']} %" if "cpu_busy_pct" in s else "?"
         free = f"{s['min_free_mb'] / 1024:.1f} GB" if "min_free_mb" in s else "?"
         phases = " (pytest phases " + " + ".join(f"{p:.0f}" for p in s["phases"]) + " s)" if s.get("phases") else ""
@@ -312,8 +312,8 @@ def render_ci(ci: dict) -> list[str]:
         f"**{_mins(wall)} wall clock** (CI allows 90 min; the target is under 45). "
         + (f"{ci['note'][0].upper()}{ci['note'][1:]}. " if ci.get("note") else "")
         + "Written by "
-        "`scripts/bench.py ci build/ci/split.json` from the run's own record. Beside `make test` (alone: its "
-        "foreground) two lanes run the other stages, each when its gate opens (scripts/ci.py GATES): the load "
+        "`scripts/bench.py ci build/ci/split.json` from the run's own record. Beside `make test` (the foreground) two "
+        "lanes run the other stages, each when its gate opens (scripts/ci.py GATES): the load "
         "columns are the mean CPU use of the machine (both cores, from `vmstat 10`) and the least free memory "
         "while the stage ran. A stage marked with notebooks ran on that half of the course (scripts/ci.py HALVES: "
         "the halves swap with every commit).",
