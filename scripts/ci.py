@@ -51,6 +51,8 @@ GATES = {
     "start": "at once: it uses no daemon of this host and no account",
     "host-steady": "once make test's first phase (it restarts and stops the host daemon) is over and the next has "
     "collected its tests (which look at the engines running when they are imported)",
+    "learners": "once make test's second phase is over (its tests look at the engines and images there are), while "
+    "its third runs learners in namespaces of their own",
     "make-test": "once make test is over",
 }
 
@@ -89,11 +91,11 @@ CHAINS: list[Chain] = [
         ),
     ),
     Chain(
-        "make-test",
+        "learners",
         (("matrix", ("matrix", CLASSIC)), ("test-room", ("test-room",)), ("engines-stop", ("engines-stop", CLASSIC))),
         sample=0,
     ),
-    Chain("make-test", (("matrix-podman", ("matrix-podman",)),), sample=1),
+    Chain("learners", (("matrix-podman", ("matrix-podman",)),), sample=1),
 ]
 LANES = 2
 # pytest's closing line, framed by = (the default) or bare (-q): `== 12 passed, 1 skipped in 3.10s (0:00:03) ==`
@@ -213,6 +215,8 @@ def gate_open(gate: str, make_test_log: str, finished: set[str]) -> bool:
         lines = [line.strip() for line in make_test_log.splitlines()]
         first = next((i for i, line in enumerate(lines) if SUMMARY.match(line)), None)
         return first is not None and any(line.startswith("collected ") for line in lines[first + 1 :])
+    if gate == "learners":  # the second phase's closing line
+        return sum(bool(SUMMARY.match(line.strip())) for line in make_test_log.splitlines()) >= 2
     return False
 
 

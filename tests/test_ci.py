@@ -72,6 +72,9 @@ def test_a_lane_beside_make_test_waits_for_its_gate() -> None:
     assert ci.gate_open("host-steady", phase_3 + "pytest --nbval …\ncollected 970 items\n", set())
     assert not ci.gate_open("make-test", phase_3 + "collected 970 items\n", set())
     assert ci.gate_open("make-test", "", {"make-test"}) and ci.gate_open("host-steady", "", {"make-test"})
+    phase_2 = phase_3 + "collected 970 items\n== 949 passed, 43 skipped in 2077.81s (0:34:37) ==\n"
+    assert not ci.gate_open("learners", phase_3 + "collected 970 items\n", set())
+    assert ci.gate_open("learners", phase_2, set()) and not ci.gate_open("make-test", phase_2, set())
 
 
 def test_lanes_take_chains_as_their_gates_open(tmp_path: Path, monkeypatch) -> None:
