@@ -202,6 +202,11 @@ _PODMAN_DIFFERENCES = {
     "live-restore": (
         "Podman has no long-running daemon whose restart could stop containers: live-restore does not apply."
     ),
+    "log-rotation": (
+        "Podman's log drivers are k8s-file, journald and none: it has no `local` driver and no `max-file` (its "
+        "k8s-file log is cut at `max-size`), and its Docker-compatible API does not report a container's log options "
+        "(`HostConfig.LogConfig.Config` is empty), so the comparison of drivers and exercise 16.2 are skipped."
+    ),
     "image-healthcheck": (
         "Podman's Docker-compatible build writes OCI images, whose configuration has no HEALTHCHECK (Podman keeps "
         "it only in its `docker` image format), so exercise 08.3's image is never healthy here: it is skipped."
@@ -232,6 +237,7 @@ class Limitation(StrEnum):
     STATS_NO_STREAM = "stats-no-stream"
     COURSE_REGISTRY = "course-registry"
     IMAGE_HEALTHCHECK = "image-healthcheck"
+    LOG_ROTATION = "log-rotation"
 
 
 def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
@@ -244,7 +250,8 @@ def limitation(kind: str, caps: Capabilities | None = None) -> str | None:
     ``live-restore``, ``eol``; Podman's differences from Docker Engine: ``recursive-ro`` (``-v /:/host:ro``
     also read-only below), ``api-pin`` (a too-new pinned API version is refused), ``net-raw`` (``ping``),
     ``stats-no-stream`` (CPU % of ``docker stats --no-stream``), ``course-registry`` (push to and pull from the
-    course's loopback registry without changing the engine's configuration).
+    course's loopback registry without changing the engine's configuration), ``log-rotation`` (the ``local`` log
+    driver and ``max-file``).
     """
     kind = Limitation(kind)  # ValueError for a kind that does not exist
     caps = caps or capabilities()

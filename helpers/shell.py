@@ -338,10 +338,20 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
 
 
 def docker_stream(
-    *args: str, stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None, timeout: float = 1800
+    *args: str,
+    stdin: IO[bytes] | None = None,
+    stdout: IO[bytes] | None = None,
+    timeout: float = 1800,
+    echo: bool = False,
 ) -> None:
-    """``docker ARGS`` with binary data through a pipe (a tar in or out), labelled as :func:`docker` labels."""
+    """``docker ARGS`` with binary data through a pipe (a tar in or out), labelled as :func:`docker` labels.
+
+    ``echo``: print the command as a terminal takes it, the file redirected in (``< FILE``) or out (``> FILE``).
+    """
     argv = with_label([str(a) for a in args])
+    if echo:
+        redirects = [f"{sign} {shlex.quote(os.path.relpath(f.name))}" for sign, f in (("<", stdin), (">", stdout)) if f]
+        print("$ " + " ".join([shlex.join(["docker", *argv]), *redirects]), flush=True)
     done = subprocess.run(
         [cli().path, *argv], stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=_env(), timeout=timeout
     )

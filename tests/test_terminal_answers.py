@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, records, volumes
-from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14
+from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14, nb16
 from helpers.shell import docker, docker_out
 from tests import isolation
 from tests.support import terminal
@@ -232,6 +232,48 @@ def _catalog_db() -> None:
     _IMAGES.add(course.image(*CATALOG_DB_IMAGE))
     _SERVICES.add(start_catalog_db())
 
+
+
+def _db_image() -> None:
+    from helpers import backups
+
+    images.build(backups.db_image(), compose.contexts()["db"], show=False, echo=False)
+    nb16.make_backup()
+
+
+def _restore(way: str, *, volume: bool = True) -> None:
+    """Exercise 16.1: a server (with its volume, or not), the backup copied in and restored with pg_restore."""
+    from helpers import backups
+
+    box, data = _name("ex-restored"), _name("ex-restored-data")
+    mount = ("-v", f"{data}:/var/lib/postgresql/data") if volume else ()
+    if volume:
+        run(way, "volume", "create", data)
+    run(way, "run", "-d", "--name", box, *mount, backups.db_image())
+    backups.wait_ready(box)
+    run(way, "cp", str(nb16.backup_file()), f"{box}:/tmp/catalog.dump")
+    run(way, "exec", box, "pg_restore", "-U", "postgres", "-d", "postgres", "/tmp/catalog.dump")
+
+
+def _access_log() -> None:
+    from helpers import logfiles
+
+    files = {"Dockerfile": logfiles.CHATTY_DOCKERFILE, "access-log.sh": logfiles.ACCESS_LOG}
+    images.build(course.image("access-log", "1"), images.context("access-log", files), show=False, echo=False)
+
+
+def _quiet(way: str, *options: str) -> None:
+    from helpers import logfiles
+
+    run(way, "run", "-d", "--name", _name("ex-quiet"), *options, course.image("access-log", "1"))
+    logfiles.wait_written(_name("ex-quiet"))
+
+
+PATCHED_16_3 = nb16.STARTER.replace(
+    "RUN apt-get update",
+    'RUN echo "deb http://deb.debian.org/debian-security bookworm-security main" > /etc/apt/sources.list.d/s.list \\\n'
+    " && apt-get update",
+)
 
 def _db(way: str, *command: str, into: Path | None = None) -> None:
     """``docker exec DB COMMAND`` (``> into``), DB being the compose-named database of notebook 13."""
@@ -521,6 +563,32 @@ CASES = [
         "Mount the folder instead",
         (("container", "ex-catalog"),),
         _tomcat,
+    ),
+    Case(
+        "16.1",
+        lambda w: _restore(w),
+        lambda w: _restore(w, volume=False),
+        "keeps its data in its writable layer",
+        "-v ",
+        (("container", "ex-restored"), ("volume", "ex-restored-data")),
+        _db_image,
+    ),
+    Case(
+        "16.2",
+        lambda w: _quiet(w, "--log-opt", "max-size=10m", "--log-opt", "max-file=3"),
+        lambda w: _quiet(w, "--log-opt", "max-file=3"),
+        "has no size limit",
+        "max-file alone",
+        (("container", "ex-quiet"),),
+        _access_log,
+    ),
+    Case(
+        "16.3",
+        lambda w: build(w, course.image(*nb16.PATCHED), PATCHED_16_3),
+        lambda w: build(w, course.image(*nb16.PATCHED), nb16.STARTER),
+        "with a security fix waiting",
+        "suites its sources list",
+        (("image", "ex-patched"),),
     ),
 ]
 

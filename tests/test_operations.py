@@ -1,0 +1,182 @@
+"""Notebook 16 (operating a data server): the pure parts of its helpers, and its exercises' near misses on the
+real daemon (a restore by the wrong tool, rows typed instead of restored, a log with no bound or too big a bound,
+an image whose apt never saw the security suite, or lost its tools)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from helpers import backups, compose, course, engine, exercises, images, logfiles, patching
+from helpers.exercises import nb16
+from helpers.shell import docker
+
+CHANGELOG = """zlib (1:1.2.13.dfsg-1+deb12u1) bookworm-security; urgency=medium
+
+  * Fix CVE-2026-27171: a heap overflow.
+  * Fix CVE-2026-85091 and CVE-2026-27171 again.
+
+ -- Someone <someone@debian.org>  Mon, 02 Nov 2026 10:00:00 +0100
+
+zlib (1:1.2.13.dfsg-1) unstable; urgency=medium
+
+  * CVE-2022-37434 (already fixed in the release).
+
+ -- Someone <someone@debian.org>  Mon, 02 Jan 2023 10:00:00 +0100
+"""
+
+
+def test_the_cves_of_the_entries_newer_than_the_installed_version_once_each() -> None:
+    assert patching.cves(CHANGELOG, "1:1.2.13.dfsg-1") == ["CVE-2026-27171", "CVE-2026-85091"]
+    assert patching.cves(CHANGELOG, "1:1.2.13.dfsg-1+deb12u1") == []
+    assert patching.cves("", "1.0") == []  # no changelog in the image
+
+
+def test_apt_lists_upgradable_packages_with_both_versions() -> None:
+    out = "Listing...\nzlib1g/oldstable-security 1:1.2.13.dfsg-1+deb12u1 amd64 [upgradable from: 1:1.2.13.dfsg-1]\n"
+    assert patching.parse(out) == [patching.Pending("zlib1g", "1:1.2.13.dfsg-1", "1:1.2.13.dfsg-1+deb12u1")]
+    assert patching.parse("Listing...\n") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "bound"),
+    [
+        ("json-file", {}, None),
+        ("json-file", {"max-file": "3"}, None),  # max-file alone rotates nothing
+        ("json-file", {"max-size": "10m", "max-file": "3"}, 30 * 1024**2),
+        ("json-file", {"max-size": "512k"}, 512 * 1024),
+        ("local", {}, 100 * 1024**2),  # 5 files of 20 MB by default
+        ("local", {"max-size": "1m", "max-file": "2"}, 2 * 1024**2),
+        ("journald", {}, "shipped"),
+        ("none", {}, None),
+    ],
+)
+def test_how_much_a_log_may_keep(kind: str, options: dict[str, str], bound: object) -> None:
+    assert nb16.log_bound(kind, options) == bound
+
+
+def test_a_burst_is_counted_to_the_byte() -> None:
+    line = '127.0.0.1 - - [07/Dec/2026:10:00:00 +0000] "GET /erddap/griddap/sst.nc?sst[0] HTTP/1.1" 200 4096\n'
+    assert logfiles.burst_bytes(2) == 2 * len(line) + len("access-log: 2 lines written\n")
+
+
+# ------------------------------------------------------------------------------------------------ near misses
+
+
+@pytest.fixture(autouse=True)
+def _no_solutions() -> None:
+    exercises.configure(solutions=False)
+
+
+@pytest.fixture
+def made() -> Iterator[list[tuple[str, str]]]:
+    things: list[tuple[str, str]] = []
+    yield things
+    for kind, ref in things:
+        if kind == "container":
+            docker("rm", "-f", "-v", ref, check=False, show=False, echo=False)
+        elif kind == "volume":
+            docker("volume", "rm", "-f", ref, check=False, show=False, echo=False)
+        else:
+            docker("rmi", "-f", ref, check=False, show=False, echo=False)
+
+
+def _rejected(id: str, message: str, hint: str = "") -> None:
+    verdict = exercises.evaluate(id)
+    assert not verdict.ok, verdict.message
+    assert message in verdict.message, verdict.message
+    assert hint in verdict.hint, verdict.hint
+
+
+def _restored_server(made: list[tuple[str, str]]) -> str:
+    """16.1's server as asked (its volume), started from the course's database image, nothing restored yet."""
+    images.build(backups.db_image(), compose.contexts()["db"], show=False, echo=False)
+    nb16.make_backup()
+    box, volume = course.name("ex-restored"), course.name("ex-restored-data")
+    made += [("container", box), ("volume", volume)]
+    docker("rm", "-f", box, check=False, show=False, echo=False)
+    docker("volume", "rm", "-f", volume, check=False, show=False, echo=False)
+    docker("run", "-d", "--name", box, "-v", f"{volume}:/var/lib/postgresql/data", backups.db_image(),
+           show=False, echo=False)
+    backups.wait_ready(box)
+    docker("cp", str(nb16.backup_file()), f"{box}:/tmp/catalog.dump", show=False, echo=False)
+    return box
+
+
+def test_16_1_a_custom_dump_given_to_psql_restores_nothing(made) -> None:
+    box = _restored_server(made)
+    docker("exec", box, "psql", "-U", "postgres", "-f", "/tmp/catalog.dump", check=False, show=False, echo=False)
+    _rejected("16.1", "has no table observations", "pg_restore")
+
+
+def test_16_1_rows_made_by_hand_are_not_the_backups(made) -> None:
+    box = _restored_server(made)
+    backups.fill(box, 400)
+    _rejected("16.1", "not the backup's rows", "Restore the backup file itself")
+
+
+def test_16_1_restored_into_another_database(made) -> None:
+    box = _restored_server(made)
+    docker("exec", box, "createdb", "-U", "postgres", "catalog", show=False, echo=False)
+    docker("exec", box, "pg_restore", "-U", "postgres", "-d", "catalog", "/tmp/catalog.dump", show=False, echo=False)
+    _rejected("16.1", "has no table observations")
+
+
+@pytest.fixture
+def access_log() -> str:
+    ref = course.image("access-log", "1")
+    ctx = images.context("access-log", {"Dockerfile": logfiles.CHATTY_DOCKERFILE, "access-log.sh": logfiles.ACCESS_LOG})
+    images.build(ref, ctx, show=False, echo=False)
+    return ref
+
+
+def _quiet(made: list[tuple[str, str]], ref: str, *options: str) -> None:
+    box = course.name("ex-quiet")
+    made.append(("container", box))
+    docker("rm", "-f", box, check=False, show=False, echo=False)
+    docker("run", "-d", "--name", box, *options, ref, show=False, echo=False)
+    if "none" not in options:  # docker logs reads nothing there
+        logfiles.wait_written(box)
+
+
+def test_16_2_no_logs_at_all(made, access_log) -> None:
+    _quiet(made, access_log, "--log-driver", "none")
+    _rejected("16.2", "logs nothing at all", "rotate them")
+
+
+def test_16_2_a_bound_too_big_to_protect_the_disk(made, access_log) -> None:
+    _quiet(made, access_log, "--log-opt", "max-size=200m", "--log-opt", "max-file=3")
+    _rejected("16.2", "more than 100 MiB", "smaller max-size")
+
+
+def test_16_2_the_local_driver_as_it_comes_is_bounded(made, access_log) -> None:
+    if engine.limitation("log-rotation"):
+        pytest.skip("Podman has no local driver")
+    _quiet(made, access_log, "--log-driver", "local")
+    verdict = exercises.evaluate("16.2")
+    assert verdict.ok, verdict
+
+
+SECURITY_LIST = f'RUN echo "{patching.SECURITY_LIST}" > /etc/apt/sources.list.d/security.list'
+
+
+def _patched(made: list[tuple[str, str]], dockerfile: str) -> None:
+    ref = course.image(*nb16.PATCHED)
+    made.append(("image", ref))
+    images.build(ref, images.context("ex-patched-test", {"Dockerfile": dockerfile}), show=False, echo=False)
+
+
+def test_16_3_the_security_suite_listed_but_nothing_upgraded(made) -> None:
+    if sentence := patching.archive_answers():
+        pytest.skip(sentence)
+    _patched(made, "FROM debian:bookworm-slim\n" + SECURITY_LIST + " \\\n && apt-get update"
+             " && apt-get install -y --no-install-recommends curl\n")
+    _rejected("16.3", "with a security fix waiting", "suites its sources list")
+
+
+def test_16_3_patched_but_the_tools_are_gone(made) -> None:
+    if sentence := patching.archive_answers():
+        pytest.skip(sentence)
+    _patched(made, "FROM debian:bookworm-slim\n" + SECURITY_LIST + " && apt-get update && apt-get upgrade -y\n")
+    _rejected("16.3", "has no curl any more", "install line")
