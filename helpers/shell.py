@@ -144,7 +144,7 @@ def run(
     argv: list[str],
     *,
     check: bool = True,
-    expect_error: bool = False,
+    expect_error: bool | str = False,
     timeout: float = 300,
     echo: bool = True,
     show: bool | str = True,
@@ -162,8 +162,9 @@ def run(
     build step, the full log in a file): live progress that the stored outputs do not compare (build
     logs with timings); the cell then prints a stable summary itself.
 
-    ``expect_error``: the cell demonstrates a failure; a non-zero exit prints one stable line,
-    and success raises. ``check``: a non-zero exit raises :class:`CommandFailed`.
+    ``expect_error``: the cell demonstrates a failure; a non-zero exit prints one stable line (the last one, or
+    the last one holding ``expect_error`` when it is a string), and success raises. ``check``: a non-zero exit
+    raises :class:`CommandFailed`.
 
     Past ``timeout`` (or on an interrupt) the command and every process it started are killed, and
     ``on_stop`` removes what it made outside them (a ``docker run``'s container): nothing keeps running.
@@ -235,8 +236,14 @@ def run(
         if result.ok:
             raise CommandFailed("This command was expected to fail, but it succeeded.", result)
         if show:
+            said = expect_error if isinstance(expect_error, str) else ""  # the line that says why, not a help text
             last = next(
-                (ln.strip() for ln in reversed(result.lines) if ln.strip() and not ln.startswith("See 'docker")), ""
+                (
+                    ln.strip()
+                    for ln in reversed(result.lines)
+                    if ln.strip() and not ln.startswith("See 'docker") and said in ln
+                ),
+                "",
             )
             print(f"✗ failed as expected (exit code {result.returncode}): {last}")
     elif check and not result.ok:

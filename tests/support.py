@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import compose, course, engine, images, wait
+from helpers import compose, course, engine, images, javaserver, proxy, wait
 from helpers.shell import course_cli_link, docker, terminal_env
 
 ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -67,3 +67,25 @@ def start_catalog_db() -> str:
     ask = ["exec", box, "psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SELECT count(*) FROM catalog"]
     wait.until(lambda: docker(*ask, check=False, echo=False, show=False).ok, "the catalog database", timeout=60)
     return box
+
+
+def start_proxy_backend() -> None:
+    """Notebook 16's section 6 as its exercise 16.4 finds it: the proxied Tomcat on its network, and the course CA's
+    certificates in their volume (made once, by the course's helpers)."""
+    proxy.build(show=False, echo=False)
+    net, tomcat, certs = course.name("ops-net"), course.name("ops-tomcat"), course.name("ops-certs")
+    docker("network", "create", net, check=False, show=False, echo=False)
+    if not docker("volume", "ls", "-q", "--filter", f"name=^{certs}$", show=False, echo=False).output.strip():
+        docker("volume", "create", certs, show=False, echo=False)
+        docker("run", "--rm", "-v", f"{certs}:/certs", proxy.proxy_ref(), "sh", "-c", proxy.CERT_SCRIPT,
+               show=False, echo=False)
+    if not docker("ps", "-q", "--filter", f"name=^{tomcat}$", show=False, echo=False).output.strip():
+        docker("rm", "-f", tomcat, check=False, show=False, echo=False)
+        docker("run", "-d", "--name", tomcat, "--network", net, proxy.tomcat_ref(), show=False, echo=False)
+    javaserver.wait_ready(tomcat)
+
+
+def stop_proxy_backend() -> None:
+    docker("rm", "-f", course.name("ops-tomcat"), check=False, show=False, echo=False)
+    docker("network", "rm", course.name("ops-net"), check=False, show=False, echo=False)
+    docker("volume", "rm", "-f", course.name("ops-certs"), check=False, show=False, echo=False)

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import backups, compose, course, engine, exercises, images, logfiles, patching
+from helpers import backups, compose, course, engine, exercises, images, logfiles, patching, proxy
 from helpers.exercises import nb16
 from helpers.shell import docker
+from tests.support import start_proxy_backend, stop_proxy_backend
 
 CHANGELOG = """zlib (1:1.2.13.dfsg-1+deb12u1) bookworm-security; urgency=medium
 
@@ -180,3 +181,51 @@ def test_16_3_patched_but_the_tools_are_gone(made) -> None:
         pytest.skip(sentence)
     _patched(made, "FROM debian:bookworm-slim\n" + SECURITY_LIST + " && apt-get update && apt-get upgrade -y\n")
     _rejected("16.3", "has no curl any more", "install line")
+
+
+@pytest.fixture  # per test, inside the test namespace (a module fixture is set up before it)
+def backend() -> Iterator[None]:
+    start_proxy_backend()
+    yield
+    stop_proxy_backend()
+
+
+def _proxy(made: list[tuple[str, str]], conf: str) -> None:
+    """16.4's proxy as asked (network, certificates, the folder), with the site configuration ``conf``."""
+    box = course.name("ex-proxy")
+    made.append(("container", box))
+    folder = nb16.proxy_folder()
+    (folder / "site.conf").write_text(conf)
+    docker("rm", "-f", box, check=False, show=False, echo=False)
+    certs = f"{course.name('ops-certs')}:/certs:ro"
+    docker("run", "-d", "--name", box, "--network", course.name("ops-net"), "-v", certs,
+           "-v", f"{folder}:/etc/nginx/conf.d:ro", proxy.proxy_ref(), show=False, echo=False)
+
+
+def _site(headers: str) -> str:
+    """Section 6's configuration with ``headers`` before its proxy_pass line."""
+    conf = proxy.site_conf(course.name("ops-tomcat"), headers=False)
+    return conf.replace("        proxy_pass", headers + "        proxy_pass")
+
+
+def test_16_4_the_starter_as_it_is(made, backend) -> None:
+    _proxy(made, _site(""))
+    _rejected("16.4", "the page links to http://", "from the request it receives")
+
+
+def test_16_4_the_scheme_but_not_the_host(made, backend) -> None:
+    _proxy(made, _site("        proxy_set_header X-Forwarded-Proto $scheme;\n"))
+    _rejected("16.4", f"links to https://{course.name('ops-tomcat')}/", "from the request it receives")
+
+
+def test_16_4_no_redirect_from_plain_http(made, backend) -> None:
+    fixed = _site("        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-Proto $scheme;\n")
+    _proxy(made, fixed.replace(proxy.REDIRECT, ""))
+    _rejected("16.4", "not a redirect to HTTPS", "port 80")
+
+
+def test_16_4_headers_spelled_otherwise_are_accepted(made, backend) -> None:
+    headers = "        proxy_set_header X-Forwarded-Proto https;\n        proxy_set_header Host $http_host;\n"
+    _proxy(made, _site(headers))
+    verdict = exercises.evaluate("16.4")
+    assert verdict.ok, verdict

@@ -15,7 +15,7 @@ from helpers import arch, casestudy, cleanup, compose, course, engine, exercises
 from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14, nb16
 from helpers.shell import docker, docker_out
 from tests import isolation
-from tests.support import terminal
+from tests.support import start_proxy_backend, terminal
 
 WAYS = ("terminal", "helper")
 
@@ -91,6 +91,7 @@ def _services_back(way: str, *, start: bool) -> None:
 _SERVICES: set[str] = set()  # containers the cases' setups made, as the notebooks do (04.2, 07.5, 12.2, 13.x)
 _NETWORKS: set[str] = set()
 _IMAGES: set[str] = set()  # stand-ins the setups built under a notebook's image name (01.1, 13.x)
+_VOLUMES: set[str] = set()  # 16.4's certificates
 
 
 def _no_services() -> None:
@@ -113,6 +114,8 @@ def _services_removed() -> Iterator[None]:
         cleanup.remove_named(container=box)
     for net in sorted(_NETWORKS):
         cleanup.remove_named(network=net)
+    for volume in sorted(_VOLUMES):
+        cleanup.remove_named(volume=volume)
     for ref in sorted(_IMAGES):
         docker("rmi", "-f", ref, check=False, show=False, echo=False)
 
@@ -267,6 +270,26 @@ def _quiet(way: str, *options: str) -> None:
 
     run(way, "run", "-d", "--name", _name("ex-quiet"), *options, course.image("access-log", "1"))
     logfiles.wait_written(_name("ex-quiet"))
+
+
+def _proxy_backend() -> None:
+    """Notebook 16's section 6: the proxied server on its network, the course CA's certificates in a volume."""
+    start_proxy_backend()
+    _SERVICES.add(_name("ops-tomcat"))
+    _NETWORKS.add(_name("ops-net"))
+    _VOLUMES.add(_name("ops-certs"))
+
+
+def _tls_proxy(way: str, *, fixed: bool) -> None:
+    """Exercise 16.4: the starter's site configuration (or with the two headers), run as asked."""
+    from helpers import proxy
+
+    conf = nb16.proxy_starter()
+    text = proxy.site_conf(_name("ops-tomcat"), headers=fixed)
+    conf.write_text(text)
+    certs, folder = f"{_name('ops-certs')}:/certs:ro", f"{conf.parent}:/etc/nginx/conf.d:ro"
+    run(way, "run", "-d", "--name", _name("ex-proxy"), "--network", _name("ops-net"), "-v", certs, "-v", folder,
+        proxy.proxy_ref())
 
 
 PATCHED_16_3 = nb16.STARTER.replace(
@@ -589,6 +612,15 @@ CASES = [
         "with a security fix waiting",
         "suites its sources list",
         (("image", "ex-patched"),),
+    ),
+    Case(
+        "16.4",
+        lambda w: _tls_proxy(w, fixed=True),
+        lambda w: _tls_proxy(w, fixed=False),
+        "the page links to http://",
+        "from the request it receives",
+        (("container", "ex-proxy"),),
+        _proxy_backend,
     ),
 ]
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import backups, course, logfiles, oneshot, patching, records
+from .. import backups, course, logfiles, oneshot, patching, proxy, records
 from ..daemon import client
 from ..shell import CommandFailed, docker, docker_out
 from . import Verdict, course_container, course_image, exercise, failed, learner_image, passed, reset_images
@@ -288,3 +288,71 @@ def patched() -> Verdict:
         )
     shown = docker_out("image", "inspect", "--format", "{{.Id}}", ref)[:19]
     return passed(f"{ref} ({shown}) has curl and no package with a security fix waiting in bookworm-security.")
+
+
+# ------------------------------------------------------------------ 16.4: HTTPS in front
+
+PROXY_STARTER_NOTE = "# The catalog's site behind HTTPS. Pages served here link to http://… : why?\n"
+
+
+def proxy_folder() -> Path:
+    """16.4's nginx configuration folder on the host, mounted at /etc/nginx/conf.d."""
+    return proxy.conf_folder("ex-proxy")
+
+
+def proxy_starter() -> Path:
+    """Write 16.4's site configuration (a TLS proxy that passes no header on) unless the learner has one there."""
+    backend = course.name("ops-tomcat")
+    return course.starter(proxy_folder() / "site.conf", PROXY_STARTER_NOTE + proxy.site_conf(backend, headers=False))
+
+
+@exercise(
+    "16.4",
+    "a TLS proxy whose server's links say https",
+    hint="The server builds its links from the request it receives from nginx: proxy_set_header passes on the "
+    "client's Host and scheme (the RemoteIpValve reads X-Forwarded-Proto). docker exec NAME nginx -t checks a file.",
+    solution="""
+    conf = nb16.proxy_starter()
+    conf.write_text(conf.read_text().replace(
+        "proxy_pass http://", "proxy_set_header Host $host;\\n        proxy_set_header X-Forwarded-Proto $scheme;"
+        "\\n        proxy_pass http://"))
+    docker("run", "-d", "--name", name("ex-proxy"), "--network", name("ops-net"),
+           "-v", f"{name('ops-certs')}:/certs:ro", "-v", f"{conf.parent}:/etc/nginx/conf.d:ro",
+           image("proxy", "1"))
+    """,
+)
+def proxied() -> Verdict:
+    wanted = course.name("ex-proxy")
+    box = course_container("ex-proxy", missing=f"there is no container called {wanted} yet.")
+    if isinstance(box, Verdict):
+        return box
+    records.note("16.4", "container", wanted, box)
+    img = course_image(proxy.proxy_ref(), missing=f"no image {proxy.proxy_ref()} yet: run section 6's build cell.")
+    if isinstance(img, Verdict):
+        return img
+    if box.image.id != img.id:
+        ref = proxy.proxy_ref()
+        return failed(f"{wanted} does not run {ref}.", f"Run the course's nginx image, {ref}.")
+    if box.status != "running":
+        return failed(f"{wanted} is {box.status}.", "docker logs NAME shows nginx's complaint.")
+    networks = box.attrs["NetworkSettings"]["Networks"] or {}
+    if course.name("ops-net") not in networks:
+        return failed(
+            f"{wanted} is not on the network {course.name('ops-net')}, where the server is.",
+            f"--network {course.name('ops-net')}",
+        )
+    link = proxy.answered_link(wanted)
+    if link.startswith("curl failed"):
+        return failed(f"https://{proxy.SITE}/ through {wanted} does not answer: {link}",
+                      "Mount the certificates (/certs) and the folder with site.conf (/etc/nginx/conf.d).")
+    wanted_link = f"https://{proxy.SITE}/dmac/links.jsp"
+    if link != wanted_link:
+        return failed(
+            f"served over HTTPS, the page links to {link}: a browser that follows it leaves HTTPS, or asks a name "
+            "only the proxy knows.",
+            "The server builds its links from the request it receives from nginx.",
+        )
+    moved = proxy.redirect(wanted)
+    if moved != f"301 {wanted_link}":
+        return failed(f"plain HTTP to {wanted} answers {moved!r}, not a redirect to HTTPS.", "Keep the port 80 server.")
+    return passed(f"through {wanted}, the page links to {link} and plain HTTP is sent there (301).")
