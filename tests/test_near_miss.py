@@ -228,6 +228,8 @@ def test_04_2_a_recreated_service_on_failure_or_one_left_stopped(services) -> No
     from helpers.exercises import nb04
 
     first = nb04.services()[0]
+    untouched = exercises.evaluate("04.2")  # nothing tried yet: the count, and no hint before a first attempt
+    assert not untouched.ok and "would stay down" in untouched.message and not untouched.hint, untouched
     for box in nb04.services():
         docker("update", "--restart", "unless-stopped", box, show=False, echo=False)
     held = sum(1 for _, up in services.values() if not up)  # stopped by hand: a policy alone does not start them

@@ -33,6 +33,19 @@ def _ids_file():
     return course.workdir("04") / "ex-up-ids.json"
 
 
+def _dealt_file():
+    return course.workdir("04") / "ex-up-dealt.json"
+
+
+def _as_dealt() -> bool:
+    """Whether every service still has the restart policy and the state it was dealt (nothing tried yet)."""
+    try:
+        dealt = json.loads(_dealt_file().read_text())
+    except (OSError, ValueError):
+        return False
+    return all(list(_state(box)[:2]) == dealt.get(box) for box in services())
+
+
 def make_services() -> list[str]:
     """Start the five services with the situations dealt at random, unless all five exist already (a second
     run of the cell keeps the learner's answer true). Their ids are kept, for exercise 04.2."""
@@ -40,7 +53,7 @@ def make_services() -> list[str]:
     existing = {c.name for c in dc.containers.list(all=True, filters={"label": course.label_filter()})}
     if not set(services()) <= existing:
         dealt = random.SystemRandom().sample(SITUATIONS, len(SITUATIONS))
-        ids = {}
+        ids, situations = {}, {}
         for box, (policy, running) in zip(services(), dealt, strict=True):
             cleanup.remove_named(container=box)
             made = dc.containers.run(
@@ -54,8 +67,9 @@ def make_services() -> list[str]:
             )
             if not running:
                 made.stop(timeout=0)
-            ids[box] = made.id
+            ids[box], situations[box] = made.id, [policy, running]
         _ids_file().write_text(json.dumps(ids, indent=1))
+        _dealt_file().write_text(json.dumps(situations, indent=1))
     print(f"{len(services())} services: {', '.join(services())}")
     return services()
 
@@ -171,6 +185,8 @@ def all_come_back() -> Verdict:
             )
         if not comes_back(policy, running):
             down.append(box)
+    if down and _as_dealt():  # nothing tried yet: no hint before a first attempt
+        return failed(f"{len(down)} of the {len(services())} services would stay down after a restart.")
     if down:  # counted, not named: the learner finds which with docker inspect
         return failed(
             f"{len(down)} of the {len(services())} services would stay down after a restart.",
