@@ -1,38 +1,33 @@
-"""Measured numbers in plain view: this run's figures drawn as a small table image.
+"""Measured numbers in plain view: this run's figures as a small table of text.
 
 A cell whose stored output must stay the same from run to run prints a *verdict* on stdout (a boolean, a
 range, a count class) and shows the numbers it came from with :func:`table`. nbval compares the verdict;
-it does not compare ``image/png`` outputs (its default skip list), and the figure's ``text/plain`` stand-in
-(``<Figure size …>``) only depends on the number of rows, so the learner sees the measurement and the
+it does not compare the table's ``text/markdown`` (conftest.py), and the table's ``text/plain`` stand-in
+only names its title and number of rows, so the learner sees the measurement (and can copy it) and the
 regression test proves the verdict, with no sanitize rule.
 """
 
 from __future__ import annotations
 
-import sys
-
 
 def table(title: str, rows: list[tuple[str, str]]) -> None:
-    """Draw ``rows`` (what was measured, this run's value) under ``title`` and show it.
+    """Show ``rows`` (what was measured, this run's value) under ``title`` as a real table: text a learner can
+    select and copy (Markdown in JupyterLab), not a picture of one.
 
-    Returns nothing, so a call as a cell's last line does not show the figure a second time.
+    Returns nothing, so a call as a cell's last line shows nothing twice.
     """
-    import matplotlib  # deferred: heavy; only a figure needs it
+    from IPython.display import display  # deferred: only a notebook's kernel needs it
 
-    matplotlib.use("Agg") if "ipykernel" not in sys.modules else None
-    import matplotlib.pyplot as plt  # deferred: heavy; only a figure needs it
+    display(markdown_table(title, rows), raw=True)
 
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.32 * (len(rows) + 1)))
-    ax.axis("off")
-    cells = ax.table(
-        cellText=[[what, value] for what, value in rows],
-        colLabels=["measured in this run", "value"],
-        colWidths=[0.7, 0.3],
-        cellLoc="left",
-        loc="center",
-    )
-    cells.auto_set_font_size(False)
-    cells.set_fontsize(10)
-    ax.set_title(title, fontsize=10, loc="left")
-    fig.tight_layout()
-    plt.show()
+
+def markdown_table(title: str, rows: list[tuple[str, str]]) -> dict[str, str]:
+    """The display data :func:`table` shows: a Markdown table under a bold title, and its plain-text stand-in
+    (title and number of rows: no measured value, so nbval can compare it)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"**{cell(title)}**", "", "| measured in this run | value |", "|---|---|"]
+    lines += [f"| {cell(what)} | {cell(value)} |" for what, value in rows]
+    return {"text/markdown": "\n".join(lines), "text/plain": f"table: {title} ({len(rows)} rows)"}

@@ -65,6 +65,16 @@ def archive_answers(ref: str = "debian:bookworm-slim") -> str | None:
     return None
 
 
+def require(ref: str = "debian:bookworm-slim") -> bool:
+    """True when Debian's security archive answers from a container; else print why (one line) and return False,
+    as :func:`helpers.engine.require` does for what an engine cannot do."""
+    sentence = archive_answers(ref)
+    if sentence:
+        print(f"⚠ {sentence}")
+        return False
+    return True
+
+
 def cves(changelog: str, since: str) -> list[str]:
     """The CVE identifiers of a Debian changelog's entries newer than version ``since``, in order, once each."""
     entries = list(_ENTRY.finditer(changelog))

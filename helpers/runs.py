@@ -27,7 +27,7 @@ from .limits import cell_timeout
 Status = Literal["pass", "limited", "fail", "not run"]
 CHECK = re.compile(r"\bcheck(?:_widget)?\(\s*[\"'](\d\d\.\d+)[\"']")
 WARN = "⚠ "
-REQUIRE = re.compile(r"^(\w+) = engine\.require\(", re.M)  # a cell that says why a later part is skipped
+REQUIRE = re.compile(r"^(\w+) = (?:engine|patching)\.require\(", re.M)  # a cell that says why a later part is skipped
 GUARD = re.compile(r"^\s*if (\w+):", re.M)  # a check under such a name: that sentence is its reason
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -1,28 +1,29 @@
-"""The measured-numbers table shows each row's value (no daemon needed: a pure drawing function)."""
+"""The measured-numbers table is text a learner can copy, and its compared stand-in holds no measured value (no
+daemon needed: a pure function)."""
 
 from __future__ import annotations
-
-import matplotlib.pyplot as plt
 
 from helpers import figures
 
 
-def drawn(title: str, rows: list[tuple[str, str]]):
-    # a cell's last line must not show the figure twice; mypy rejects using a None function's value, which is
-    # what this checks at run time (the annotation alone would not catch a `return fig` with it changed too)
-    assert figures.table(title, rows) is None  # type: ignore[func-returns-value]
-    return plt.gcf()  # Agg: show() leaves it open
+def test_table_shows_every_measured_value_as_text() -> None:
+    shown = figures.markdown_table("a measurement", [("cgroup file", "104.2 MiB"), ("docker stats", "101.9 MiB")])
+    assert shown["text/markdown"].splitlines() == [
+        "**a measurement**",
+        "",
+        "| measured in this run | value |",
+        "|---|---|",
+        "| cgroup file | 104.2 MiB |",
+        "| docker stats | 101.9 MiB |",
+    ]
 
 
-def test_table_shows_every_measured_value() -> None:
-    fig = drawn("a measurement", [("cgroup file", "104.2 MiB"), ("docker stats", "101.9 MiB")])
-    texts = {cell.get_text().get_text() for cell in fig.axes[0].tables[0].get_celld().values()}
-    assert {"cgroup file", "104.2 MiB", "docker stats", "101.9 MiB"} <= texts
-    assert fig.axes[0].get_title(loc="left") == "a measurement"
+def test_the_stand_in_text_depends_only_on_the_title_and_the_number_of_rows() -> None:
+    one = figures.markdown_table("t", [("a", "1.0 s")])
+    other = figures.markdown_table("t", [("b", "99.9 s")])
+    assert one["text/plain"] == other["text/plain"] == "table: t (1 rows)"
+    assert figures.markdown_table("t", [("a|b", "1\n2")])["text/markdown"].endswith("| a\\|b | 1 2 |")
 
 
-def test_the_stand_in_text_depends_only_on_the_number_of_rows() -> None:
-    one = drawn("t", [("a", "1.0 s")])
-    other = drawn("t", [("b", "99.9 s")])
-    assert repr(one.get_size_inches().tolist()) == repr(other.get_size_inches().tolist())
-    assert drawn("t", [("a", "1"), ("b", "2")]).get_size_inches()[1] > one.get_size_inches()[1]
+def test_a_call_as_a_cells_last_line_returns_nothing() -> None:
+    assert figures.table("t", [("a", "1")]) is None  # type: ignore[func-returns-value]
