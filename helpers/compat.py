@@ -194,13 +194,55 @@ def compact_table(data: dict[str, Any]) -> str:
 def _about(name: str, entry: dict[str, Any]) -> str:
     secs = entry.get("seconds", {})
     timing = ", ".join(f"{step} {seconds:.0f} s" for step, seconds in secs.items())
+    later = "".join(
+        f"; then {', '.join(part['runs'])} again at commit {part['commit']} ({part['recorded']})"
+        for part in entry.get("partial", [])
+    )
     return (
         f"- **{name}**: Engine {entry.get('server', '?')}, CLI {entry.get('cli', '?')}, "
         f"buildx {entry.get('buildx', '?')}, Compose {entry.get('compose', '?')}, "
         f"the course's Python {entry.get('python', '?')}; "
         f"recorded {entry.get('recorded', '?')} at commit {entry.get('commit', '?')}"
         + (f"; {timing}" if timing else "")
+        + later
     )
+
+
+def _ran(entry: dict[str, Any], kind: str) -> list[str]:
+    """The notebooks (their numbers) whose ``kind`` run (nbval or solutions) is recorded in ``entry``."""
+    return [
+        stem[:2]
+        for stem, by_kind in entry.get("notebooks", {}).items()
+        if by_kind.get(kind, {}).get("status", "not run") != "not run"
+    ]
+
+
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` updated with what ``new`` ran. An engine whose every mode ran on every notebook or on none (nbval
+    never runs notebook 04, nor on Podman and rootless) is taken whole; one that ran part of them (CI samples half
+    of the notebooks on some engines) keeps its earlier cells and takes the new ones, listed under ``partial``
+    with their commit and time, so the table says where each cell came from."""
+    merged = json.loads(json.dumps(old))
+    merged.setdefault("engines", {})
+    for name, entry in new.get("engines", {}).items():
+        stems = [stem for stem in entry.get("notebooks", {}) if not stem.startswith("04-")]
+        counts = {kind: len([n for n in _ran(entry, kind) if n != "04"]) for kind in ("nbval", "solutions")}
+        whole = all(count in (0, len(stems)) for count in counts.values())
+        base = merged["engines"].get(name)
+        if base is None or whole:
+            merged["engines"][name] = entry
+            continue
+        for stem, by_kind in entry["notebooks"].items():
+            for kind, run in by_kind.items():
+                if run.get("status") != "not run":
+                    base["notebooks"].setdefault(stem, {})[kind] = run
+        ran = [f"{kind} of {' '.join(_ran(entry, kind))}" for kind in ("nbval", "solutions") if _ran(entry, kind)]
+        base.setdefault("partial", []).append(
+            {"commit": entry.get("commit", "?"), "recorded": entry.get("recorded", "?"), "runs": ran}
+        )
+    if new.get("cgroup2"):
+        merged["cgroup2"] = new["cgroup2"]
+    return merged
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -304,8 +346,16 @@ def main(argv: list[str] | None = None) -> int:
     one = sub.add_parser("record", help="read build/engines/ENGINE/reports into docs/compat.json")
     one.add_argument("engine")
     sub.add_parser("table", help="write docs/compat.md and the README section from docs/compat.json")
+    take = sub.add_parser("merge", help="merge another run's compat.json (a CI clone's) into docs/compat.json")
+    take.add_argument("other", type=Path)
     opts = parser.parse_args(argv)
     if opts.command == "table":
+        write_tables()
+        return 0
+    if opts.command == "merge":
+        with locked():
+            COMPAT_JSON.write_text(json.dumps(merge(load(), json.loads(opts.other.read_text())), indent=1,
+                                              ensure_ascii=False) + "\n")
         write_tables()
         return 0
 

@@ -103,3 +103,25 @@ def test_a_passing_run_that_said_what_its_engine_cannot_do_is_limited_with_those
     assert found["01-why-containers"] == {"status": "limited", "cells": [], "why": sentence}
     assert compat.mark(found["01-why-containers"]) == "⚠"
     assert runs.limits_said(said) == [sentence]
+
+
+def test_a_sampled_run_updates_only_its_own_cells_and_says_so() -> None:
+    def engine(commit: str, runs: dict[str, tuple[str, str]]) -> dict:
+        return {
+            "commit": commit,
+            "recorded": f"day of {commit}",
+            "notebooks": {stem: {"nbval": {"status": n}, "solutions": {"status": s}} for stem, (n, s) in runs.items()},
+        }
+
+    old = {"engines": {"e": engine("old", {"01-a": ("pass", "pass"), "02-b": ("pass", "pass")})}}
+    half = {"engines": {"e": engine("new", {"01-a": ("not run", "not run"), "02-b": ("fail", "not run")})}}
+    merged = compat.merge(old, half)
+    cells = merged["engines"]["e"]["notebooks"]
+    assert cells["01-a"]["nbval"]["status"] == "pass" and cells["02-b"]["nbval"]["status"] == "fail"
+    assert cells["02-b"]["solutions"]["status"] == "pass"  # not run in the new one: the earlier cell stays
+    assert merged["engines"]["e"]["commit"] == "old"
+    assert merged["engines"]["e"]["partial"] == [{"commit": "new", "recorded": "day of new", "runs": ["nbval of 02"]}]
+    assert "then nbval of 02 again at commit new" in compat.markdown(merged)
+    whole = {"engines": {"e": engine("all", {"01-a": ("not run", "pass"), "02-b": ("not run", "pass")})}}
+    assert compat.merge(old, whole)["engines"]["e"]["commit"] == "all"  # every solution and no nbval: taken whole
+    assert old["engines"]["e"]["notebooks"]["02-b"]["nbval"]["status"] == "pass"  # the old record is left alone
