@@ -25,14 +25,52 @@ FROM generate_series(1, ROWS) AS g;
 """
 
 
-def db_image() -> str:
-    """The course's PostgreSQL 15 image from Debian packages (notebook 13's, same build cache)."""
-    return compose.db_image()
+UPGRADE_TO = 17
+"""The PostgreSQL major version of Debian 13 (trixie), the upgrade's target; Debian 12 (bookworm) has 15."""
+
+TRIXIE_DOCKERFILE = """FROM debian:bookworm-slim
+# Debian 12 to 13 as Debian's release notes upgrade a machine: the new suite in apt's sources, then a full upgrade
+RUN sed -i 's/bookworm/trixie/g' $(ls /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null) \\
+ && apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get full-upgrade -y --no-install-recommends \\
+ && apt-get autoremove -y --purge && rm -rf /var/lib/apt/lists/*
+"""
 
 
-def build_db() -> None:
-    """Build the database image (cached after notebook 13)."""
-    images.build(db_image(), compose.contexts()["db"])
+def trixie_image() -> str:
+    """The course's Debian 13 image, made from its Debian 12 one (no registry: no ``debian:trixie-slim``)."""
+    return course.image("trixie", "13")
+
+
+def db_image(version: int = 15) -> str:
+    """The course's PostgreSQL image from Debian packages: 15 (notebook 13's, same build cache) or 17."""
+    return compose.db_image() if version == 15 else course.image("catalog-db", str(version))
+
+
+def db_dockerfile(version: int = 15) -> str:
+    """The database image's Dockerfile: notebook 13's, or for 17 the same on Debian 13 (two lines differ)."""
+    if version == 15:
+        return compose.DB_DOCKERFILE
+    return (
+        compose.DB_DOCKERFILE.replace("FROM debian:bookworm-slim", f"FROM {trixie_image()}")
+        .replace("postgresql-15", f"postgresql-{version}")
+        .replace("/usr/lib/postgresql/15/", f"/usr/lib/postgresql/{version}/")
+    )
+
+
+def build_db(version: int = 15) -> None:
+    """Build the database image (15: cached after notebook 13; 17: the Debian 13 image first)."""
+    if version == 15:
+        images.build(db_image(), compose.contexts()["db"])
+        return
+    images.build(trixie_image(), images.context("trixie", {"Dockerfile": TRIXIE_DOCKERFILE}))
+    files = {"Dockerfile": db_dockerfile(version), "db-entrypoint.sh": compose.DB_ENTRYPOINT}
+    images.build(db_image(version), images.context(f"catalog-db-{version}", files))
+
+
+def major(container: str) -> int:
+    """The PostgreSQL major version the server in ``container`` runs (``server_version_num`` 170012 -> 17)."""
+    return int(psql(container, "SHOW server_version_num")) // 10000
 
 
 def folder() -> Path:

@@ -96,18 +96,39 @@ def image_ref() -> str:
     return course.image("tomcat", "1")
 
 
+UPGRADED_UID = 1001
+"""The upgraded image's ``tomcat`` account (notebook 16): fixed, where Debian's package makes 997 on 12 and 13."""
+_PINNED_ACCOUNT = f"""# The service account first, with a fixed id (as images that pin theirs do, e.g. Unidata's Tomcat
+# image with its TOMCAT_USER_ID): Debian's tomcat10 package then keeps it instead of making one
+RUN groupadd --system --gid {UPGRADED_UID} tomcat \\
+ && useradd --system --uid {UPGRADED_UID} --gid tomcat --home-dir /var/lib/tomcat10 --no-create-home tomcat
+RUN apt-get update \\"""
+
+
+def upgraded_dockerfile(base: str) -> str:
+    """Notebook 15's Dockerfile on Debian 13 (``base``), OpenJDK 21 with it, and a ``tomcat`` account of a fixed id."""
+    return DOCKERFILE.replace("FROM debian:bookworm-slim", f"FROM {base}").replace(
+        "RUN apt-get update \\", _PINNED_ACCOUNT, 1
+    )
+
+
+def upgraded_ref() -> str:
+    return course.image("tomcat", "2")
+
+
+def build_upgraded(base: str) -> None:
+    """Build the upgraded server image on the Debian 13 image ``base`` (its pages are notebook 15's)."""
+    images.build(upgraded_ref(), images.context("tomcat-2", {"Dockerfile": upgraded_dockerfile(base), **_pages()}))
+
+
 def context() -> Path:
     """The build context: Dockerfile and the three pages."""
 
-    return images.context(
-        "tomcat",
-        {
-            "Dockerfile": DOCKERFILE,
-            "dmac/status.jsp": STATUS_JSP,
-            "dmac/allocate.jsp": ALLOCATE_JSP,
-            "dmac/files.jsp": FILES_JSP,
-        },
-    )
+    return images.context("tomcat", {"Dockerfile": DOCKERFILE, **_pages()})
+
+
+def _pages() -> dict[str, str]:
+    return {"dmac/status.jsp": STATUS_JSP, "dmac/allocate.jsp": ALLOCATE_JSP, "dmac/files.jsp": FILES_JSP}
 
 
 def folder(*parts: str, fresh: bool = False) -> Path:

@@ -18,6 +18,7 @@ import argparse
 import fcntl
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -140,6 +141,22 @@ def _summary(log: Path) -> str:
     return lines[-1].strip("= ") if lines else "no output"
 
 
+FAILURE_HEADER = re.compile(r"^_{3,} (?P<test>.+?) _{3,}$")
+
+
+def failures(log_text: str, *, lines_each: int = 25, most: int = 3) -> list[str]:
+    """What a failed pytest run says of its failures, short enough for CI's own log: the first lines of each
+    failure's report (nbval's cell, its expected and actual output), then the ``FAILED``/``ERROR`` lines."""
+    lines = log_text.splitlines()
+    shown: list[str] = []
+    reports = [i for i, line in enumerate(lines) if FAILURE_HEADER.match(line)]
+    for start in reports[:most]:
+        end = next((i for i in range(start + 1, len(lines)) if FAILURE_HEADER.match(lines[i])
+                    or lines[i].startswith("=")), len(lines))  # fmt: skip
+        shown += lines[start : min(end, start + lines_each)]
+    return shown + [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+
+
 NBVAL_ALONE = threading.Lock()
 """nbval runs in namespace ``dmac`` on every engine: one at a time (they would share ``build/dmac/``)."""
 NBVAL_LOCK = course.ROOT / "build" / "nbval.lock"
@@ -183,6 +200,8 @@ def run_job(name: str, kind: str, nbval_flags: list[str], notebooks: list[str]) 
     seconds = time.monotonic() - begin
     engines.record_time(engine, kind, seconds)
     print(f"{'✔' if code == 0 else '✗'} {name} {kind} in {seconds:.0f} s: {_summary(log)}", flush=True)
+    if code:  # CI keeps this output, not the engine's reports: say there which cell failed and how
+        print("\n".join(f"  {name} {kind}: {line}" for line in failures(log.read_text(errors="replace"))), flush=True)
     return code
 
 

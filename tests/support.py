@@ -70,7 +70,7 @@ def start_catalog_db() -> str:
 
 
 def start_proxy_backend() -> None:
-    """Notebook 16's section 6 as its exercise 16.4 finds it: the proxied Tomcat on its network, and the course CA's
+    """Notebook 16's section 7 as its exercise 16.4 finds it: the proxied Tomcat on its network, and the course CA's
     certificates in their volume (made once, by the course's helpers)."""
     proxy.build(show=False, echo=False)
     net, tomcat, certs = course.name("ops-net"), course.name("ops-tomcat"), course.name("ops-certs")

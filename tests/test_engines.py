@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from helpers import course, engines
+from helpers import course, engines, matrix
 
 
 def test_engines_are_debian_suites_with_their_own_cli_buildx_and_compose() -> None:
@@ -188,3 +188,29 @@ def test_a_sampled_lane_runs_its_notebooks_only(monkeypatch) -> None:
     monkeypatch.delenv(runs.ONLY)
     every = matrix.command(matrix.engines.get("docker-28"), "nbval", [], notebooks)
     assert [a for a in every if a.endswith(".ipynb")] == notebooks
+
+
+def test_a_failed_run_says_which_cell_and_how_in_the_matrixs_own_output() -> None:
+    log = "\n".join([
+        "notebooks/11-monitoring.ipynb ....F....",
+        "=================================== FAILURES ===================================",
+        "______________________ notebooks/11-monitoring.ipynb::Cell 8 ______________________",
+        "Notebook cell execution failed",
+        "Cell 8: Cell outputs differ",
+        "",
+        "Input:",
+        "fig = monitor.plot(df)",
+        "Traceback:",
+        " mismatch 'stdout'",
+        " assert reference_output == test_output failed:",
+        "  'most CPU:   ...25 and 150 %' == 'most CPU:   ...less than 25 %'",
+        "=========================== short test summary info ============================",
+        "FAILED notebooks/11-monitoring.ipynb::Cell 8",
+        "================== 1 failed, 190 passed in 934.01s (0:15:34) ===================",
+    ])  # fmt: skip
+    said = matrix.failures(log)
+    assert said[0].strip("_ ") == "notebooks/11-monitoring.ipynb::Cell 8"
+    assert any("less than 25 %" in line for line in said)
+    assert said[-1] == "FAILED notebooks/11-monitoring.ipynb::Cell 8"
+    assert not any(line.startswith("=") for line in said)
+    assert matrix.failures("=== 3 passed in 1.0s ===") == []

@@ -229,3 +229,73 @@ def test_16_4_headers_spelled_otherwise_are_accepted(made, backend) -> None:
     _proxy(made, _site(headers))
     verdict = exercises.evaluate("16.4")
     assert verdict.ok, verdict
+
+
+# ------------------------------------------------------------------------------------------------ 16.5
+
+
+def _old_and_new(made: list[tuple[str, str]], *, new_volume: str = "ex-db17-data", image: int = 17) -> str:
+    """16.5 dealt (a 15 server with random rows), and a server ``ex-db17`` started from ``image`` on the volume
+    ``new_volume``, nothing restored yet; the old server's ``-Fc`` dump copied into it as /tmp/old.dump."""
+    backups.build_db(15)
+    backups.build_db(17)
+    old, new = course.name(nb16.OLD_DB), course.name(nb16.NEW_DB)
+    made += [("container", old), ("container", new), ("volume", course.name(nb16.OLD_DATA)),
+             ("volume", course.name("ex-db17-data"))]  # fmt: skip  (containers first: a volume in use stays)
+    docker("rm", "-f", new, check=False, show=False, echo=False)
+    docker("volume", "rm", "-f", course.name("ex-db17-data"), check=False, show=False, echo=False)
+    nb16.deal_old_db()
+    docker("exec", old, "pg_dump", "-U", "postgres", "-Fc", "-f", "/tmp/old.dump", show=False, echo=False)
+    dump = backups.folder() / "old.dump"
+    docker("cp", f"{old}:/tmp/old.dump", str(dump), show=False, echo=False)
+    docker("run", "-d", "--name", new, "-v", f"{course.name(new_volume)}:{nb16.DATA_DIR}", backups.db_image(image),
+           show=False, echo=False)  # fmt: skip
+    if new_volume != nb16.OLD_DATA:
+        backups.wait_ready(new)
+        docker("cp", str(dump), f"{new}:/tmp/old.dump", show=False, echo=False)
+    return new
+
+
+def _restore_into(box: str, database: str = "postgres") -> None:
+    docker("exec", box, "pg_restore", "-U", "postgres", "--clean", "--if-exists", "-d", database, "/tmp/old.dump",
+           show=False, echo=False)  # fmt: skip
+
+
+def test_16_5_the_new_server_on_the_old_files(made) -> None:
+    _old_and_new(made, new_volume=nb16.OLD_DATA)
+    _rejected("16.5", "the PostgreSQL 15 files", "A new volume")
+
+
+def test_16_5_the_old_version_under_the_new_name(made) -> None:
+    box = _old_and_new(made, image=15)
+    _restore_into(box)
+    _rejected("16.5", "does not run", "catalog-db:17")
+
+
+def test_16_5_restored_into_another_database(made) -> None:
+    box = _old_and_new(made)
+    docker("exec", box, "createdb", "-U", "postgres", "upgraded", show=False, echo=False)
+    _restore_into(box, "upgraded")
+    _rejected("16.5", "has no table observations", "restore into it")
+
+
+def test_16_5_rows_lost_on_the_way(made) -> None:
+    box = _old_and_new(made)
+    _restore_into(box)
+    backups.psql(box, f"DELETE FROM {backups.TABLE} WHERE id % 50 = 0")
+    _rejected("16.5", "rows were lost or added", "once")
+
+
+def test_16_5_no_old_volume_left_to_roll_back_to(made) -> None:
+    box = _old_and_new(made)
+    _restore_into(box)
+    docker("rm", "-f", course.name(nb16.OLD_DB), show=False, echo=False)
+    docker("volume", "rm", course.name(nb16.OLD_DATA), show=False, echo=False)
+    _rejected("16.5", "nothing to roll back to", "Keep the old volume")
+
+
+def test_16_5_an_upgrade_by_the_book_passes(made) -> None:
+    box = _old_and_new(made)
+    _restore_into(box)
+    verdict = exercises.evaluate("16.5")
+    assert verdict.ok and "runs PostgreSQL 17" in verdict.message, verdict

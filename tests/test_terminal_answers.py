@@ -91,7 +91,7 @@ def _services_back(way: str, *, start: bool) -> None:
 _SERVICES: set[str] = set()  # containers the cases' setups made, as the notebooks do (04.2, 07.5, 12.2, 13.x)
 _NETWORKS: set[str] = set()
 _IMAGES: set[str] = set()  # stand-ins the setups built under a notebook's image name (01.1, 13.x)
-_VOLUMES: set[str] = set()  # 16.4's certificates
+_VOLUMES: set[str] = set()  # 16.4's certificates, 16.5's old database
 
 
 def _no_services() -> None:
@@ -273,7 +273,7 @@ def _quiet(way: str, *options: str) -> None:
 
 
 def _proxy_backend() -> None:
-    """Notebook 16's section 6: the proxied server on its network, the course CA's certificates in a volume."""
+    """Notebook 16's section 7: the proxied server on its network, the course CA's certificates in a volume."""
     start_proxy_backend()
     _SERVICES.add(_name("ops-tomcat"))
     _NETWORKS.add(_name("ops-net"))
@@ -290,6 +290,35 @@ def _tls_proxy(way: str, *, fixed: bool) -> None:
     certs, folder = f"{_name('ops-certs')}:/certs:ro", f"{conf.parent}:/etc/nginx/conf.d:ro"
     run(way, "run", "-d", "--name", _name("ex-proxy"), "--network", _name("ops-net"), "-v", certs, "-v", folder,
         proxy.proxy_ref())
+
+
+def _old_db() -> None:
+    """Exercise 16.5's start: both database images, and the PostgreSQL 15 server with its random rows."""
+    from helpers import backups
+
+    backups.build_db(15)
+    backups.build_db(17)
+    nb16.deal_old_db()
+    _SERVICES.add(_name(nb16.OLD_DB))
+    _VOLUMES.add(_name(nb16.OLD_DATA))
+
+
+def _upgrade(way: str, *, new_volume: str = "ex-db17-data") -> None:
+    """Exercise 16.5: a dump of the old server, a 17 server on ``new_volume``, the dump restored into it."""
+    from helpers import backups
+
+    old, new, dump = _name(nb16.OLD_DB), _name(nb16.NEW_DB), backups.folder() / "terminal.dump"
+    run(way, "exec", old, "pg_dump", "-U", "postgres", "-Fc", "-f", "/tmp/terminal.dump")
+    run(way, "cp", f"{old}:/tmp/terminal.dump", str(dump))
+    if new_volume != nb16.OLD_DATA:
+        run(way, "volume", "create", _name(new_volume))
+    run(way, "run", "-d", "--name", new, "-v", f"{_name(new_volume)}:{nb16.DATA_DIR}", backups.db_image(17))
+    if new_volume == nb16.OLD_DATA:
+        return  # PostgreSQL 17 stops at once on 15's files
+    backups.wait_ready(new)
+    run(way, "cp", str(dump), f"{new}:/tmp/terminal.dump")
+    run(way, "exec", new, "pg_restore", "-U", "postgres", "--clean", "--if-exists", "-d", "postgres",
+        "/tmp/terminal.dump")  # fmt: skip
 
 
 PATCHED_16_3 = nb16.STARTER.replace(
@@ -621,6 +650,15 @@ CASES = [
         "from the request it receives",
         (("container", "ex-proxy"),),
         _proxy_backend,
+    ),
+    Case(
+        "16.5",
+        lambda w: _upgrade(w),
+        lambda w: _upgrade(w, new_volume=nb16.OLD_DATA),
+        "the PostgreSQL 15 files",
+        "A new volume",
+        (("container", "ex-db17"), ("volume", "ex-db17-data")),
+        _old_db,
     ),
 ]
 

@@ -62,6 +62,16 @@ def course_container(suffix: str, missing: str = "") -> Any:
         return failed(missing or f"there is no container called {wanted}.")
 
 
+def course_volume(volume: str) -> Any:
+    """The volume ``volume``, or None."""
+    import docker as sdk  # deferred: the Docker SDK is slow to import
+
+    try:
+        return client().volumes.get(volume)
+    except sdk.errors.NotFound:
+        return None
+
+
 def course_image(ref: str, missing: str = "") -> Any:
     """The image ``ref``, or a failed Verdict saying it has not been built yet."""
     import docker as sdk  # deferred: the Docker SDK is slow to import

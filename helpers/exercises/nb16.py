@@ -1,4 +1,5 @@
-"""Exercises of notebook 16 (operating a data server: restore a backup, bounded logs, a patched image)."""
+"""Exercises of notebook 16 (operating a data server: restore a backup, bounded logs, a patched image, a TLS
+proxy, a database upgrade that keeps every row)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from .. import backups, course, logfiles, oneshot, patching, proxy, records
-from ..daemon import client
 from ..shell import CommandFailed, docker, docker_out
-from . import Verdict, course_container, course_image, exercise, failed, learner_image, passed, reset_images
+from . import (
+    Verdict,
+    course_container,
+    course_image,
+    course_volume,
+    exercise,
+    failed,
+    learner_image,
+    passed,
+    reset_images,
+)
 
 LOG_BOUND_MB = 100
 """16.2: the most one container's log may keep on disk (``--log-driver local`` keeps 5 files of 20 MB)."""
@@ -134,16 +144,6 @@ def restored() -> Verdict:
     )
 
 
-def course_volume(volume: str) -> Any:
-    """The volume ``volume``, or None."""
-    import docker as sdk  # deferred: the Docker SDK is slow to import
-
-    try:
-        return client().volumes.get(volume)
-    except sdk.errors.NotFound:
-        return None
-
-
 # ------------------------------------------------------------------ 16.2: bounded logs
 
 
@@ -189,7 +189,7 @@ def bounded_logs() -> Verdict:
         return box
     records.note("16.2", "container", wanted, box)
     ref = course.image("access-log", "1")
-    img = course_image(ref, missing=f"no image {ref} yet: run the notebook's build cell in section 3.")
+    img = course_image(ref, missing=f"no image {ref} yet: run the notebook's build cell in section 5.")
     if isinstance(img, Verdict):
         return img
     if box.image.id != img.id:
@@ -249,7 +249,7 @@ def reset() -> None:
 @exercise(
     "16.3",
     "an image with no security update waiting",
-    hint="apt upgrades only from the suites its sources list; section 4 showed which one holds the fixes.",
+    hint="apt upgrades only from the suites its sources list; section 6 showed which one holds the fixes.",
     solution="""
     dockerfile = nb16.starter()
     dockerfile.write_text(dockerfile.read_text().replace(
@@ -327,7 +327,7 @@ def proxied() -> Verdict:
     if isinstance(box, Verdict):
         return box
     records.note("16.4", "container", wanted, box)
-    img = course_image(proxy.proxy_ref(), missing=f"no image {proxy.proxy_ref()} yet: run section 6's build cell.")
+    img = course_image(proxy.proxy_ref(), missing=f"no image {proxy.proxy_ref()} yet: run section 7's build cell.")
     if isinstance(img, Verdict):
         return img
     if box.image.id != img.id:
@@ -356,3 +356,129 @@ def proxied() -> Verdict:
     if moved != f"301 {wanted_link}":
         return failed(f"plain HTTP to {wanted} answers {moved!r}, not a redirect to HTTPS.", "Keep the port 80 server.")
     return passed(f"through {wanted}, the page links to {link} and plain HTTP is sent there (301).")
+
+
+# ------------------------------------------------------------------ 16.5: an upgrade that keeps every row
+
+OLD_DB, OLD_DATA, NEW_DB = "ex-db15", "ex-db15-data", "ex-db17"
+DATA_DIR = "/var/lib/postgresql/data"
+
+
+def _dealt_file() -> Path:
+    return backups.folder() / ".ex-db15.fingerprint"
+
+
+def deal_old_db() -> str:
+    """16.5's starting point, unless it is there (its volume and its rows' fingerprint): a PostgreSQL 15 server
+    ``ex-db15`` with its data in the volume ``ex-db15-data`` and 300 to 500 random observations (their fingerprint
+    kept for the check)."""
+    box, volume = course.name(OLD_DB), course.name(OLD_DATA)
+    if course_volume(volume) is not None and _dealt() is not None:
+        return f"{volume} is there already: kept, with {box} as it is (remove the volume for a new start)"
+    docker("rm", "-f", box, show=False, echo=False, check=False)
+    docker("volume", "create", volume, show=False, echo=False)
+    docker("run", "-d", "--name", box, "-v", f"{volume}:{DATA_DIR}", backups.db_image(15), show=False, echo=False)
+    backups.wait_ready(box)
+    backups.psql(box, RANDOM_SQL)
+    dealt = backups.fingerprint(box)
+    if dealt is None:  # the table was just made: only a broken database has none
+        raise RuntimeError(f"{box} has no table {backups.TABLE} after it was filled: docker logs {box} says why")
+    _dealt_file().write_text(json.dumps(dealt.__dict__))
+    print(f"  {dealt}", file=sys.stderr)
+    return f"{box}: PostgreSQL {backups.major(box)}, data in the volume {volume}, 300 to 500 random observations"
+
+
+def _dealt() -> backups.Fingerprint | None:
+    try:
+        return backups.Fingerprint(**json.loads(_dealt_file().read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _data_mount(box: Any) -> dict[str, Any] | None:
+    return next((m for m in box.attrs.get("Mounts", []) if m.get("Destination") == DATA_DIR), None)
+
+
+@exercise(
+    "16.5",
+    "upgrade a catalog database from PostgreSQL 15 to 17 without losing a row",
+    hint="PostgreSQL 17 cannot read 15's files: dump the old server (docker exec OLD pg_dump -U postgres -Fc > "
+    "FILE), start the new one on a new volume, and restore into it (docker exec -i NEW pg_restore -U postgres "
+    "--clean --if-exists -d postgres < FILE).",
+    solution="""
+    with open(backups.folder() / "ex-db15.dump", "wb") as dump:
+        docker_stream("exec", name("ex-db15"), "pg_dump", "-U", "postgres", "-Fc", stdout=dump, echo=True)
+    docker("stop", name("ex-db15"))
+    docker("volume", "create", name("ex-db17-data"))
+    docker("run", "-d", "--name", name("ex-db17"), "-v", f"{name('ex-db17-data')}:/var/lib/postgresql/data",
+           image("catalog-db", "17"))
+    backups.wait_ready(name("ex-db17"))
+    with open(backups.folder() / "ex-db15.dump", "rb") as dump:
+        docker_stream("exec", "-i", name("ex-db17"), "pg_restore", "-U", "postgres", "--clean", "--if-exists",
+                      "-d", "postgres", stdin=dump, echo=True)
+    """,
+)
+def upgraded() -> Verdict:
+    wanted, old_volume = course.name(NEW_DB), course.name(OLD_DATA)
+    dealt = _dealt()
+    if dealt is None:
+        return failed(f"the old server was not dealt yet: run the cell above that starts {course.name(OLD_DB)}.")
+    box = course_container(NEW_DB, missing=f"there is no container called {wanted} yet.")
+    if isinstance(box, Verdict):
+        return box
+    records.note("16.5", "container", wanted, box)
+    ref = backups.db_image(backups.UPGRADE_TO)
+    img = course_image(ref, missing=f"no image {ref} yet: run section 4's build cell.")
+    if isinstance(img, Verdict):
+        return img
+    if box.image.id != img.id:
+        return failed(f"{wanted} does not run {ref}.", f"The upgrade's server runs {ref}.")
+    data = _data_mount(box)
+    if data is not None and data.get("Name") == old_volume:
+        return failed(
+            f"{wanted} has its data in {old_volume}, the PostgreSQL 15 files: 17 refuses to start on them (docker "
+            f"logs {wanted}), and the rollback would be gone.",
+            "A new volume, filled from a dump of the old server.",
+        )
+    if data is None or data.get("Type") != "volume":
+        where = f"a {data.get('Type')} mount" if data else "its writable layer"
+        return failed(
+            f"{wanted} keeps its data in {where}, not in a volume: the upgraded rows would go with the container.",
+            f"-v NEW_VOLUME:{DATA_DIR}",
+        )
+    if (new_volume := course_volume(data["Name"])) is not None:
+        records.note("16.5", "volume", data["Name"], new_volume)  # an ex- name only: clean-up removes it
+    if box.status != "running":
+        return failed(f"{wanted} is {box.status}.", f"docker logs {wanted} says why; start it with -d.")
+    try:
+        backups.wait_ready(wanted, timeout=20)
+        version, found = backups.major(wanted), backups.fingerprint(wanted)
+    except (CommandFailed, OSError) as exc:
+        return failed(f"{wanted}'s database does not answer: {str(exc)[:100]}", f"docker logs {wanted} says why.")
+    if found is None:
+        return failed(
+            f"{wanted}'s database postgres has no table {backups.TABLE}: the rows are not restored there yet.",
+            "The catalog reads database postgres: restore into it (pg_restore -d postgres, or psql -d postgres).",
+        )
+    if found != dealt:
+        return failed(
+            f"{wanted}'s {backups.TABLE} holds {found}, the old server {dealt}: rows were lost or added on the way.",
+            "Restore one dump of the old server, once, into the new server's database.",
+        )
+    old = course_volume(old_volume)
+    if old is None:
+        return failed(
+            f"every row is there, but the volume {old_volume} is gone: nothing to roll back to.",
+            "Keep the old volume until the new server has proven itself.",
+        )
+    version_file = "cat /old/PG_VERSION 2>/dev/null || true"
+    kept = oneshot.output("busybox", ["sh", "-c", version_file], volumes=[f"{old_volume}:/old:ro"]).decode().strip()
+    if kept != "15":
+        return failed(
+            f"the volume {old_volume} holds PostgreSQL {kept or 'no'} files now, not the old 15 ones.",
+            "Leave the old volume as it was: it is the rollback.",
+        )
+    return passed(
+        f"{wanted} runs PostgreSQL {version} and holds the old server's {dealt.rows} rows, identical (same MD5 "
+        f"over every row); {old_volume} still holds the 15 files for a rollback."
+    )
