@@ -34,7 +34,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import cgroups, course, disks, hub_confine, hub_tls, procs, rootless, wait
+from . import cgroups, course, disks, hub_confine, hub_tls, netns, procs, rootless, wait
 from .errors import HubError
 
 OPT = Path("/opt/dmac-hub")
@@ -262,7 +262,9 @@ def accounts(settings: Settings) -> dict[str, str]:
     everyone = [settings.instructor, *settings.learners]
     hub_confine.deny_schedulers(everyone)  # cron and at would run their jobs outside any cgroup of the hub's
     hub_confine.deny_ssh(settings.instance, everyone)
-    hub_confine.block_metadata(settings.instance, [rootless.learner(n).uid for n in settings.learners])  # F9
+    netns.ensure_host(settings.instance)  # the hub's API address, forwarding out, no learner to learner (F5)
+    for name in settings.learners:  # a network of their own each, the metadata service rejected there (F5, F9)
+        netns.ensure(settings.instance, rootless.learner(name).uid)
     for name in former_learners(settings, [p.pw_name for p in pwd.getpwall()]):
         _say(f"locking {name}: not a learner of this workshop")
         subprocess.run(["usermod", "--lock", "--expiredate", "1970-01-02", name], check=True, timeout=30)
@@ -285,7 +287,8 @@ def learner_env(name: str) -> dict[str, str]:
 
 
 def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> subprocess.Popen:
-    """Start ``argv`` as the learner inside their cgroup (as their server's kernels run), with :func:`learner_env`.
+    """Start ``argv`` as the learner inside their cgroup and network namespace (as their server's kernels run),
+    with :func:`learner_env`.
 
     The process waits on a gate until root has moved it into the cgroup, so nothing it starts runs outside.
     """
@@ -296,6 +299,7 @@ def run_confined(settings: Settings, name: str, argv: list[str], **popen) -> sub
         ["/bin/sh", "-c", 'read -r _ && exec "$@"', "gate", *argv],
         stdin=subprocess.PIPE,
         env=learner_env(name),
+        own_network=True,  # in their network namespace, as their server (helpers.netns)
         **popen,
     )
     assert proc.stdin is not None
@@ -407,7 +411,11 @@ def stop(settings: Settings, purge: bool = False) -> None:
         existing = [p.pw_name for p in pwd.getpwall()]
         names = [*settings.learners, *former_learners(settings, existing), settings.instructor]
         hub_confine.allow_schedulers(names)
-        hub_confine.allow_metadata(settings.instance)
+        hub_confine.allow_metadata(settings.instance)  # the rules of hubs made before the namespaces
+        for name in names:
+            if name in {p.pw_name for p in pwd.getpwall()}:
+                netns.remove(rootless.learner(name).uid)
+        netns.remove_host(settings.instance)
         (hub_confine.SSHD_DROPIN / f"{settings.instance}.conf").unlink(missing_ok=True)
         for name in names:
             if name in {p.pw_name for p in pwd.getpwall()}:

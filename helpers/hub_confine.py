@@ -15,7 +15,8 @@ ways around it the security review found, each closed here (the hub's findings F
 - the daemon's data root stays on the learner's disk: their daemon reads a configuration file of root's,
   not ``~/.config/docker/daemon.json`` (where ``data-root`` would move it into the home; F4);
 - a cloud VM's metadata service (169.254.169.254: instance credentials, user-data) answers no learner: an
-  ``iptables`` rule per learner's uid rejects it, their containers too (slirp4netns runs as the learner; F9).
+  ``iptables`` rule in each learner's network namespace rejects it, for their containers too (slirp4netns runs
+  there; F9); the namespaces themselves are :mod:`helpers.netns` (F5).
 """
 
 from __future__ import annotations
@@ -89,33 +90,13 @@ def deny_ssh(instance: str, names: list[str], folder: Path = SSHD_DROPIN) -> Pat
     return path
 
 
-METADATA = "169.254.169.254"
-"""The link-local address of the metadata service of AWS, Google Cloud, Azure and OpenStack."""
-
-
-def _metadata_rule(instance: str, uid: int) -> list[str]:
-    return ["OUTPUT", "-d", METADATA, "-m", "owner", "--uid-owner", str(uid), "-m", "comment", "--comment",
-            f"{instance}: no cloud metadata for workshop learners", "-j", "REJECT"]  # fmt: skip
-
-
 def _iptables() -> str | None:
     return shutil.which("iptables") or shutil.which("iptables", path="/usr/sbin:/sbin")
 
 
-def block_metadata(instance: str, uids: list[int]) -> int:
-    """A REJECT rule for the metadata service per learner uid (idempotent); how many rules are in place."""
-    iptables = _iptables()
-    if iptables is None:
-        return 0
-    for uid in uids:
-        rule = _metadata_rule(instance, uid)
-        if subprocess.run([iptables, "-C", *rule], capture_output=True, timeout=30).returncode != 0:
-            subprocess.run([iptables, "-I", *rule], check=True, capture_output=True, timeout=30)
-    return len(uids)
-
-
 def allow_metadata(instance: str) -> None:
-    """Remove this hub's metadata rules (``make hub`` stopped with purge)."""
+    """Remove the per-uid metadata rules a hub made in ``OUTPUT`` before learners had network namespaces of their
+    own (``make hub`` stopped with purge): the rule is now inside each namespace (:mod:`helpers.netns`)."""
     iptables = _iptables()
     if iptables is None:
         return

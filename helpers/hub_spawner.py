@@ -2,8 +2,9 @@
 
 Loaded by ``hub/jupyterhub_config.py`` in the hub (root). Before a server spawns, the hook creates the
 learner's cgroup (``helpers.cgroups``), mounts their daemon's data root (``helpers.disks``), starts their
-``dockerd-rootless.sh`` inside the cgroup and loads the base images they lack; the server itself enters the
-same cgroup before it drops root. When the server stops (by the learner, the admin, the idle culler or the hub
+``dockerd-rootless.sh`` inside the cgroup and their network namespace (``helpers.netns``) and loads the base
+images they lack; the server itself enters the same cgroup and namespace before it drops root, and listens on
+the namespace's address. When the server stops (by the learner, the admin, the idle culler or the hub
 shutting down), their daemon stops, anything left in their cgroup is killed and their data root is unmounted.
 Each spawn's timings go to ``/var/lib/<instance>/spawns.jsonl``.
 """
@@ -19,7 +20,7 @@ import time
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 
-from . import cgroups, disks, hub, hub_confine, rootless
+from . import cgroups, disks, hub, hub_confine, netns, rootless
 
 
 def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
@@ -32,7 +33,9 @@ def _prepare(settings: hub.Settings, name: str) -> dict[str, float]:
     rootless.ensure_tun()
     hub_confine.mount_runtime_dir(user.runtime_dir, user.uid, user.gid)  # a tmpfs of its own, not the host's /run
     config = hub_confine.daemon_config(settings.daemon_configs, name, disks.mount_point(user))
-    rootless.start_daemon(user, confine=lambda pid: cgroups.enter(folders, pid), config=config)
+    netns.ensure(settings.instance, user.uid)  # a network of their own (F5): made at `make hub`, again if lost
+    confine = lambda pid: cgroups.enter(folders, pid)  # noqa: E731
+    rootless.start_daemon(user, confine=confine, config=config, own_network=True)
     daemon = time.monotonic()
     rootless.load_images(user)
     done = time.monotonic()
@@ -59,10 +62,12 @@ class CourseSpawner(LocalProcessSpawner):
 
     def make_preexec_fn(self, name: str):
         folders = cgroups.folders(hub.load().instance, name)
+        uid = rootless.learner(name).uid
         drop = set_user_setuid(name)
 
-        def preexec() -> None:
+        def preexec() -> None:  # in the child, as root, before it becomes the learner
             cgroups.enter(folders)
+            netns.enter(uid)  # their network namespace (F5): the server and all it starts
             drop()
 
         return preexec
@@ -71,6 +76,7 @@ class CourseSpawner(LocalProcessSpawner):
         """Start the server with its output on a pipe of its own (F4): JupyterHub's default lets it inherit the
         hub's log, which every learner's kernel could then write, forge or truncate. A thread of the hub's
         copies the pipe into ``/var/log/<instance>/server-<name>.log`` (root's, 0600, capped)."""
+        self.ip = netns.inside_address(rootless.learner(self.user.name).uid)  # the proxy reaches it through the pair
         read, write = os.pipe()
         output = {"stdin": subprocess.DEVNULL, "stdout": write, "stderr": subprocess.STDOUT}
         # popen_kwargs is a traitlets Dict, which mypy cannot see through

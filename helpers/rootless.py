@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, procs, wait
+from . import course, netns, procs, wait
 from .cli import cli
 from .daemon import DaemonUnavailable, probe
 from .errors import RootlessError
@@ -209,9 +209,15 @@ def user_env(user: Learner) -> dict[str, str]:
     return env
 
 
-def as_user(user: Learner, argv: list[str], *, cwd: Path | None = None, **kwargs) -> subprocess.Popen:
-    """Start ``argv`` as the user (no supplementary groups), with :func:`user_env`."""
+def as_user(
+    user: Learner, argv: list[str], *, cwd: Path | None = None, own_network: bool = False, **kwargs
+) -> subprocess.Popen:
+    """Start ``argv`` as the user (no supplementary groups), with :func:`user_env`. ``own_network``: in the user's
+    network namespace (a workshop hub's learner: :mod:`helpers.netns`), where root made one."""
     env = {**user_env(user), **kwargs.pop("env", {})}
+    if own_network and netns.path(user.uid).exists():  # root enters it, nsenter then becomes the user
+        return subprocess.Popen([*netns.nsenter(user.uid, user.gid), *argv], env=env, cwd=str(cwd or user.home),
+                                **kwargs)  # fmt: skip
     return subprocess.Popen(
         argv, user=user.uid, group=user.gid, extra_groups=[], env=env, cwd=str(cwd or user.home), **kwargs
     )
@@ -250,13 +256,16 @@ def answers(user: Learner, timeout: float = 2.0) -> bool:
     return True
 
 
-def start_daemon(user: Learner, confine: Callable[[int], None] | None = None, config: Path | None = None) -> dict:
+def start_daemon(
+    user: Learner, confine: Callable[[int], None] | None = None, config: Path | None = None, own_network: bool = False
+) -> dict:
     """Start ``dockerd-rootless.sh`` as the user (or reuse theirs if it answers); wait until it answers.
 
     ``confine(pid)`` (root) runs before the script starts: the process waits on a gate until then, so
     every process of the daemon's tree is born where ``confine`` put it (a cgroup of the user's own).
     ``config``: a daemon configuration file of root's (``--config-file``) instead of the user's own
     ``~/.config/docker/daemon.json``, whose ``data-root`` could move the daemon's data off its disk.
+    ``own_network``: in the user's network namespace (:func:`as_user`), where its ports and slirp4netns live.
     """
     if answers(user):
         _say(f"the rootless daemon of {user.name} already answers at {user.host}")
@@ -276,6 +285,7 @@ def start_daemon(user: Learner, confine: Callable[[int], None] | None = None, co
             stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if confine else subprocess.DEVNULL,
             start_new_session=True,
+            own_network=own_network,
         )
     if confine:
         assert proc.stdin is not None

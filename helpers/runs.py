@@ -169,3 +169,28 @@ def verdict_of(path: Path) -> RunResult:
     if not path.is_file():
         return RunResult("not run", [], f"no output at {path}")
     return solutions_verdict(json.loads(path.read_text()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.runs NOTEBOOK OUT [--namespace NS]``: :func:`execute` with every solution applied, then
+    :func:`verdict_of` as one JSON line on stdout; exit 0 for ``pass`` or ``limited``. For a run as another user
+    (the hub's learners run it in their own environment, cgroup and network namespace)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.runs", description=main.__doc__)
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--namespace", default=os.environ.get("DMAC_NAMESPACE", "dmac"))
+    opts = parser.parse_args(argv)
+    try:
+        execute(opts.notebook, opts.out, solutions_parameters(opts.notebook, opts.namespace))
+    except Exception as exc:  # papermill's error: the output notebook holds the failing cell, the verdict names it
+        print(f"{type(exc).__name__}: {str(exc)[-400:]}", file=sys.stderr)
+    result = verdict_of(opts.out)
+    print(json.dumps(asdict(result)))
+    return 0 if result.status in ("pass", "limited") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

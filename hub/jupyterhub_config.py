@@ -8,7 +8,7 @@ one cgroup per learner. Idle servers are culled by jupyterhub-idle-culler, which
 # ruff: noqa: F821  (`c` is JupyterHub's config object, given to this file)
 import sys
 
-from helpers import hub, hub_spawner
+from helpers import hub, hub_spawner, netns
 
 settings = hub.load()
 venv = str(hub.VENV)
@@ -16,7 +16,9 @@ venv = str(hub.VENV)
 # HTTPS on every interface with the room CA's certificate (helpers.hub_tls); plain HTTP only on loopback (TLS=0)
 c.JupyterHub.ip = "0.0.0.0" if settings.tls else "127.0.0.1"
 c.JupyterHub.port = settings.port
-c.JupyterHub.hub_ip = "127.0.0.1"
+# The hub's API on the host's dummy interface of helpers.netns: every learner's server, in a network namespace of
+# its own (F5), calls back to it there; the proxy reaches each server on its namespace's address
+c.JupyterHub.hub_ip = netns.HUB_ADDRESS
 c.JupyterHub.hub_port = settings.port + 1
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.port + 2}"
 c.ConfigurableHTTPProxy.command = [str(hub.PROXY)]

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 import time
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, course, disks, hub, hub_confine, hub_tls, rootless, rootless_matrix, wait
+from helpers import cgroups, course, disks, hub, hub_confine, hub_tls, netns, rootless, wait
 from tests import isolation
 from tests.hub import packages
 
@@ -62,13 +63,12 @@ def _settings() -> hub.Settings:
 
 
 def as_learner(name: str, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """``argv`` as the learner with their server's environment (their daemon, the shared tools)."""
+    """``argv`` as the learner with their server's environment (their daemon, the shared tools), in their
+    network namespace as a terminal of their server is (nsenter, as root, then the learner's ids)."""
     user = rootless.learner(name)
+    assert netns.path(user.uid).exists(), f"{name} has no network namespace: the hub makes one per learner"
     return subprocess.run(
-        list(argv),
-        user=user.uid,
-        group=user.gid,
-        extra_groups=[],
+        [*netns.nsenter(user.uid, user.gid), *argv],
         env=hub.learner_env(name),
         cwd=user.home,
         capture_output=True,
@@ -111,12 +111,20 @@ def settings():
     began = time.monotonic()
     hub.start(settings)
     MEASURED["hub_start_s"] = round(time.monotonic() - began, 1)
+    uids = [rootless.learner(n).uid for n in LEARNERS]
+    assert all(netns.path(uid).exists() for uid in uids)  # a network namespace each, from the start (F5)
     yield settings
     hub.stop(settings, purge=True)
     assert {path: isolation.host_fingerprint()[path] for path in UNTOUCHED} == before
     assert not _accounts_of(settings) and Path("/etc/passwd").read_text().splitlines() == accounts_before
-    rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True).stdout
-    assert f"{settings.instance}: no cloud metadata" not in rules  # the purge took the hub's rules away
+    rules = "".join(subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True).stdout
+                    for table in ("filter", "nat"))  # fmt: skip
+    assert f"{settings.instance}: " not in rules  # the purge took the hub's rules away
+    assert not any(netns.path(uid).exists() for uid in uids)  # and the learners' namespaces and pairs
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    assert not any(f" {netns.host_interface(uid)}@" in links for uid in uids), links
+    addresses = subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    assert f" {netns.HUB_ADDRESS}/32 " not in addresses, addresses
     assert not cgroups.folders(settings.instance, LEARNERS[0])[0].parent.exists()
     out = course.ROOT / "build" / "hub" / "measurements.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -162,13 +170,14 @@ def test_notebooks_run_in_all_three_at_once(running: hub.Settings) -> None:
         for stem in NOTEBOOKS:
             source = user.checkout / "notebooks" / f"{stem}.ipynb"
             target = user.home / f"run-{stem}.ipynb"
-            argv = [str(hub.VENV / "bin" / "papermill"), "--log-level", "WARNING", str(source), str(target)]
-            argv += ["-p", "SOLUTIONS", "True", "--cwd", str(source.parent)]
+            # the course's one runner and verdict (helpers.runs), from the learner's own clone and environment
+            argv = [str(hub.VENV / "bin" / "python"), "-m", "helpers.runs", str(source), str(target)]
             began = time.monotonic()
-            proc = hub.run_confined(running, name, argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            output = proc.communicate(timeout=420)[0].decode(errors="replace")
-            outcome = rootless_matrix.verdict(json.loads(target.read_text())) if target.exists() else {}
-            results[stem] = {**outcome, "seconds": round(time.monotonic() - began, 1), "tail": output[-800:]}
+            proc = hub.run_confined(running, name, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = (part.decode(errors="replace") for part in proc.communicate(timeout=420))
+            lines = out.strip().splitlines()
+            outcome = json.loads(lines[-1]) if lines else {"status": "no verdict"}
+            results[stem] = {**outcome, "seconds": round(time.monotonic() - began, 1), "tail": err[-800:]}
         return results
 
     with ThreadPoolExecutor(len(LEARNERS)) as pool:
@@ -189,9 +198,9 @@ def test_a_learner_reaches_neither_the_root_daemon_nor_another_learners(running:
     assert made.returncode == 0, made.stderr
     seen = as_learner(a, "docker", "ps", "-a", "--format", "{{.Names}}")
     assert seen.returncode == 0 and "dmac-hub-b" not in seen.stdout
-    for socket in ("/var/run/docker.sock", str(rootless.learner(b).socket)):
-        refused = as_learner(a, "docker", "-H", f"unix://{socket}", "ps")
-        assert refused.returncode != 0 and "permission denied" in refused.stderr.lower(), (socket, refused.stderr)
+    for sock in ("/var/run/docker.sock", str(rootless.learner(b).socket)):
+        refused = as_learner(a, "docker", "-H", f"unix://{sock}", "ps")
+        assert refused.returncode != 0 and "permission denied" in refused.stderr.lower(), (sock, refused.stderr)
     shadow = as_learner(a, "docker", "run", "--rm", "-v", "/:/host", "busybox", "cat", "/host/etc/shadow")
     assert shadow.returncode != 0 and "root:" not in shadow.stdout
     assert "permission denied" in shadow.stderr.lower(), shadow.stderr
@@ -545,10 +554,8 @@ def test_a_learners_own_daemon_json_cannot_move_the_data_root_off_their_disk(run
 
 
 def _metadata_rejections(settings: hub.Settings, uid: int) -> int:
-    """Packets the hub's metadata rule for ``uid`` rejected so far (``iptables -L OUTPUT -v -x``)."""
-    listed = subprocess.run(["iptables", "-L", "OUTPUT", "-v", "-n", "-x"], capture_output=True, text=True).stdout
-    rows = [ln.split() for ln in listed.splitlines() if f"{settings.instance}: no cloud metadata" in ln]
-    return sum(int(row[0]) for row in rows if f"owner UID match {uid}" in " ".join(row))
+    """Packets the metadata rule in the learner's network namespace rejected so far."""
+    return netns.metadata_rejections(settings.instance, uid)
 
 
 def test_no_learner_nor_their_container_reaches_the_cloud_metadata_service(running: hub.Settings) -> None:
@@ -562,13 +569,21 @@ def test_no_learner_nor_their_container_reaches_the_cloud_metadata_service(runni
     asked = as_learner(name, "python3", "-c", probe)
     assert asked.stdout.strip() == "refused", asked.stdout + asked.stderr
     from_terminal = _metadata_rejections(running, uid)
-    assert from_terminal > before  # refused by the hub's rule for this uid, not by a missing route
-    box = as_learner(name, "docker", "run", "--rm", "busybox", "wget", "-T", "5", "-q", "-O-", "http://169.254.169.254/")
-    # a container gets nothing back either (here: no metadata service, and slirp4netns sent nothing the rule saw)
-    assert box.returncode != 0, box.stdout
-    other = rootless.learner(LEARNERS[1]).uid
-    assert _metadata_rejections(running, other) >= 0 and f"--uid-owner {other}" in subprocess.run(
-        ["iptables", "-S", "OUTPUT"], capture_output=True, text=True).stdout  # every learner has a rule  # fmt: skip
+    assert from_terminal > before  # refused by the rule in the learner's namespace, not by a missing route
+    # a container's connection leaves through slirp4netns, a process of the learner's in their namespace: the same
+    # rule rejects it there (its counter moves), and the container never connects (slirp4netns answers the
+    # refusal with silence: the container's attempt times out). bash's /dev/tcp: the course's busybox, made from
+    # Debian's static build, crashes in wget.
+    box = as_learner(name, "docker", "run", "--rm", "debian:bookworm-slim", "bash", "-c",
+                     "timeout 10 bash -c 'exec 3<>/dev/tcp/169.254.169.254/80' && echo connected")  # fmt: skip
+    from_container = _metadata_rejections(running, uid)
+    assert from_container > from_terminal, (from_terminal, from_container, box.returncode, box.stderr)
+    assert box.returncode != 0 and "connected" not in box.stdout, box.stdout
+    for other in LEARNERS[1:]:  # every learner's namespace has the rule
+        uid = rootless.learner(other).uid
+        listed = subprocess.run(["ip", "netns", "exec", netns.name(uid), "iptables", "-S", "OUTPUT"],
+                                capture_output=True, text=True).stdout  # fmt: skip
+        assert f"-d {netns.METADATA}/32" in listed and "no cloud metadata" in listed, listed
 
 
 def test_a_learner_in_the_docker_group_gets_no_server(running: hub.Settings) -> None:
@@ -637,3 +652,102 @@ def test_the_idle_culler_stops_an_idle_learner_and_their_daemon(running: hub.Set
     assert f"Culling server {name} (inactive" in log  # the culler's own words, in the hub's log
     start_server(culling, name)
     assert work.read_text() == "kept\n"
+
+
+# F5: a learner's processes hold ports in their own network namespace only. Three processes (a process holds at
+# most RLIMIT_NOFILE sockets) bind ('0.0.0.0', 0) until the kernel has no port left to give; the parent then
+# tries a connection of its own, which needs a port too, and reports.
+HOG = """
+import errno, os, socket, sys, time
+read, write = os.pipe()
+for _ in range(3):
+    if os.fork() == 0:
+        held, why = [], ""
+        try:
+            while True:
+                s = socket.socket()
+                s.bind(("0.0.0.0", 0))
+                s.listen()
+                held.append(s)
+        except OSError as exc:
+            why = errno.errorcode.get(exc.errno, str(exc.errno))
+        os.write(write, f"held {len(held)} {why}\\n".encode())
+        time.sleep(600)
+        os._exit(0)
+reports = os.fdopen(read)
+for _ in range(3):
+    print(reports.readline().strip(), flush=True)
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connect ok", flush=True)
+except OSError as exc:
+    print("connect", errno.errorcode.get(exc.errno, str(exc.errno)), flush=True)
+time.sleep(600)
+"""
+
+
+def _connect_from(name: str, host: str, port: int) -> str:
+    """What a connection from the learner's namespace to ``host:port`` gives: ok, or the error's name."""
+    probe = (f"import errno, socket\ntry:\n    socket.create_connection(({host!r}, {port}), timeout=5)\n"
+             "    print('ok')\nexcept TimeoutError:\n    print('timed out')\n"
+             "except OSError as exc:\n    print(errno.errorcode.get(exc.errno, exc.errno))\n")  # fmt: skip
+    return as_learner(name, "python3", "-c", probe).stdout.strip()
+
+
+def test_a_learner_who_holds_every_port_holds_only_their_own(running: hub.Settings) -> None:
+    a, b = LEARNERS[0], LEARNERS[1]
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    hub_api = (netns.HUB_ADDRESS, running.port + 1)
+    hog = hub.run_confined(running, a, ["python3", "-c", HOG, *map(str, hub_api)], stdout=subprocess.PIPE,
+                           start_new_session=True)  # fmt: skip
+    try:
+        assert hog.stdout is not None
+        said = [hog.stdout.readline().decode().strip() for _ in range(4)]  # three holders, then A's own connection
+        held = sum(int(line.split()[1]) for line in said[:3])
+        assert "EADDRINUSE" in " ".join(said[:3]), said  # the attack worked: no port left in A's namespace ...
+        assert held > (high - low + 1) - 100, (held, said)  # (the whole range, less the ports already in use)
+        assert said[3] == "connect EADDRNOTAVAIL", said  # ... and A cannot connect anywhere any more
+        MEASURED["f5_ports_held_by_one_learner"] = held
+        # ... while the hub answers through the proxy, B's daemon works and B reaches the hub's API
+        assert hub.api(running, "GET", "/")["version"]
+        assert _connect_from(b, *hub_api) == "ok"
+        box = as_learner(b, "docker", "run", "--rm", "--label", f"{course.LABEL}={NS}", "busybox", "true")
+        assert box.returncode == 0, box.stderr
+    finally:
+        os.killpg(hog.pid, 9)
+        hog.wait()
+    assert _connect_from(a, *hub_api) == "ok"  # the ports came back with the processes
+
+
+def test_a_learner_reaches_neither_another_learners_server_nor_their_published_ports(running: hub.Settings) -> None:
+    a, b = LEARNERS[0], LEARNERS[2]
+    b_uid = rootless.learner(b).uid
+    listening = subprocess.run(["ip", "netns", "exec", netns.name(b_uid), "ss", "-ltnH"], capture_output=True,
+                               text=True, check=True).stdout  # fmt: skip
+    address = netns.inside_address(b_uid)
+    ports = [int(row.split()[3].rsplit(":", 1)[1]) for row in listening.splitlines() if f"{address}:" in row]
+    assert ports, listening  # B's server listens on their namespace's address ...
+    port = ports[0]
+    socket.create_connection((address, port), timeout=5).close()  # ... which the host (the proxy's side) reaches
+    dropped = _learner_to_learner_drops(running)
+    assert _connect_from(a, address, port) == "timed out"  # from A's namespace: nothing comes back ...
+    assert _learner_to_learner_drops(running) > dropped  # ... because the hub's rule dropped it, not a missing route
+    # F10: a port B's container publishes on loopback is on B's loopback, which A's namespace does not share
+    label = f"{course.LABEL}={NS}"
+    web = as_learner(b, "docker", "run", "-d", "--label", label, "--name", "dmac-hub-web", "-p", "127.0.0.1::8080",
+                     "busybox", "httpd", "-f", "-p", "8080")  # fmt: skip
+    assert web.returncode == 0, web.stderr
+    try:
+        published = as_learner(b, "docker", "port", "dmac-hub-web", "8080").stdout.split()[0]
+        host_port = int(published.rsplit(":", 1)[1])
+        assert wait.until(lambda: _connect_from(b, "127.0.0.1", host_port) == "ok", "B's published port", timeout=30)
+        assert _connect_from(a, "127.0.0.1", host_port) == "ECONNREFUSED"  # nothing listens on A's own loopback
+    finally:
+        as_learner(b, "docker", "rm", "-f", "dmac-hub-web")
+
+
+def _learner_to_learner_drops(settings: hub.Settings) -> int:
+    listed = subprocess.run(["iptables", "-L", "FORWARD", "-v", "-n", "-x"], capture_output=True, text=True).stdout
+    rows = [line.split() for line in listed.splitlines() if f"{settings.instance}: no learner to learner" in line]
+    assert rows, listed
+    return sum(int(row[0]) for row in rows)
