@@ -135,14 +135,21 @@ def _say(message: str) -> None:
 # ---------------------------------------------------------------- installed once (root)
 
 
-def ensure_node() -> None:
-    """Node.js and npm (Debian's), which configurable-http-proxy runs on."""
-    if shutil.which("npm"):
+HOST_TOOLS = {"npm": ("nodejs", "npm"), "ip": ("iproute2",), "iptables": ("iptables",)}
+"""Debian's packages the hub runs, by the command it looks for: configurable-http-proxy runs on Node.js; the
+learners' network namespaces are made with iproute2 and iptables (helpers/netns.py)."""
+
+
+def ensure_host_tools() -> None:
+    """Node.js and npm, iproute2 and iptables (Debian's), each when its command is missing."""
+    missing = [pkg for tool, pkgs in HOST_TOOLS.items() if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
+               for pkg in pkgs]  # fmt: skip
+    if not missing:
         return
-    _say("installing nodejs and npm (apt-get) for configurable-http-proxy")
+    _say(f"installing {' '.join(missing)} (apt-get) for the proxy and the learners' networks")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, timeout=600)
-    argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"]
+    argv = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
     subprocess.run(argv, env=env, check=True, timeout=900)
 
 
@@ -160,7 +167,7 @@ def install() -> None:
     folder = PROXY.parents[2]
     installed, pinned = folder / "package-lock.json", (PROXY_LOCK / "package-lock.json").read_text()
     if not (PROXY.exists() and installed.is_file() and installed.read_text() == pinned):
-        ensure_node()
+        ensure_host_tools()
         _say(f"installing configurable-http-proxy into {folder} (the version and integrity hub/proxy's lock gives)")
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):

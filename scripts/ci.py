@@ -290,7 +290,7 @@ def prepare() -> int:
 
     begin = time.monotonic()
     installed = rootless.install_packages()
-    hub.ensure_node()
+    hub.ensure_host_tools()
     from tests.hub import packages  # the hub's test probes with the real cron, which adds a group
 
     if packages.ensure_cron():
