@@ -20,7 +20,7 @@ from typing import Any
 
 from . import wait
 from .daemon import client
-from .shell import docker
+from .shell import docker, docker_out
 
 MB = 1024 * 1024
 
@@ -133,9 +133,13 @@ EXPOSE 8000
 CMD ["python3", "/exporter.py"]
 """
 
-PROMETHEUS_YML = """
+QUERY_LOG = "/tmp/prometheus/queries.log"
+"""Where the course's Prometheus logs every query it is asked, one JSON line each (exercise 11.3 reads it)."""
+
+PROMETHEUS_YML = f"""
 global:
   scrape_interval: 2s
+  query_log_file: {QUERY_LOG}
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -373,6 +377,19 @@ def query(port: int, promql: str, host: str = "localhost") -> list[dict[str, Any
     if reply.get("status") != "success":
         raise RuntimeError(f"Prometheus rejected {promql!r}: {reply.get('error')}")
     return reply["data"]["result"]
+
+
+def asked(container: str) -> list[str]:
+    """The PromQL queries the Prometheus in ``container`` was asked, oldest first, from its query log (its web page,
+    ``curl`` or :func:`query`; every one is logged, the course's own too). Empty if it logs none (yet)."""
+    log = docker_out("exec", container, "cat", QUERY_LOG, check=False)
+    queries = []
+    for line in log.splitlines():
+        try:
+            queries.append(str(json.loads(line)["params"]["query"]))
+        except (ValueError, KeyError, TypeError):  # a line being written, or not a query's
+            continue
+    return queries
 
 
 def targets(port: int, host: str = "localhost") -> dict[str, str]:

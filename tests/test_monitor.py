@@ -6,6 +6,7 @@ import json
 import math
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_prometheus_scrapes_the_exporter(exporter_image: str, unique: str) -> No
         assert math.isfinite(float(cpu[0]["value"][1])) and float(cpu[0]["value"][1]) > 0  # NaN before v2 support
         with pytest.raises(RuntimeError):
             monitor.query(port, "rate(")  # a PromQL syntax error is reported, not swallowed
-        _exercise_11_3_the_checker_runs_the_query_itself(cpu)
+        _exercise_11_3_the_checker_runs_the_query_itself(port)
     finally:
         _rm(exp, prom)
         docker("network", "rm", net, show=False, echo=False, check=False)
@@ -186,28 +187,35 @@ def test_stats_api_in_the_cgroup_v2_shape() -> None:
     assert monitor.network_bytes(stats) == (736, 0)
 
 
-def _exercise_11_3_the_checker_runs_the_query_itself(result: list) -> None:
-    """Exercise 11.3 on the live Prometheus above: the query, typed anywhere, is what counts."""
+def _exercise_11_3_the_checker_runs_the_query_itself(port: int) -> None:
+    """Exercise 11.3 on the live Prometheus above: the queries it was asked, from anywhere, are what counts."""
     from helpers import exercises
+    from helpers.exercises import nb11
 
     exercises.configure(solutions=False)
-    for right in ('cgroup_cpu_seconds_total{job="exporter"}', " cgroup_cpu_seconds_total "):
-        verdict = exercises.evaluate("11.3", right)
-        assert verdict.ok and "returns the exporter's CPU time" in verdict.message, verdict
+    assert nb11.query_mark()  # the notebook's own queries (the test's above) are before it
+    nothing = exercises.evaluate("11.3")
+    assert not nothing.ok and "no query since" in nothing.message and not nothing.hint, nothing
+    url = f"http://127.0.0.1:{port}/api/v1/query"
     for wrong, said in (
-        (result, "the PromQL query itself, a string"),  # a result list, which could be typed by hand
         ("sum(cgroup_cpu_seconds_total)", "returns a computed series (no metric name)"),
         ("cgroup_memory_usage_bytes", "cgroup_memory_usage_bytes of job exporter"),
         ('cgroup_cpu_seconds_total{job="prometheus"}', "returns no series"),
-        ("rate(", "Prometheus rejected the query"),
     ):
-        verdict = exercises.evaluate("11.3", wrong)
+        subprocess.run(["curl", "-s", url, "--data-urlencode", f"query={wrong}"], capture_output=True, timeout=30)
+        verdict = exercises.evaluate("11.3")  # as a terminal asks it: curl
         assert not verdict.ok and said in verdict.message, (wrong, verdict)
+    subprocess.run(["curl", "-s", url, "--data-urlencode", 'query=cgroup_cpu_seconds_total{job="exporter"}'],
+                   capture_output=True, timeout=30, check=True)  # fmt: skip
+    verdict = exercises.evaluate("11.3")
+    assert verdict.ok and "returns the exporter's CPU time" in verdict.message, verdict
+    monitor.query(port, "up")  # a later wrong one does not take back what was right
+    assert exercises.evaluate("11.3").ok
 
 
 def test_11_3_no_prometheus_running() -> None:
     from helpers import exercises
 
     _rm(course.name("prometheus"))
-    verdict = exercises.evaluate("11.3", "cgroup_cpu_seconds_total")
+    verdict = exercises.evaluate("11.3")
     assert not verdict.ok and "does not run with its port 9090 published" in verdict.message, verdict

@@ -309,26 +309,57 @@ def test_06_2_a_root_container_that_chowns_the_file(made) -> None:
 # ------------------------------------------------------------------------------------------------ 07
 
 
+def _fast(made: dict[str, list[str]], dockerfile: str | None, *, build: bool = True) -> None:
+    """07.1 as a learner does it: the starter's folder, its Dockerfile edited (None: as dealt), then built."""
+    from helpers.exercises import nb07
+
+    made["images"] += [course.image("ex-fast", "1"), course.image("ex-fast", "check")]
+    path = nb07.fast_starter()
+    path.write_text(dockerfile if dockerfile is not None else dockerfiles.text("07-slow"))
+    if build:
+        docker("build", "-q", "-t", course.image("ex-fast", "1"), str(path.parent), show=False, echo=False)
+
+
+def test_07_1_nothing_built_yet_or_edited_but_not_built(made) -> None:
+    _fast(made, None, build=False)
+    untouched = exercises.evaluate("07.1")
+    _rejected(untouched, "no image", "")
+    assert not untouched.hint  # nothing tried yet: no hint
+    _fast(made, dockerfiles.text("07-slow-fixed"), build=False)
+    _rejected(exercises.evaluate("07.1"), "no image")
+
+
+def test_07_1_the_starter_built_as_it_is(made) -> None:
+    _fast(made, None)
+    _rejected(exercises.evaluate("07.1"), "the install ran again", "Which step copies report.sh?")
+
+
 def test_07_1_copied_apart_but_in_the_wrong_order(made) -> None:
-    made["images"].append(course.image("ex-fast", "1"))
     answer = dockerfiles.SLOW_GOOD.replace("COPY report.sh /app/\n", "").replace(
         "COPY requirements.txt /app/\n", "COPY report.sh /app/\nCOPY requirements.txt /app/\n"
     )
     assert answer.index("report.sh /app/") < answer.index("RUN sleep 3")
-    _rejected(exercises.evaluate("07.1", answer), "the install ran again", "Which step copies report.sh?")
+    _fast(made, answer)
+    _rejected(exercises.evaluate("07.1"), "the install ran again", "Which step copies report.sh?")
 
 
 def test_07_1_a_fake_slow_step_before_the_copy(made) -> None:
     # the review's loophole: a cached `RUN echo sleep 3` early, the real install (no sleep) after `COPY .`
-    made["images"].append(course.image("ex-fast", "1"))
     answer = (
         "FROM busybox\nWORKDIR /app\nRUN echo sleep 3\nCOPY . /app/\n"
         "RUN sort requirements.txt > installed.txt\nCMD [\"sh\", \"report.sh\"]\n"
     )
-    _rejected(exercises.evaluate("07.1", answer), "keep the slow install step")
+    _fast(made, answer)
+    _rejected(exercises.evaluate("07.1"), "keep the slow install step")
     # the same words in one step that does not sleep: built from nothing it takes no 3 s
     echoed = answer.replace("RUN sort requirements.txt", "RUN echo sleep 3 && sort requirements.txt")
-    _rejected(exercises.evaluate("07.1", echoed), "the install step no longer sleeps its 3 s", "move it")
+    _fast(made, echoed)
+    _rejected(exercises.evaluate("07.1"), "the install step no longer sleeps its 3 s", "move it")
+
+
+def test_07_1_an_image_that_does_not_run_the_app(made) -> None:
+    _fast(made, dockerfiles.text("07-slow-fixed").replace('CMD ["sh", "report.sh"]', 'CMD ["true"]'))
+    _rejected(exercises.evaluate("07.1"), "does not run report.sh", "Keep CMD")
 
 
 def test_07_2_restart_always_or_a_memory_reservation(made) -> None:
@@ -599,15 +630,6 @@ def test_11_2_an_idle_suspect_or_a_name_that_is_no_suspect(made) -> None:
     assert exercises.evaluate("11.2", burner).ok
     assert exercises.evaluate("11.2", burner.removeprefix(course.namespace() + "-")).ok  # without the prefix too
     _rejected(exercises.evaluate("11.2", course.name("busy")), "is not one of the suspects")
-
-
-def test_11_3_a_result_typed_by_hand_instead_of_the_query() -> None:
-    series = [{"metric": {"__name__": "cgroup_cpu_seconds_total", "job": "exporter"}, "value": [1.7e9, "0.4"]}]
-    _rejected(exercises.evaluate("11.3", series), "the PromQL query itself, a string: the checker runs it")
-    response = {"status": "success", "data": {"resultType": "vector", "result": series}}
-    _rejected(exercises.evaluate("11.3", response), "the PromQL query itself")
-    _rejected(exercises.evaluate("11.3", "  "), "no answer yet")  # blank: not answered yet
-    # the live Prometheus and the queries themselves: tests/test_monitor.py
 
 
 # ------------------------------------------------------------------------------------------------ 12

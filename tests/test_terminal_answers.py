@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import arch, casestudy, cleanup, compose, course, engine, exercises, images, records, volumes
-from helpers.exercises import nb04, nb05, nb06, nb08, nb09, nb10, nb13, nb14, nb16
+from helpers import arch, casestudy, cleanup, compose, course, dockerfiles, engine, exercises, images, records, volumes
+from helpers.exercises import nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb13, nb14, nb16
 from helpers.shell import docker, docker_out
 from tests import isolation
 from tests.support import start_proxy_backend, terminal
@@ -321,6 +321,17 @@ def _upgrade(way: str, *, new_volume: str = "ex-db17-data") -> None:
         "/tmp/terminal.dump")  # fmt: skip
 
 
+def _fast(way: str, dockerfile: str) -> None:
+    """Exercise 07.1: the starter's Dockerfile edited in its folder, then built from that folder."""
+    path = nb07.fast_starter()
+    path.write_text(dockerfile)
+    ref = course.image("ex-fast", "1")
+    if way == "terminal":
+        terminal("build", "-q", "-t", ref, str(path.parent))
+    else:
+        docker("build", "-q", "-t", ref, str(path.parent), show=False, echo=False)
+
+
 PATCHED_16_3 = nb16.STARTER.replace(
     "RUN apt-get update",
     'RUN echo "deb http://deb.debian.org/debian-security bookworm-security main" > /etc/apt/sources.list.d/s.list \\\n'
@@ -617,6 +628,14 @@ CASES = [
         _tomcat,
     ),
     Case(
+        "07.1",
+        lambda w: _fast(w, dockerfiles.text("07-slow-fixed")),
+        lambda w: _fast(w, dockerfiles.text("07-slow")),
+        "the install ran again",
+        "Which step copies report.sh?",
+        (("image", "ex-fast"),),
+    ),
+    Case(
         "16.1",
         lambda w: _restore(w),
         lambda w: _restore(w, volume=False),
@@ -805,8 +824,7 @@ def test_an_answer_read_off_a_terminal_is_accepted(dc, id: str) -> None:
 # notebooks' solutions runs.
 ELSEWHERE = {
     "03.3": "Python in a cell: a function (the deployment gate)",
-    "07.1": "Python in a cell: a Dockerfile's text, rebuilt twice by the checker",
-    "11.3": "Python in a cell: a PromQL query, which the checker runs",
+    "11.3": "a query asked of Prometheus (its page, curl), read from its query log: test_monitor.py (curl)",
     "01.2": "a value read off a container (its Python's version): tested in test_near_miss.py",
     "04.1": "a value read off `docker version`: tested by notebook 04's runs (it restarts the daemon)",
     "07.3": "a digest read off `docker push`: needs the course registry (test_registry.py)",

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from pathlib import Path
 
 from .. import course, dockerfiles, images, oneshot, records, registry
-from . import Verdict, course_container, course_image, exercise, failed, passed, runs_as_asked
+from . import Verdict, course_container, course_image, exercise, failed, learner_image, passed, runs_as_asked
+
+FAST = ("ex-fast", "1")
+
+
+def fast_folder() -> Path:
+    """07.1's build context, in ``build/<ns>/ex-fast/``: the learner's Dockerfile with requirements.txt and
+    report.sh."""
+    return course.workdir("ex-fast")
+
+
+def fast_starter() -> Path:
+    """07.1's context: section 3's slow Dockerfile (unless the learner already has one there) and its two files."""
+    folder = fast_folder()
+    for name, text in dockerfiles.FILES["07-slow"].items():
+        (folder / name).write_text(text if isinstance(text, str) else text.decode())
+    return course.starter(folder / "Dockerfile", dockerfiles.text("07-slow"))
 
 
 @exercise(
@@ -14,33 +32,37 @@ from . import Verdict, course_container, course_image, exercise, failed, passed,
     "make the app rebuild in under a second after a source change",
     hint="Copy requirements.txt alone, run the slow install, and only then COPY report.sh: "
     "a step misses the cache only when its own input changed, and everything after it runs again.",
-    solution='''
-    answer = """
-    FROM busybox
-    WORKDIR /app
-    COPY requirements.txt /app/
-    RUN sleep 3 && sort requirements.txt > installed.txt
-    COPY report.sh /app/
-    CMD ["sh", "report.sh"]
-    """
-    ''',
-    takes_answer=True,
+    solution="""
+    dockerfile = nb07.fast_starter()
+    dockerfile.write_text(dockerfiles.text("07-slow-fixed"))
+    docker("build", "-t", image("ex-fast", "1"), os.path.relpath(dockerfile.parent))
+    """,
 )
-def fast_rebuild(answer: object) -> Verdict:
-    if not isinstance(answer, str) or "FROM" not in answer.upper():
-        return failed("answer should be the Dockerfile's text (a string starting with FROM).")
-    text = "\n".join(line.strip() for line in answer.strip().splitlines()) + "\n"
+def fast_rebuild() -> Verdict:
+    ref, dockerfile = course.image(*FAST), fast_folder() / "Dockerfile"
+    if not dockerfile.is_file():
+        return failed(f"no Dockerfile in {os.path.relpath(fast_folder())} yet: run the cell that writes the starter.")
+    text = dockerfile.read_text()
+    img = learner_image("07.1", ref)
+    if isinstance(img, Verdict):
+        return img
+    try:  # the image the learner built runs the app
+        ran = oneshot.output(ref).decode()
+    except Exception as exc:  # a container that fails: said in words
+        return failed(f"{ref} does not run the app: {str(exc)[:120]}", "Build it from the folder above.")
+    if "dependencies" not in ran:
+        return failed(f"{ref} does not run report.sh (it printed {ran.strip()[:80]!r}).", "Keep CMD as it is.")
     errors = dockerfiles.errors(text)
     if errors:
-        return failed(f"hadolint reports an error: {errors[0]}")
-    install = [ln for ln in text.splitlines() if ln.upper().startswith("RUN ") and _is_install(ln)]
+        return failed(f"hadolint reports an error in your Dockerfile: {errors[0]}")
+    install = [ln for ln in text.splitlines() if ln.strip().upper().startswith("RUN ") and _is_install(ln)]
     if not install:
         return failed("keep the slow install step (`RUN sleep 3 && sort requirements.txt > installed.txt`).")
-    ref = course.image("ex-fast", "1")
     files = dict(dockerfiles.FILES["07-slow"])
-    context = images.context("ex-fast", {"Dockerfile": text, **files})
+    context = images.context("ex-fast-check", {"Dockerfile": text, **files})
+    trial = course.image("ex-fast", "check")  # the checker's builds: the learner's own image stays as they built it
     # built from nothing first: the install must really take its 3 s (a `RUN echo sleep 3` takes none)
-    first = images.build(ref, context, "--no-cache", show=False, check=False)
+    first = images.build(trial, context, "--no-cache", show=False, check=False)
     if not first.ok:
         return failed("the Dockerfile does not build: " + (first.lines[-1] if first.lines else "no output"))
     took = dockerfiles.step_seconds(first.output, _is_install)
@@ -56,8 +78,8 @@ def fast_rebuild(answer: object) -> Verdict:
     for _attempt in range(2):
         token = f"v{time.time_ns()}"
         files["report.sh"] = dockerfiles.REPORT_SH.replace("v1", token)
-        second = images.build(ref, images.context("ex-fast", {"Dockerfile": text, **files}), show=False)
-        out = oneshot.output(ref).decode()
+        second = images.build(trial, images.context("ex-fast-check", {"Dockerfile": text, **files}), show=False)
+        out = oneshot.output(trial).decode()
         if token not in out or "3 dependencies" not in out:
             return failed(f"the rebuilt image does not run the changed report.sh (it printed {out.strip()!r}).")
         slow = [s for s in dockerfiles.steps(second.output) if _is_install(s.instruction)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -132,39 +133,69 @@ def process_cpu(containers: list[str], seconds: float = 1.0) -> dict[str, float]
     return {c: (ticks(pid) - before[c]) / hertz / seconds * 100 for c, pid in pids.items()}
 
 
+def _mark_file() -> Path:
+    return course.workdir("11") / ".queries-before-11.3"
+
+
+def query_mark() -> str:
+    """Note how many queries Prometheus has logged so far: 11.3 judges only those asked after this (the notebook's
+    own come before). The count goes to stderr: it depends on how often the cells above had to ask."""
+    logged = len(monitor.asked(course.name("prometheus")))
+    _mark_file().write_text(str(logged))
+    print(f"  Prometheus has logged {logged} queries so far (the notebook's own)", file=sys.stderr)
+    return "Prometheus logs every query it is asked from here on: ask yours, in any way"
+
+
+def _judge(port: int, promql: str) -> tuple[bool, str, str]:
+    """(right, what it returns or why not, hint) for one query: right when it returns the exporter's CPU counter and
+    nothing else."""
+    try:
+        result = monitor.query(port, promql)
+    except RuntimeError as exc:
+        return False, f"Prometheus rejected {promql!r}: {str(exc).split(': ', 1)[-1]}", ""
+    if not result:
+        return False, f"{promql!r} returns no series.", "Query one of the exporter's metrics by its name."
+    series = {(s["metric"].get("__name__"), s["metric"].get("job")) for s in result}
+    if series != {("cgroup_cpu_seconds_total", "exporter")}:
+        found = sorted(f"{n} of job {j}" if n else "a computed series (no metric name)" for n, j in series)[:3]
+        return False, f"{promql!r} returns {', '.join(found)}: not only the exporter's cgroup_cpu_seconds_total.", (
+            "The counter itself, by its name (rate() and sum() return other series)."
+        )
+    return True, f"{promql!r} returns the exporter's CPU time: {float(result[0]['value'][1]):.2f} s so far.", ""
+
+
 @exercise(
     "11.3",
     "query the exporter's CPU counter with PromQL",
     hint="Which of the exporter's metrics listed above counts CPU time? A PromQL query is a metric's name, "
-    'optionally narrowed with {label="value"}; try it with monitor.query(prom, answer) or Prometheus\'s /api/v1/query.',
+    'optionally narrowed with {label="value"}; ask it in Prometheus\'s web page, with curl, or in a cell with '
+    "monitor.query(prom, ...).",
     solution="""
-    answer = 'cgroup_cpu_seconds_total{job="exporter"}'
-    print(monitor.query(prom, answer)[0]["metric"])
+    print(monitor.query(prom, 'cgroup_cpu_seconds_total{job="exporter"}')[0]["metric"])
     """,
-    takes_answer=True,
 )
-def promql(answer: object) -> Verdict:
-    if isinstance(answer, (list, dict)):
-        return failed("answer should be the PromQL query itself, a string: the checker runs it (not its result).")
-    if not isinstance(answer, str) or not answer.strip():
-        return failed("answer should be a PromQL query, as a string (for example 'up').")
+def promql() -> Verdict:
     prometheus = course.name("prometheus")
     try:
         port = ports.published(prometheus, 9090)
     except CommandFailed:
         return failed(f"{prometheus} does not run with its port 9090 published: run section 4's cells again.")
+    logged = monitor.asked(prometheus)
     try:
-        result = monitor.query(port, answer.strip())
-    except RuntimeError as exc:
-        return failed(f"Prometheus rejected the query: {str(exc).split(': ', 1)[-1]}")
-    series = {(s["metric"].get("__name__"), s["metric"].get("job")) for s in result}
-    if not result:
-        return failed(f"{answer.strip()!r} returns no series.", "Query one of the exporter's metrics by its name.")
-    if series != {("cgroup_cpu_seconds_total", "exporter")}:
-        found = sorted(f"{n} of job {j}" if n else "a computed series (no metric name)" for n, j in series)[:3]
+        mark = int(_mark_file().read_text())
+    except (OSError, ValueError):
+        mark = 0  # the exercise's first cell not run: every query Prometheus logged counts
+    # newest first, each once (a query parse error never reaches the log: Prometheus said so where it was asked)
+    yours = list(dict.fromkeys(reversed(logged[mark:] if mark <= len(logged) else logged)))
+    if not yours:
         return failed(
-            f"{answer.strip()!r} returns {', '.join(found)}: not only the exporter's cgroup_cpu_seconds_total.",
-            "The counter itself, by its name (rate() and sum() return other series).",
+            f"{prometheus} has been asked no query since the exercise's first cell: ask it yours (its web page at "
+            "the published port, curl, or monitor.query in a cell)."
         )
-    value = float(result[0]["value"][1])
-    return passed(f"{answer.strip()!r} returns the exporter's CPU time: {value:.2f} s so far (last scrape).")
+    # run again oldest first: Prometheus logs the checker's runs too, and so keeps the learner's newest newest
+    judged = list(reversed([_judge(port, q) for q in reversed(yours[:20])]))
+    for right, said, _hint in judged:
+        if right:
+            return passed(f"Prometheus was asked {said}")
+    _right, said, hint = judged[0]
+    return failed(f"your newest query: {said}", hint)
