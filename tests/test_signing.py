@@ -57,26 +57,38 @@ def test_signed_digest_verifies_and_a_moved_tag_does_not(signed: str) -> None:
     assert signing.verified(signed, echo=False)
 
 
+def _gate(text: str) -> exercises.Verdict:
+    """Exercise 03.3 with ``text`` as the learner's gate.sh, as an editor leaves it."""
+    from helpers.exercises import nb03
+
+    nb03.gate_starter().write_text(text)
+    return exercises.evaluate("03.3")
+
+
 def test_exercise_03_3_rejects_near_misses_then_accepts(signed: str) -> None:
-    assert "a function" in exercises.evaluate("03.3", "cosign verify").message
-    assert "unsigned image through" in exercises.evaluate("03.3", lambda ref: True).message
-    assert "refused an image signed" in exercises.evaluate("03.3", lambda ref: False).message
+    from helpers.exercises import nb03
 
-    def any_signature(ref: str) -> bool:  # "signed by a key I have?" instead of "signed with the course key?"
-        keys = ("cosign.pub", "stranger.pub")
-        return any(signing.cosign("verify", "--key", k, ref, check=False, show=False, echo=False).ok for k in keys)
-
-    assert "someone else's key" in exercises.evaluate("03.3", any_signature).message
-
-    def by_name(ref: str) -> bool:  # the review's loophole: the test images were named after what they are
-        return "signed" in ref and "unsigned" not in ref and "stranger" not in ref
-
-    assert "refused an image signed" in exercises.evaluate("03.3", by_name).message
-
-    def gate(ref: str) -> bool:
-        return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False, echo=False).ok
-
-    assert exercises.evaluate("03.3", gate).ok
+    nb03.gate_file().unlink(missing_ok=True)
+    assert "no gate at" in exercises.evaluate("03.3").message
+    nb03.gate_starter()
+    untouched = exercises.evaluate("03.3")
+    assert "the starter as it was dealt" in untouched.message and not untouched.hint  # nothing tried: no hint
+    assert "unsigned image through" in _gate("#!/bin/sh\n# every image\ntrue\n").message
+    assert "refused an image signed" in _gate("#!/bin/sh\nexit 1\n").message
+    right = nb03.gate_solution()
+    # "signed by a key I have?" instead of "signed with the course key?": either key verifies
+    any_key = right.replace('--key cosign.pub "$1"', '--key cosign.pub "$1" || ') + right.split("\n")[-2].replace(
+        "--key cosign.pub", "--key stranger.pub"
+    )
+    assert "someone else's key" in _gate(any_key).message
+    # the review's loophole: the test images were named after what they are (now they are not)
+    by_name = '#!/bin/sh\ncase "$1" in *unsigned*|*stranger*) exit 1;; *signed*) exit 0;; *) exit 1;; esac\n'
+    assert "refused an image signed" in _gate(by_name).message
+    # a gate that is not a gate: what cosign printed, but the exit code of echo
+    echoed = right.replace('"$1"', '"$1" || echo refused')
+    assert "unsigned image through" in _gate(echoed).message
+    verdict = _gate(right)
+    assert verdict.ok, verdict
 
 
 def test_tidy_removes_the_keys(signed: str) -> None:

@@ -819,11 +819,10 @@ def test_an_answer_read_off_a_terminal_is_accepted(dc, id: str) -> None:
             nb14.remove_containers()
 
 
-# Every exercise either has a terminal case above (CASES, READ_OFF) or is listed here with why not. Python in a
-# cell: the README says which; the rest are done to the daemon too, and tested so in test_near_miss.py or the
-# notebooks' solutions runs.
+# Every exercise either has a terminal case above (CASES, READ_OFF) or is listed here with why not: each is done to
+# the daemon (or to a file, or to Prometheus) too, and tested so in the file named or the notebooks' solutions runs.
 ELSEWHERE = {
-    "03.3": "Python in a cell: a function (the deployment gate)",
+    "03.3": "a gate script the learner edits (any editor), run by the checker on three images: test_signing.py",
     "11.3": "a query asked of Prometheus (its page, curl), read from its query log: test_monitor.py (curl)",
     "01.2": "a value read off a container (its Python's version): tested in test_near_miss.py",
     "04.1": "a value read off `docker version`: tested by notebook 04's runs (it restarts the daemon)",

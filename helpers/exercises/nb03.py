@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import shlex
+import subprocess
+from pathlib import Path
 
 from .. import course, images, oneshot, records, registry, signing
 from ..shell import docker
@@ -73,23 +77,64 @@ def non_root_dockerfile(answer: object) -> Verdict:
     return passed(f"containers of this image run as uid {uid} by default.")
 
 
+GATE_STARTER = """#!/bin/sh
+# A deployment gate: `sh gate.sh IMAGE` exits 0 to let IMAGE be deployed, anything else refuses it.
+# IMAGE is named as section 5's cosign container sees the course registry: 127.0.0.1:5000/NS/NAME@sha256:…
+# Today it lets every image through.
+exit 0
+"""
+GATE_SECONDS = 120  # per image: a cosign verify takes a few seconds
+
+
+def gate_file() -> Path:
+    """03.3's gate, ``build/<ns>/ex-gate/gate.sh``."""
+    return course.workdir("ex-gate") / "gate.sh"
+
+
+def gate_starter() -> Path:
+    """Write 03.3's starter gate unless the learner has one there."""
+    return course.starter(gate_file(), GATE_STARTER)
+
+
+def gate_solution() -> str:
+    """A right gate: cosign verify with the course's public key, as section 5 ran it (this namespace's names)."""
+    verify = shlex.join([
+        "docker", "run", "--rm", "--network", f"container:{registry.container()}",
+        "-v", f"{signing.keys_volume()}:/keys", "-e", f"COSIGN_PASSWORD={signing.PASSWORD}",
+        signing.image_ref(), "verify", "--insecure-ignore-tlog=true",
+        "--allow-http-registry", "--key", "cosign.pub",
+    ])  # fmt: skip
+    return f'#!/bin/sh\n# a deployment gate: the image must verify with the course key\n{verify} "$1"\n'
+
+
+def _gate(ref: str) -> tuple[bool | None, str]:
+    """Run the learner's gate on ``ref``: (accepted, its last words); None when it could not run or took too long."""
+    try:
+        done = subprocess.run(["sh", str(gate_file()), ref], cwd=gate_file().parent, capture_output=True, text=True,
+                              timeout=GATE_SECONDS)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, f"it ran longer than {GATE_SECONDS} s"
+    said = (done.stderr or done.stdout).strip().splitlines()
+    return done.returncode == 0, said[-1][:160] if said else ""
+
+
 @exercise(
     "03.3",
     "a deployment gate that refuses images not signed with the course key",
     needs="course-registry",
-    hint="Ask cosign itself (section 5 verified the course's images with its public key, cosign.pub): "
-    "signing.cosign(…, check=False) returns a result whose .ok says whether the command succeeded.",
+    hint="Ask cosign itself: section 5's `cosign verify` with the course's public key (cosign.pub) succeeds only "
+    "for an image signed with the course key; its exit code can be the gate's.",
     solution="""
-    from helpers import signing
-
-    def answer(ref):
-        return signing.cosign("verify", "--key", "cosign.pub", ref, check=False, show=False, echo=False).ok
+    gate = nb03.gate_starter()
+    gate.write_text(nb03.gate_solution())
+    print(gate.read_text())
     """,
-    takes_answer=True,
 )
-def signature_gate(answer: object) -> Verdict:
-    if not callable(answer):
-        return failed("answer should be a function: def answer(ref): ... returning True or False.")
+def signature_gate() -> Verdict:
+    if not gate_file().is_file():
+        return failed(f"no gate at {os.path.relpath(gate_file())} yet: run the cell that writes the starter.")
+    if gate_file().read_text() == GATE_STARTER:
+        return failed(f"{os.path.relpath(gate_file())} is the starter as it was dealt: edit it, then check again.")
     if not registry.answers():
         return failed(f"the course registry does not answer on {registry.address()}.", "Run the cells of section 5.")
     repo = f"{registry.address()}/{course.namespace()}"
@@ -101,17 +146,21 @@ def signature_gate(answer: object) -> Verdict:
         images.build(local, signing.qc_context(), "--build-arg", f"CHECKS={checks}", show=False)
         docker("tag", local, f"{repo}/{name}:1", show=False, echo=False)
         digest = registry.push(f"{repo}/{name}:1", quiet=True)
-        refs[checks] = f"{repo}/{name}@{digest}"
+        refs[checks] = signing.inside(f"{repo}/{name}@{digest}")  # as the cosign container names it
     signing.sign(refs["signed"], echo=False)
     signing.make_keys("stranger")
     signing.sign(refs["stranger"], "stranger.key", echo=False)
-    if answer(refs["signed"]) is not True:
+    verdicts = {checks: _gate(ref) for checks, ref in refs.items()}
+    if None in (v[0] for v in verdicts.values()):
+        return failed(f"your gate could not judge an image: {next(v[1] for v in verdicts.values() if v[0] is None)}.")
+    if verdicts["signed"][0] is not True:
         return failed(
-            "your gate refused an image signed with the course key.", "It should return True when verify succeeds."
+            f"your gate refused an image signed with the course key (it said: {verdicts['signed'][1] or 'nothing'}).",
+            "It should exit 0 when cosign verify succeeds.",
         )
-    if answer(refs["unsigned"]) is not False:
-        return failed("your gate let an unsigned image through.", "Return False when cosign verify fails.")
-    if answer(refs["stranger"]) is not False:
+    if verdicts["unsigned"][0]:
+        return failed("your gate let an unsigned image through.", "Exit non-zero when cosign verify fails.")
+    if verdicts["stranger"][0]:
         return failed(
             "your gate let through an image signed by someone else's key.",
             "Any signature is not enough: verify with the course's public key, cosign.pub.",
