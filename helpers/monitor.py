@@ -412,3 +412,19 @@ def metric_names(port: int, prefix: str = "", host: str = "localhost") -> list[s
     """Metric names Prometheus holds (``/api/v1/label/__name__/values``), optionally by prefix, sorted."""
     reply = json.loads(http_get(f"http://{host}:{port}/api/v1/label/__name__/values"))
     return sorted(n for n in reply["data"] if n.startswith(prefix))
+
+
+# ---------------------------------------------------------------- logs and events
+def utc_now(offset: float = 0.0) -> str:
+    """The time now (plus ``offset`` seconds) as ``docker events --since/--until`` take it: ``2026-12-07T14:10:00Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))
+
+
+def settled(container: str, restarts: int, *, timeout: float = 60) -> str:
+    """Wait until ``container`` has exited for good after ``restarts`` restarts by its policy; its final state."""
+
+    def done() -> str | None:
+        state = docker_out("inspect", "--format", "{{.State.Status}} {{.RestartCount}}", container, check=False)
+        return state if state == f"exited {restarts}" else None
+
+    return wait.until(done, f"{container} to exit after {restarts} restarts", timeout=timeout, interval=0.5)
