@@ -182,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--namespace", default=os.environ.get("DMAC_NAMESPACE", "dmac"))
+    parser.add_argument("--cell-timeout", type=int, default=None, help="seconds per cell (default: the course's)")
     opts = parser.parse_args(argv)
     try:
-        execute(opts.notebook, opts.out, solutions_parameters(opts.notebook, opts.namespace))
+        execute(opts.notebook, opts.out, solutions_parameters(opts.notebook, opts.namespace), opts.cell_timeout)
     except Exception as exc:  # papermill's error: the output notebook holds the failing cell, the verdict names it
         print(f"{type(exc).__name__}: {str(exc)[-400:]}", file=sys.stderr)
     result = verdict_of(opts.out)

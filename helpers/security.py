@@ -42,20 +42,27 @@ def daemon_user() -> str | None:
     return process_user("dockerd")
 
 
-def process_user(command: str) -> str | None:
-    """The user running the first process called ``command`` on this host (None if none is visible)."""
-    proc = Path("/proc")
-    for entry in sorted(proc.iterdir(), key=lambda p: p.name):
+def process_users(command: str) -> list[str]:
+    """The users running the processes called ``command`` on this host, in process order (each once)."""
+    users: list[str] = []
+    for entry in sorted(Path("/proc").iterdir(), key=lambda p: p.name):
         if not entry.name.isdigit():
             continue
         try:
             if (entry / "comm").read_text().strip() != command:
                 continue
-            uid = entry.stat().st_uid
+            user = _user(entry.stat().st_uid)
         except OSError:
             continue
-        return _user(uid)
-    return None
+        if user not in users:
+            users.append(user)
+    return users
+
+
+def process_user(command: str) -> str | None:
+    """The user running the first process called ``command`` on this host (None if none is visible)."""
+    users = process_users(command)
+    return users[0] if users else None
 
 
 def _user(uid: int) -> str:

@@ -364,6 +364,8 @@ def docker_stream(
     )
     if done.returncode != 0:
         error = done.stderr.decode(errors="replace").strip()
+        if "Cannot connect to the Docker daemon" in error or "docker daemon is not running" in error:
+            find()  # raises DaemonUnavailable with the actionable message (as docker() does)
         raise CommandFailed(f"`{shlex.join(['docker', *args[:3]])} ...` failed: {error[-300:]}")
 
 

@@ -59,7 +59,8 @@ def test_process_user_names_the_owner_of_a_running_process(tmp_path, unique: str
         proc.wait()
     assert security.process_user(binary.name) is None
     if security.daemon_mode() == "rootful" and security.process_user("dockerd"):
-        assert security.process_user("dockerd") == "root"  # a rootful daemon on this host runs as root
+        # a rootful daemon on this host runs as root (beside it, CI's lanes run learners' rootless dockerds)
+        assert "root" in security.process_users("dockerd"), security.process_users("dockerd")
 
 
 def test_host_is_vm_reads_the_hypervisor_flag(tmp_path) -> None:

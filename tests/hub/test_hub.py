@@ -46,6 +46,7 @@ LEARNERS = ["dmac-t01", "dmac-t02", "dmac-t03"]
 NS = os.environ.get("DMAC_TEST_NAMESPACE", "dmac-hub")
 MEASURED: dict[str, object] = {}
 NOTEBOOKS = ["00-setup-and-preflight", "05-layers-and-copy-on-write", "13-compose-multi-service"]
+CELL_SECONDS = 600
 
 
 def _settings() -> hub.Settings:
@@ -171,10 +172,13 @@ def test_notebooks_run_in_all_three_at_once(running: hub.Settings) -> None:
             source = user.checkout / "notebooks" / f"{stem}.ipynb"
             target = user.home / f"run-{stem}.ipynb"
             # the course's one runner and verdict (helpers.runs), from the learner's own clone and environment
-            argv = [str(hub.VENV / "bin" / "python"), "-m", "helpers.runs", str(source), str(target)]
+            # three learners building at once on two CPUs, beside CI's other lanes: a cell may take several times
+            # its solo time (notebook 13's two image builds took over 180 s so), hence a bound of its own
+            argv = [str(hub.VENV / "bin" / "python"), "-m", "helpers.runs", str(source), str(target),
+                    "--cell-timeout", str(CELL_SECONDS)]  # fmt: skip
             began = time.monotonic()
             proc = hub.run_confined(running, name, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            out, err = (part.decode(errors="replace") for part in proc.communicate(timeout=420))
+            out, err = (part.decode(errors="replace") for part in proc.communicate(timeout=900))
             lines = out.strip().splitlines()
             outcome = json.loads(lines[-1]) if lines else {"status": "no verdict"}
             results[stem] = {**outcome, "seconds": round(time.monotonic() - began, 1), "tail": err[-800:]}
@@ -626,34 +630,6 @@ def _command_lines() -> list[list[str]]:
     return found
 
 
-def test_the_idle_culler_stops_an_idle_learner_and_their_daemon(running: hub.Settings) -> None:
-    """The real jupyterhub-idle-culler, not an API call standing in for it: the hub is restarted as
-    `make hub CULL=30` would start it, one learner's server is left idle, and the culler stops it; the
-    post-stop hook stops their daemon; starting again finds their work. (Last in the module: a hub that culls
-    after 30 s would stop the servers the other tests drive from outside Jupyter.)"""
-    name = LEARNERS[0]
-    user = rootless.learner(name)
-    hub.stop(running)  # the servers and daemons stop; accounts, disks and the hub's database stay
-    culling = dataclasses.replace(running, cull_seconds=CULL_SECONDS)
-    hub.start(culling)
-    assert hub.load(culling.instance).cull_seconds == CULL_SECONDS
-    culler = [argv for argv in _command_lines() if "jupyterhub_idle_culler" in argv]
-    assert culler and f"--timeout={CULL_SECONDS}" in culler[0], culler
-    start_server(culling, name)
-    work = user.checkout / "notebooks" / "before-the-culler.txt"
-    assert as_learner(name, "sh", "-c", f"echo kept > {work}").returncode == 0
-    idle_from = time.monotonic()
-    folders = cgroups.folders(culling.instance, name)
-    wait.until(lambda: not server(culling, name), f"the idle culler to stop {name}", timeout=CULL_SECONDS * 5)
-    MEASURED["culled_after_idle_s"] = round(time.monotonic() - idle_from, 1)
-    wait.until(lambda: not cgroups.members(folders), f"{name}'s daemon and containers gone", timeout=60)
-    assert not rootless.answers(user)
-    log = (culling.logs / "jupyterhub.log").read_text(errors="replace")
-    assert f"Culling server {name} (inactive" in log  # the culler's own words, in the hub's log
-    start_server(culling, name)
-    assert work.read_text() == "kept\n"
-
-
 # F5: a learner's processes hold ports in their own network namespace only. Three processes (a process holds at
 # most RLIMIT_NOFILE sockets) bind ('0.0.0.0', 0) until the kernel has no port left to give; the parent then
 # tries a connection of its own, which needs a port too, and reports.
@@ -694,8 +670,16 @@ def _connect_from(name: str, host: str, port: int) -> str:
     return as_learner(name, "python3", "-c", probe).stdout.strip()
 
 
+def _serving(settings: hub.Settings, *names: str) -> None:
+    """The learners' servers running (an earlier test may have stopped one)."""
+    for name in names:
+        if not server(settings, name).get("ready"):
+            start_server(settings, name)
+
+
 def test_a_learner_who_holds_every_port_holds_only_their_own(running: hub.Settings) -> None:
     a, b = LEARNERS[0], LEARNERS[1]
+    _serving(running, a, b)
     low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     hub_api = (netns.HUB_ADDRESS, running.port + 1)
     hog = hub.run_confined(running, a, ["python3", "-c", HOG, *map(str, hub_api)], stdout=subprocess.PIPE,
@@ -721,6 +705,7 @@ def test_a_learner_who_holds_every_port_holds_only_their_own(running: hub.Settin
 
 def test_a_learner_reaches_neither_another_learners_server_nor_their_published_ports(running: hub.Settings) -> None:
     a, b = LEARNERS[0], LEARNERS[2]
+    _serving(running, a, b)
     b_uid = rootless.learner(b).uid
     listening = subprocess.run(["ip", "netns", "exec", netns.name(b_uid), "ss", "-ltnH"], capture_output=True,
                                text=True, check=True).stdout  # fmt: skip
@@ -751,3 +736,31 @@ def _learner_to_learner_drops(settings: hub.Settings) -> int:
     rows = [line.split() for line in listed.splitlines() if f"{settings.instance}: no learner to learner" in line]
     assert rows, listed
     return sum(int(row[0]) for row in rows)
+
+
+def test_the_idle_culler_stops_an_idle_learner_and_their_daemon(running: hub.Settings) -> None:
+    """The real jupyterhub-idle-culler, not an API call standing in for it: the hub is restarted as
+    `make hub CULL=30` would start it, one learner's server is left idle, and the culler stops it; the
+    post-stop hook stops their daemon; starting again finds their work. (Last in the module: a hub that culls
+    after 30 s would stop the servers the other tests drive from outside Jupyter.)"""
+    name = LEARNERS[0]
+    user = rootless.learner(name)
+    hub.stop(running)  # the servers and daemons stop; accounts, disks and the hub's database stay
+    culling = dataclasses.replace(running, cull_seconds=CULL_SECONDS)
+    hub.start(culling)
+    assert hub.load(culling.instance).cull_seconds == CULL_SECONDS
+    culler = [argv for argv in _command_lines() if "jupyterhub_idle_culler" in argv]
+    assert culler and f"--timeout={CULL_SECONDS}" in culler[0], culler
+    start_server(culling, name)
+    work = user.checkout / "notebooks" / "before-the-culler.txt"
+    assert as_learner(name, "sh", "-c", f"echo kept > {work}").returncode == 0
+    idle_from = time.monotonic()
+    folders = cgroups.folders(culling.instance, name)
+    wait.until(lambda: not server(culling, name), f"the idle culler to stop {name}", timeout=CULL_SECONDS * 5)
+    MEASURED["culled_after_idle_s"] = round(time.monotonic() - idle_from, 1)
+    wait.until(lambda: not cgroups.members(folders), f"{name}'s daemon and containers gone", timeout=60)
+    assert not rootless.answers(user)
+    log = (culling.logs / "jupyterhub.log").read_text(errors="replace")
+    assert f"Culling server {name} (inactive" in log  # the culler's own words, in the hub's log
+    start_server(culling, name)
+    assert work.read_text() == "kept\n"
