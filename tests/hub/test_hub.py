@@ -687,6 +687,7 @@ def test_a_learner_who_holds_every_port_holds_only_their_own(running: hub.Settin
     try:
         assert hog.stdout is not None
         said = [hog.stdout.readline().decode().strip() for _ in range(4)]  # three holders, then A's own connection
+        assert all(said), (said, hog.poll())  # the hog reported (it did not die before)
         held = sum(int(line.split()[1]) for line in said[:3])
         assert "EADDRINUSE" in " ".join(said[:3]), said  # the attack worked: no port left in A's namespace ...
         assert held > (high - low + 1) - 100, (held, said)  # (the whole range, less the ports already in use)
