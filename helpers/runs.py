@@ -14,9 +14,11 @@ test and the compatibility table, so that "the solutions passed" means the same 
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -175,9 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m helpers.runs NOTEBOOK OUT [--namespace NS]``: :func:`execute` with every solution applied, then
     :func:`verdict_of` as one JSON line on stdout; exit 0 for ``pass`` or ``limited``. For a run as another user
     (the hub's learners run it in their own environment, cgroup and network namespace)."""
-    import argparse
-    import sys
-
     parser = argparse.ArgumentParser(prog="python -m helpers.runs", description=main.__doc__)
     parser.add_argument("notebook", type=Path)
     parser.add_argument("out", type=Path)
