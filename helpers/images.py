@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -289,6 +290,12 @@ def ca_bundle() -> Path | None:
     return default if default.is_file() else None
 
 
+LOST_SNAPSHOT = re.compile(r"(parent |lower )?snapshot \S+ does not exist: not found|snapshot \S+: already exists")
+"""A race of BuildKit on the containerd image store (Docker 29, Docker Desktop): two builds at once on one daemon,
+and one fails to unpack or export a layer whose snapshot the other holds. The same build succeeds when run again."""
+LOST_SNAPSHOT_BUG = "github.com/moby/buildkit/issues/6521"
+
+
 def build(
     tag: str,
     path: Path | str,
@@ -313,7 +320,17 @@ def build(
     cache: list[str] = ["--no-cache"] if os.environ.get("DMAC_NO_CACHE") == "1" else []  # cold benchmark
     if buildkit() and not cache:  # cache metadata in the image: a loaded offline bundle rebuilds from it
         cache = ["--build-arg", "BUILDKIT_INLINE_CACHE=1", *(["--cache-from", tag] if exists(tag) else [])]
-    result = docker("build", "-t", tag, *cache, *extra, *args, rel, show=show, timeout=timeout, **kwargs)
+    argv = ["build", "-t", tag, *cache, *extra, *args, rel]
+    try:
+        result = docker(*argv, show=show, timeout=timeout, **kwargs)
+    except CommandFailed as exc:
+        if exc.result is None or not LOST_SNAPSHOT.search(exc.result.output):
+            raise
+        result = exc.result
+    if not result.ok and not kwargs.get("expect_error") and LOST_SNAPSHOT.search(result.output):
+        print(f"↻ the image store lost a snapshot to a build running beside this one ({LOST_SNAPSHOT_BUG}): "
+              "the same build again")  # fmt: skip
+        result = docker(*argv, show=show, timeout=timeout, **kwargs)
     if show == "progress" and result.ok:
         print(f"✔ built {tag}")
     return result

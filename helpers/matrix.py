@@ -142,18 +142,23 @@ def _summary(log: Path) -> str:
 
 
 FAILURE_HEADER = re.compile(r"^_{3,} (?P<test>.+?) _{3,}$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def failures(log_text: str, *, lines_each: int = 25, most: int = 3) -> list[str]:
-    """What a failed pytest run says of its failures, short enough for CI's own log: the first lines of each
-    failure's report (nbval's cell, its expected and actual output), then the ``FAILED``/``ERROR`` lines."""
-    lines = log_text.splitlines()
+def failures(log_text: str, *, head: int = 12, tail: int = 14, most: int = 3) -> list[str]:
+    """What a failed pytest run says of its failures, short enough for CI's own log: each failure's report cut to
+    its first lines (nbval's cell, its expected and actual output) and its last (where a traceback ends with the
+    error's message), without colours, then the ``FAILED``/``ERROR`` lines."""
+    lines = ANSI.sub("", log_text).splitlines()
     shown: list[str] = []
     reports = [i for i, line in enumerate(lines) if FAILURE_HEADER.match(line)]
     for start in reports[:most]:
         end = next((i for i in range(start + 1, len(lines)) if FAILURE_HEADER.match(lines[i])
                     or lines[i].startswith("=")), len(lines))  # fmt: skip
-        shown += lines[start : min(end, start + lines_each)]
+        report = lines[start:end]
+        if len(report) > head + tail:
+            report = [*report[:head], f"[… {len(report) - head - tail} lines …]", *report[-tail:]]
+        shown += report
     return shown + [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
 
 

@@ -214,3 +214,21 @@ def test_a_failed_run_says_which_cell_and_how_in_the_matrixs_own_output() -> Non
     assert said[-1] == "FAILED notebooks/11-monitoring.ipynb::Cell 8"
     assert not any(line.startswith("=") for line in said)
     assert matrix.failures("=== 3 passed in 1.0s ===") == []
+
+
+def test_a_long_failure_report_keeps_the_errors_message_at_its_end() -> None:
+    traceback = [f"\x1b[32m    {n}\x1b[39m frame line {n}" for n in range(60)]
+    log = "\n".join([
+        "______________________ notebooks/07-pull-build-run-exec.ipynb::Cell 16 ______________________",
+        "Notebook cell execution failed",
+        *traceback,
+        "\x1b[31mCommandFailed\x1b[39m: `docker build --label ...` failed with exit code 1:",
+        "ERROR: failed to solve: no active session",
+        "FAILED notebooks/07-pull-build-run-exec.ipynb::Cell 16",
+    ])  # fmt: skip
+    said = matrix.failures(log)
+    assert said[1] == "Notebook cell execution failed"
+    assert "ERROR: failed to solve: no active session" in said
+    assert "CommandFailed: `docker build --label ...` failed with exit code 1:" in said
+    assert any(line.startswith("[… ") for line in said)
+    assert len(said) < 30 and not any("\x1b" in line for line in said)

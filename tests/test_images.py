@@ -71,3 +71,19 @@ def test_ca_bundle_follows_the_variables_in_order(monkeypatch, tmp_path) -> None
     assert images.ca_bundle() == first
     monkeypatch.setenv("DMAC_CA_BUNDLE", str(tmp_path / "missing.pem"))
     assert images.ca_bundle() == second
+
+
+def test_a_build_is_run_again_only_for_the_image_stores_lost_snapshot_race() -> None:
+    said = [
+        'ERROR: failed to prepare extraction snapshot "extract-771744199-MArs sha256:1d41": parent snapshot '
+        "sha256:229f does not exist: not found",
+        "ERROR: failed to apply diffs: failed to stat lower snapshot oqp2tt: snapshot oqp2tt does not exist: not found",
+        'Error response from daemon: failed to export layer: snapshot "sha256:8b81-parent-view": already exists',
+    ]
+    assert all(images.LOST_SNAPSHOT.search(line) for line in said)
+    wrong_work = [
+        'ERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: exit code: 1',
+        "ERROR: failed to solve: busybox:9.9: not found",
+        'ERROR: failed to calculate checksum of ref: "/missing.txt": not found',
+    ]
+    assert not any(images.LOST_SNAPSHOT.search(line) for line in wrong_work)

@@ -632,6 +632,29 @@ def test_11_2_an_idle_suspect_or_a_name_that_is_no_suspect(made) -> None:
     _rejected(exercises.evaluate("11.2", course.name("busy")), "is not one of the suspects")
 
 
+def test_11_2_two_wrong_names_then_only_the_docker_stats_line_counts(made) -> None:
+    from helpers.exercises import nb11
+
+    made["containers"].extend(nb11.make_suspects())
+    if not engine.capabilities().cgroups:
+        pytest.skip("without cgroups docker stats has no per-container figures: 11.2 takes names only")
+
+    def burner() -> str:
+        time.sleep(1)
+        return max(nb11.process_cpu(nb11.suspects()).items(), key=lambda item: item[1])[0]
+
+    for n in range(nb11.GUESSES):
+        idle = next(box for box in nb11.suspects() if box != burner())
+        said = "one of the suspects, but not the one using CPU"
+        _rejected(exercises.evaluate("11.2", idle), said, "docker stats" if n == 0 else "the whole line")
+    top = burner()
+    _rejected(exercises.evaluate("11.2", top), "a name alone is not enough", "the whole line")
+    _rejected(exercises.evaluate("11.2", f"{top}   50.00%   236KiB / 23GiB"), "no " + top + "'s container ID")
+    line = next(ln for ln in docker_out("stats", "--no-stream", *nb11.suspects()).splitlines() if top in ln)
+    assert exercises.evaluate("11.2", line).ok, line  # as docker stats printed it: ID, name, CPU % …
+    assert exercises.evaluate("11.2", top).ok  # passed: the count starts again
+
+
 # ------------------------------------------------------------------------------------------------ 12
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,7 @@ def make_suspects() -> list[str]:
     running = {c.name for c in client().containers.list(filters={"label": course.label_filter()})}
     if not set(suspects()) <= running:
         _start_suspects()
+        _guesses_file().unlink(missing_ok=True)  # a new deal: no wrong names yet
     print(f"running: {course.name('ex-suspect-N')} for N = 1 to {SUSPECTS}; one of them burns CPU")
     return suspects()
 
@@ -76,6 +78,39 @@ def _start_suspects() -> None:
         cleanup.remove_named(container=box)
         command = ["sh", "-c", BURN] if n == burner else ["sleep", "900"]
         client().containers.run("busybox", command, name=box, labels=course.labels(), detach=True, **half)
+
+
+GUESSES = 2
+"""Wrong names 11.2 takes before it asks for evidence: the ``docker stats`` line of the container named (where
+docker stats has per-container figures; without cgroups the learner reads the host's process table)."""
+STATS_LINE = re.compile(r"(?P<cpu>\d+(?:\.\d+)?)\s*%")
+
+
+def _guesses_file() -> Path:
+    return course.workdir("11") / ".suspect-guesses"
+
+
+def _guesses() -> int:
+    try:
+        return int(_guesses_file().read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def _evidence(line: str, top: str, cpu: float) -> str | None:
+    """Why a pasted ``docker stats`` line does not show ``top`` burning CPU now (None: it does). The line must
+    carry the container's ID as this deal started it (an old line, or one typed from memory, has another) and a
+    CPU % near the checker's own reading."""
+    short_id = client().containers.get(top).id[:12]
+    if short_id not in line:
+        return f"the line has no {top}'s container ID ({short_id[:4]}…): paste it as docker stats printed it."
+    found = STATS_LINE.search(line)
+    if found is None:
+        return "the line has no CPU % figure."
+    said = float(found["cpu"])
+    if abs(said - cpu) > max(20.0, cpu / 2):
+        return f"the line says {said:g} % CPU, {top} uses about {cpu:.0f} % now: read it again."
+    return None
 
 
 @exercise(
@@ -107,16 +142,33 @@ def busiest(answer: object) -> Verdict:
         cpu = process_cpu(mine)
     top = max(cpu, key=lambda name: cpu[name])
     given = answer.strip()
-    if given in (top, top.removeprefix(course.namespace() + "-")):  # "ex-suspect-2" names it as well
+    short = {m.removeprefix(course.namespace() + "-"): m for m in mine}  # "ex-suspect-2" names it as well
+    ids = {client().containers.get(m).id[:12]: m for m in mine}
+    words = given.replace("\t", " ").split()
+    named = [short.get(w, w) for w in words if w in mine or w in short] or [ids[w] for w in words if w in ids]
+    guesses = _guesses()
+    if not named:
+        return failed(f"{given[:40]!r} is not one of the suspects.", "docker stats --no-stream lists them with CPU %.")
+    if named[0] == top:
+        if guesses >= GUESSES and engine.capabilities().cgroups and (why := _evidence(given, top, cpu[top])):
+            return failed(f"after {guesses} wrong names a name alone is not enough: {why}", STATS_NEEDED)
+        _guesses_file().unlink(missing_ok=True)
         return passed(f"{top} uses about {cpu[top]:.0f} % CPU (100 % = one CPU); the other suspects none.")
-    if given.removeprefix(course.namespace() + "-") in [m.removeprefix(course.namespace() + "-") for m in mine]:
-        _start_suspects()  # no answering by elimination: each wrong guess deals the load again
-        return failed(
-            f"{given} is one of the suspects, but not the one using CPU. The suspects were started again, the load "
-            "on one picked at random: measure, then answer.",
-            "docker stats --no-stream",
-        )
-    return failed(f"{given[:40]!r} is not one of the suspects.", "docker stats --no-stream lists them with CPU %.")
+    _guesses_file().write_text(str(guesses + 1))
+    _start_suspects()  # no answering by elimination: each wrong guess deals the load again
+    more = (
+        f" That is {guesses + 1} wrong names: from now on the answer is the line docker stats printed for it."
+        if guesses + 1 >= GUESSES
+        else ""
+    )
+    return failed(
+        f"{named[0]} is one of the suspects, but not the one using CPU. The suspects were started again, the load "
+        f"on one picked at random: measure, then answer.{more}",
+        STATS_NEEDED if more else "docker stats --no-stream",
+    )
+
+
+STATS_NEEDED = "docker stats --no-stream, then answer = 'the whole line of the container burning CPU'"
 
 
 def process_cpu(containers: list[str], seconds: float = 1.0) -> dict[str, float]:
