@@ -37,8 +37,9 @@ RERUN_TESTS := tests/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
-	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
-	$(VENV)/bin/pytest -n 2 --dist load $(RERUN_TESTS)
+	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS)) \
+	  --durations=25
+	$(VENV)/bin/pytest -n 2 --dist load $(RERUN_TESTS) --durations=17
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
