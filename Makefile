@@ -17,7 +17,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  make %-16s %s\n", $$1, $$2}'
 
 lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… to choose the port)
-	$(PY) -m helpers.lab $(if $(PORT),--port $(PORT),)
+	$(PY) -m helpers.infra.lab $(if $(PORT),--port $(PORT),)
 
 # Phase 1, alone and first: what restarts or stops the daemon or reloads the base images (notebook 04, the
 #   offline bundle round trip, the daemon stopping mid-notebook). First, so that from its end on the host daemon
@@ -80,16 +80,16 @@ binder-requirements: $(UV) ## write binder/requirements.txt and hub/requirements
 	$(UV) export --locked --no-emit-project --no-dev --extra hub --quiet --output-file hub/requirements.txt
 
 daemon: env ## make sure a Docker daemon answers (installs and starts one as root on Debian/Ubuntu)
-	$(PY) -m helpers.setup daemon
+	$(PY) -m helpers.infra.setup daemon
 
 images: env ## make sure the base images exist (pull, or bootstrap offline)
-	$(PY) -m helpers.setup images
+	$(PY) -m helpers.infra.setup images
 
 test-deps: env ## what only the tests need (Chromium for the browser test)
-	$(PY) -m helpers.setup browser
+	$(PY) -m helpers.infra.setup browser
 
 preflight: env ## print this machine's readiness report; LEARNERS=30 adds a room check for the hub
-	$(PY) -m $(if $(LEARNERS),helpers.sizing --learners $(LEARNERS),helpers.preflight)
+	$(PY) -m $(if $(LEARNERS),helpers.infra.sizing --learners $(LEARNERS),helpers.lessons.preflight)
 
 test-helpers: setup ## only the helpers' tests (not the whole-course learners, not the daemon-restarting ones)
 	$(VENV)/bin/pytest tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS))
@@ -114,12 +114,12 @@ ON ?= docker-28c
 OUTPUT_NBS = $(or $(NB),$(NOTEBOOKS))
 EXECUTE = $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=$(CELL_TIMEOUT)
 outputs: setup ## regenerate the stored outputs from a real run on the newest engine (NB=... for one; ON= this host)
-	$(if $(ON),$(PY) -m helpers.engines build $(ON) && $(PY) -m helpers.engines start $(ON) > /dev/null,)
+	$(if $(ON),$(PY) -m helpers.infra.engines build $(ON) && $(PY) -m helpers.infra.engines start $(ON) > /dev/null,)
 	@for nb in $(filter-out $(EXCLUSIVE),$(OUTPUT_NBS)); do \
 	  echo "executing $$nb$(if $(ON), on $(ON))"; \
-	  $(if $(ON),$(PY) -m helpers.engines run --as-host $(ON) -- env DMAC_NAMESPACE=dmac,) $(EXECUTE) $$nb || exit 1; \
+	  $(if $(ON),$(PY) -m helpers.infra.engines run --as-host $(ON) -- env DMAC_NAMESPACE=dmac,) $(EXECUTE) $$nb || exit 1; \
 	done
-	$(if $(and $(ON),$(filter $(EXCLUSIVE),$(OUTPUT_NBS))),$(PY) -m helpers.engines stop $(ON),)
+	$(if $(and $(ON),$(filter $(EXCLUSIVE),$(OUTPUT_NBS))),$(PY) -m helpers.infra.engines stop $(ON),)
 	@for nb in $(filter $(EXCLUSIVE),$(OUTPUT_NBS)); do \
 	  echo "executing $$nb on this host's daemon (it restarts the daemon)"; \
 	  $(EXECUTE) $$nb || exit 1; \
@@ -128,18 +128,18 @@ outputs: setup ## regenerate the stored outputs from a real run on the newest en
 BUNDLE ?= build/dmac-bundle.tar
 
 bundle: setup ## write the offline bundle (images, wheels, Debian packages) to $(BUNDLE); run the course first
-	$(PY) -m helpers.bundle save $(BUNDLE)
+	$(PY) -m helpers.infra.bundle save $(BUNDLE)
 
 bundle-check: env ## prove BUNDLE installs with no network: a --network none Debian installs it and runs notebook 00
-	$(PY) -m helpers.bundle_check $(BUNDLE)
+	$(PY) -m helpers.infra.bundle_check $(BUNDLE)
 
 room-registry: setup ## serve the course images to the room (TLS, read-only; HOST=address; FROM_BUNDLE=bundle offline)
-	$(PY) -m helpers.room start $(if $(HOST),--host $(HOST)) $(if $(FROM_BUNDLE),--from-bundle $(FROM_BUNDLE))
+	$(PY) -m helpers.infra.room start $(if $(HOST),--host $(HOST)) $(if $(FROM_BUNDLE),--from-bundle $(FROM_BUNDLE))
 
 load-bundle: ## on a machine without network: install and load BUNDLE=… (then make lab / make test)
 	@test -n "$(BUNDLE)" -a -f "$(BUNDLE)" || { echo "usage: make load-bundle BUNDLE=path/to/dmac-bundle.tar"; exit 2; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	PYTHONPATH=$(CURDIR) $(PYTHON) -m helpers.bundle load $(BUNDLE) --venv $(VENV)
+	PYTHONPATH=$(CURDIR) $(PYTHON) -m helpers.infra.bundle load $(BUNDLE) --venv $(VENV)
 
 slides: env ## give every notebook RISE slide metadata (Markdown headings open slides)
 	$(PY) scripts/slides.py
@@ -152,24 +152,24 @@ bench-suite: env ## time make setup + make test in a fresh clone on a fresh daem
 
 # Engine matrix: the course on Docker Engine 26.1 (Debian trixie) and 28.5 (Debian sid), and 28.5 again with the
 # containerd image store (docker-28c: Docker Desktop's and a fresh Engine 29's default), each Debian's docker.io
-# running as a dockerd in a container on this daemon (helpers/engines.py; the tests run in its network and PID
+# running as a dockerd in a container on this daemon (helpers/infra/engines.py; the tests run in its network and PID
 # namespaces with its data root at /var/lib/docker, as on that engine's own host: published ports answer on
 # 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the notebooks as `make test` runs them (namespace
 # dmac; not 04, which restarts the daemon; on docker-28 and docker-28c; one nbval at a time on the machine), and
 # every solution with papermill (on docker-26 and docker-28c; docker-28's are docker-28c's engine)
 # (tests/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
-# one nbval at a time (helpers/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
-# README by `python -m helpers.compat table`.
+# one nbval at a time (helpers/infra/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
+# README by `python -m helpers.infra.compat table`.
 ENGINES ?= docker-26 docker-28 docker-28c
 ENGINE ?= docker-28
 
 matrix: setup ## the course on Docker Engines 26, 28 and 28 with the containerd image store (COLD=1: no cache) -> docs/compat.md
 	@for e in $(ENGINES); do \
-	  $(PY) -m helpers.engines build $$e $(if $(COLD),--cold,) && \
-	  $(if $(COLD),$(PY) -m helpers.engines stop $$e --purge &&,) \
-	  $(PY) -m helpers.engines start $$e || exit 1; \
+	  $(PY) -m helpers.infra.engines build $$e $(if $(COLD),--cold,) && \
+	  $(if $(COLD),$(PY) -m helpers.infra.engines stop $$e --purge &&,) \
+	  $(PY) -m helpers.infra.engines start $$e || exit 1; \
 	done
-	$(PY) -m helpers.matrix --nbval "$(NBVAL)" --notebooks "$(SHARED)" $(ENGINES)
+	$(PY) -m helpers.infra.matrix --nbval "$(NBVAL)" --notebooks "$(SHARED)" $(ENGINES)
 
 matrix-engine: ## one engine of the matrix: ENGINE=docker-26, docker-28 or docker-28c (nbval, then the solutions)
 	$(MAKE) --no-print-directory matrix ENGINES=$(ENGINE)
@@ -180,9 +180,9 @@ test-room: env ## the room registry serving a second daemon, and the live engine
 	DMAC_HOST_FILES=0 $(VENV)/bin/pytest -q tests/test_room.py tests/test_engines.py
 
 engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes their data volumes)
-	@for e in $(ENGINES); do $(PY) -m helpers.engines stop $$e $(if $(PURGE),--purge,); done
+	@for e in $(ENGINES); do $(PY) -m helpers.infra.engines stop $$e $(if $(PURGE),--purge,); done
 
-# Podman 5 (Debian trixie's podman 5.4 in a container on this daemon, helpers/engines.py: its Docker-compatible
+# Podman 5 (Debian trixie's podman 5.4 in a container on this daemon, helpers/infra/engines.py: its Docker-compatible
 # API on a socket, the docker CLI and Compose pointed at it with DOCKER_HOST, as learners use Podman with Docker
 # tooling): every notebook with SOLUTIONS=True (tests/test_solutions.py, two learners at once on two pytest-xdist
 # workers, namespaces dmac-p-gw0 and dmac-p-gw1, so it may run beside make matrix), then tests/test_podman.py on
@@ -191,26 +191,26 @@ engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes t
 PODMAN_REPORTS = $(CURDIR)/build/engines/podman-5/reports
 .PHONY: matrix-podman
 matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; COLD=1: no cache) -> docs/compat.json
-	$(PY) -m helpers.engines build podman-5 $(if $(COLD),--cold,)
-	$(if $(COLD),$(PY) -m helpers.engines stop podman-5 --purge,)
-	$(PY) -m helpers.engines start podman-5
+	$(PY) -m helpers.infra.engines build podman-5 $(if $(COLD),--cold,)
+	$(if $(COLD),$(PY) -m helpers.infra.engines stop podman-5 --purge,)
+	$(PY) -m helpers.infra.engines start podman-5
 	rm -rf $(PODMAN_REPORTS) && mkdir -p $(PODMAN_REPORTS)
-	DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.engines run \
+	DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.infra.engines run \
 	  --time solutions podman-5 -- $(VENV)/bin/pytest -n 2 --dist load tests/test_solutions.py \
 	  --junitxml=$(PODMAN_REPORTS)/solutions.xml; solutions=$$?; \
-	  $(PY) -m helpers.compat record podman-5; recorded=$$?; $(PY) -m helpers.compat table; \
+	  $(PY) -m helpers.infra.compat record podman-5; recorded=$$?; $(PY) -m helpers.infra.compat table; \
 	  DMAC_TEST_NAMESPACE=dmac-p $(VENV)/bin/pytest -q tests/test_podman.py; podman=$$?; \
 	  test $$solutions$$recorded$$podman = 000
 
 # Rootless Docker (run as root): a course user's own dockerd-rootless.sh on this host (Debian's rootlesskit,
 # slirp4netns, uidmap), the course run as that user from their own clone with their own .venv
-# (helpers/rootless.py), every notebook with SOLUTIONS=True (nbval is for the rootful engines); results under
+# (helpers/infra/rootless.py), every notebook with SOLUTIONS=True (nbval is for the rootful engines); results under
 # engine "rootless" in docs/compat.json. KEEP=1 leaves the daemon running; ONLY=02,03 runs some notebooks.
 .PHONY: matrix-rootless
 matrix-rootless: setup ## the course on rootless Docker as user dmac-learner (root; ~8 min) -> docs/compat.json
-	$(PY) -m helpers.rootless_matrix matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
+	$(PY) -m helpers.infra.rootless_matrix matrix $(if $(KEEP),--keep,) $(if $(ONLY),--notebooks $(ONLY),)
 
-# Workshop hub (root): JupyterHub for a room on this host (helpers/hub.py, hub/jupyterhub_config.py). One Unix
+# Workshop hub (root): JupyterHub for a room on this host (helpers/infra/hub.py, hub/jupyterhub_config.py). One Unix
 # account per learner (dmac-l01, ...: LEARNERS=N, or ROSTER=file with one name per line), each with a password on
 # the printed sheet, their own clone of the course and their own rootless Docker daemon, started with their server
 # and stopped when it stops or is culled, inside a cgroup with the limits MEM=2g CPUS=1 PIDS=2048, on a disk of their own of DISK=10g. JupyterHub and
@@ -221,21 +221,21 @@ HUB_ENV = $(if $(PORT),DMAC_HUB_PORT=$(PORT)) $(if $(MEM),DMAC_HUB_MEMORY=$(MEM)
   $(if $(PIDS),DMAC_HUB_PIDS=$(PIDS)) $(if $(CULL),DMAC_HUB_CULL_SECONDS=$(CULL)) $(if $(TLS),DMAC_HUB_TLS=$(TLS))
 .PHONY: hub hub-stop hub-status test-hub
 hub: setup ## JupyterHub for a room: LEARNERS=3 or ROSTER=file, each learner a rootless daemon of their own (root)
-	$(HUB_ENV) $(PY) -m helpers.hub start $(if $(ROSTER),--roster $(ROSTER),--learners $(HUB_LEARNERS))
+	$(HUB_ENV) $(PY) -m helpers.infra.hub start $(if $(ROSTER),--roster $(ROSTER),--learners $(HUB_LEARNERS))
 
 hub-stop: env ## stop the hub, the learners' servers and daemons (PURGE=1: also remove their accounts and homes)
-	$(PY) -m helpers.hub stop $(if $(PURGE),--purge,)
+	$(PY) -m helpers.infra.hub stop $(if $(PURGE),--purge,)
 
 hub-status: env ## who runs a server, with memory and processes per learner
-	$(PY) -m helpers.hub status
+	$(PY) -m helpers.infra.hub status
 
 # test-hub runs without the decoys: the accounts change /etc/passwd, which they fingerprint (the test checks the rest)
 test-hub: setup test-deps ## the hub end to end: 3 learners, notebooks at once, isolation, limits, culling (root; 4-6 min)
 	DMAC_HUB_TESTS=1 DMAC_DECOYS=0 DMAC_NAMESPACE=dmac-hub DMAC_TEST_NAMESPACE=dmac-hub $(VENV)/bin/pytest -m hub tests/hub
 
 # cgroup v2 (root): this host runs cgroup v1, so a real cgroup v2 host runs as a VM, Debian trixie under QEMU with
-# software emulation (TCG; helpers/cgroupvm.py). Its disk is made offline with debootstrap and mkfs.ext4 and cached
-# under build/vm/ (keyed by its packages and files); one boot runs the checks in the VM (helpers/cgroupvm_guest.py),
+# software emulation (TCG; helpers/infra/cgroupvm.py). Its disk is made offline with debootstrap and mkfs.ext4 and cached
+# under build/vm/ (keyed by its packages and files); one boot runs the checks in the VM (helpers/infra/cgroupvm_guest.py),
 # which prints what it measured as JSON on its serial console; tests/vm asserts every value -> build/vm/results.json.
 # QEMU, debootstrap and e2fsprogs are installed with apt-get when missing.
 .PHONY: test-cgroup2
@@ -256,9 +256,9 @@ lint: env ## ruff, mypy and the import contracts of helpers/' layers ([tool.impo
 	$(VENV)/bin/lint-imports --no-cache
 
 clean: env ## remove this namespace's course resources (labelled only) and build/
-	$(PY) -m helpers.cleanup
+	$(PY) -m helpers.core.cleanup
 	rm -rf build
 
 clean-all: env ## remove every course namespace and the bootstrapped base images
-	$(PY) -m helpers.cleanup --all-namespaces --include-base
+	$(PY) -m helpers.core.cleanup --all-namespaces --include-base
 	rm -rf build

@@ -32,7 +32,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # nbval runs in namespace dmac (build/dmac/): one such run at a time on this machine, make test's or an engine's
     # (CI runs the containerd engine beside make test; the engine's own run is told that its matrix holds the lock).
     # Held from the first notebook cell to the first test that is not one (make test runs the notebooks first).
-    from helpers import matrix
+    from helpers.infra import matrix
 
     if str(item.fspath).endswith(".ipynb"):
         if not _held_now and os.environ.get(matrix.LOCK_HELD) != "1":

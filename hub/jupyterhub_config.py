@@ -1,22 +1,22 @@
-"""JupyterHub for a workshop room (started by ``python -m helpers.hub start``, which sets DMAC_HUB_SETTINGS).
+"""JupyterHub for a workshop room (started by ``python -m helpers.infra.hub start``, which sets DMAC_HUB_SETTINGS).
 
 Accounts: PAM, i.e. the Unix accounts the hub created, each with its own printed password (see INSTRUCTORS.md
-for why not a shared password). Servers: ``helpers.hub_spawner.CourseSpawner``, one rootless Docker daemon and
+for why not a shared password). Servers: ``helpers.infra.hub_spawner.CourseSpawner``, one rootless Docker daemon and
 one cgroup per learner. Idle servers are culled by jupyterhub-idle-culler, which stops their daemon too.
 """
 
 # ruff: noqa: F821  (`c` is JupyterHub's config object, given to this file)
 import sys
 
-from helpers import hub, hub_spawner, netns
+from helpers.infra import hub, hub_spawner, netns
 
 settings = hub.load()
 venv = str(hub.VENV)
 
-# HTTPS on every interface with the room CA's certificate (helpers.hub_tls); plain HTTP only on loopback (TLS=0)
+# HTTPS on every interface with the room CA's certificate (helpers.infra.hub_tls); plain HTTP only on loopback (TLS=0)
 c.JupyterHub.ip = "0.0.0.0" if settings.tls else "127.0.0.1"
 c.JupyterHub.port = settings.port
-# The hub's API on the host's dummy interface of helpers.netns: every learner's server, in a network namespace of
+# The hub's API on the host's dummy interface of helpers.infra.netns: every learner's server, in a network namespace of
 # its own (F5), calls back to it there; the proxy reaches each server on its namespace's address
 c.JupyterHub.hub_ip = netns.HUB_ADDRESS
 c.JupyterHub.hub_port = settings.port + 1

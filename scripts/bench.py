@@ -99,8 +99,8 @@ def run_all(kind: str, env: dict[str, str], disk: dict[str, float]) -> tuple[dic
 
 def course_disk() -> dict[str, float]:
     """MB of course-labelled images and volumes, and of the BuildKit cache (shared by namespaces)."""
-    from helpers import course
-    from helpers.daemon import client
+    from helpers.core import course
+    from helpers.core.daemon import client
 
     df = client().df()
 
@@ -135,16 +135,17 @@ def first_output_from_fresh_clone() -> float:
             stdout=subprocess.DEVNULL,
         )
         seconds = round(time.monotonic() - start, 1)
-    from helpers import setup
+    from helpers.infra import setup
 
     setup.ensure_compose_plugin()  # the clone's `make setup` pointed the plugin into its own environment
     return seconds
 
 
 def bench_notebooks(skip_clone: bool) -> dict:
-    from helpers import cleanup, managed, setup
-    from helpers.daemon import reset_client
-    from helpers.images import ensure_base_images
+    from helpers.core import cleanup, managed
+    from helpers.core.daemon import reset_client
+    from helpers.core.images import ensure_base_images
+    from helpers.infra import setup
 
     os.environ["DMAC_NAMESPACE"] = NS
     disk: dict[str, float] = {}
@@ -182,8 +183,8 @@ def bench_notebooks(skip_clone: bool) -> dict:
 
 
 def _course_daemon_running() -> bool:
-    from helpers import managed
-    from helpers.procs import alive
+    from helpers.core import managed
+    from helpers.core.procs import alive
 
     state = managed.managed()
     return state is not None and alive(state["pid"])
@@ -191,7 +192,7 @@ def _course_daemon_running() -> bool:
 
 def _stop(pid: int) -> None:
     """SIGTERM, then wait (bounded) until it is gone; a daemon this process started is reaped, not waited out."""
-    from helpers.procs import alive
+    from helpers.core.procs import alive
 
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 60
@@ -205,7 +206,8 @@ def fresh_daemon() -> Iterator[Path]:
 
     Refuses when a daemon the course did not start answers (it is not ours to stop).
     """
-    from helpers import daemon, managed, setup
+    from helpers.core import daemon, managed
+    from helpers.infra import setup
 
     before = managed.managed() if _course_daemon_running() else None
     if daemon.available() and not before:

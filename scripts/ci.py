@@ -286,7 +286,7 @@ def prepare() -> int:
     """What the lanes install on this host, installed before they run side by side: a package that adds a group
     or a user while another lane's test fingerprints /etc/group or /etc/passwd would fail that test."""
     sys.path.insert(0, str(ROOT))
-    from helpers import hub, rootless
+    from helpers.infra import hub, rootless
 
     begin = time.monotonic()
     installed = rootless.install_packages()
@@ -295,8 +295,8 @@ def prepare() -> int:
 
     if packages.ensure_cron():
         installed.append("cron")
-    if (ROOT / "helpers" / "cgroupvm.py").is_file():  # the cgroup v2 lane's QEMU, debootstrap and e2fsprogs
-        importlib.import_module("helpers.cgroupvm").ensure_host_tools()
+    if (ROOT / "helpers" / "infra" / "cgroupvm.py").is_file():  # the cgroup v2 lane's QEMU, debootstrap and e2fsprogs
+        importlib.import_module("helpers.infra.cgroupvm").ensure_host_tools()
     print(f"[ci] the lanes' packages are in place ({', '.join(installed) or 'none missing'}; "
           f"{time.monotonic() - begin:.0f} s)", flush=True)  # fmt: skip
     return 0

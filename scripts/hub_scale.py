@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import cgroups, course, hub, rootless, wait
+from helpers.core import course, wait
+from helpers.infra import cgroups, hub, rootless
 
 NOTEBOOK = "05-layers-and-copy-on-write"
 

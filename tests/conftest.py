@@ -22,6 +22,6 @@ def unique() -> str:
 
 @pytest.fixture
 def dc():
-    from helpers.daemon import client
+    from helpers.core.daemon import client
 
     return client()

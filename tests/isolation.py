@@ -42,7 +42,7 @@ def host_fingerprint() -> dict[str, str]:
     """Content hash (regular files), mode, owner and mtime of each of HOST_FILES; 'absent' if missing.
 
     Empty when ``DMAC_HOST_FILES=0``: the engine matrix sets it for runs against a daemon inside a container
-    (:func:`helpers.engines.inner_env`), whose containers see that container's files, not this host's, while
+    (:func:`helpers.infra.engines.inner_env`), whose containers see that container's files, not this host's, while
     other lanes of CI add accounts to this host's ``/etc/passwd`` at the same time.
     """
     if os.environ.get("DMAC_HOST_FILES", "1") == "0":
@@ -116,7 +116,7 @@ class Decoys:
 
 
 def create() -> Decoys:
-    from helpers.daemon import client
+    from helpers.core.daemon import client
 
     dc = client()
     decoys = Decoys()
@@ -157,7 +157,7 @@ def problems(decoys: Decoys) -> list[str]:
     """What happened to the decoys (empty when every one is there, unchanged)."""
     import docker as sdk
 
-    from helpers.daemon import client
+    from helpers.core.daemon import client
 
     dc = client()
     found: list[str] = []
@@ -196,7 +196,7 @@ def problems(decoys: Decoys) -> list[str]:
 def remove(decoys: Decoys) -> None:
     import docker as sdk
 
-    from helpers.daemon import client
+    from helpers.core.daemon import client
 
     dc = client()
     for key, get in _getters(dc, decoys.names).items():

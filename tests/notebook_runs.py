@@ -8,8 +8,8 @@ import os
 import re
 from pathlib import Path
 
-from helpers import runs
-from helpers.runs import only
+from helpers.infra import runs
+from helpers.infra.runs import only
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = only(sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")))  # DMAC_NOTEBOOKS: CI's sampled lanes
@@ -85,9 +85,10 @@ def stdout_text(path: Path) -> str:
 
 def assert_solutions_accepted(notebook: Path, out: Path) -> None:
     """A run with every solution applied passed: no error, every exercise accepted or skipped where this engine
-    cannot do what it needs (with the engine's own sentence: :mod:`helpers.runs`), and no answer shown earlier."""
-    from helpers import engine, runs
+    cannot do what it needs (with the engine's own sentence: :mod:`helpers.infra.runs`), and no answer shown earlier."""
+    from helpers.core import engine
     from helpers.exercises import get
+    from helpers.infra import runs
 
     assert error_outputs(out) == []
     result = runs.verdict_of(out)  # the course's one rule, as the matrix, rootless, the hub and compat read it

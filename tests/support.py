@@ -12,8 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from helpers import compose, course, engine, images, javaserver, proxy, wait
-from helpers.shell import course_cli_link, docker, terminal_env
+from helpers.core import course, engine, images, wait
+from helpers.core.shell import course_cli_link, docker, terminal_env
+from helpers.lessons import compose, javaserver, proxy
 
 ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
 

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from helpers import arch
+from helpers.lessons import arch
 
 
 def _elf(machine: int, *, little: bool = True) -> bytes:

@@ -1,10 +1,12 @@
-"""helpers.casestudy against the real daemon: writable layer, logs, restarts, zombies, docker stop."""
+"""helpers.lessons.casestudy against the real daemon: writable layer, logs, restarts, zombies, docker stop."""
 
 from __future__ import annotations
 
 import pytest
 
-from helpers import casestudy, course, docker, wait
+from helpers import docker
+from helpers.core import course, wait
+from helpers.lessons import casestudy
 
 
 def _rm(*names: str) -> None:

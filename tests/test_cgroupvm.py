@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroupvm
-from helpers.cgroupvm_guest import MARKER
+from helpers.infra import cgroupvm
+from helpers.infra.cgroupvm_guest import MARKER
 
 
 def test_the_last_results_line_is_parsed_among_kernel_messages() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import cleanup, course, engine
-from helpers.shell import docker
+from helpers.core import cleanup, course, engine
+from helpers.core.shell import docker
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_tidy_takes_one_notebooks_leftovers(dc, unique: str) -> None:
 def test_the_prune_commands_filter_by_label_and_remove_only_the_namespace(dc, monkeypatch) -> None:
     """Notebook 14 runs these: every command carries the namespace's label filter, containers go by name;
     in a namespace of its own (image prune would take the test namespace's cached images), with decoys."""
-    from helpers import images
+    from helpers.core import images
     from tests import isolation
 
     monkeypatch.setenv("DMAC_NAMESPACE", "dmac-prune-test")

@@ -1,4 +1,4 @@
-"""The engine matrix's records and tables (helpers/compat.py), on reports recorded from a real run.
+"""The engine matrix's records and tables (helpers/infra/compat.py), on reports recorded from a real run.
 
 The fixtures are trimmed from the first `make matrix-engine ENGINE=docker-28` (nbval's and the solutions'
 JUnit reports); no daemon is needed to read them.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import compat, runs
+from helpers.infra import compat, runs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compat"
 

@@ -1,8 +1,8 @@
-"""The cgroup v2 lane's Markdown section (helpers.compat.cgroup2_section), from a small hand-made results dict."""
+"""The cgroup v2 lane's Markdown section (helpers.infra.compat.cgroup2_section), from a small hand-made results dict."""
 
 from __future__ import annotations
 
-from helpers import cgroupvm, compat
+from helpers.infra import cgroupvm, compat
 
 RESULTS = {
     "vm.kernel": "6.12.117+deb13-amd64",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from helpers import compose, course
+from helpers.core import course
+from helpers.lessons import compose
 
 
 def test_every_resource_in_a_stack_carries_the_course_labels() -> None:

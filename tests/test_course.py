@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import course
+from helpers.core import course
 
 
 def test_names_come_from_the_namespace(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import daemon, preflight
+from helpers.core import daemon
+from helpers.lessons import preflight
 
 
 def test_the_daemon_answers_and_preflight_is_ready() -> None:
@@ -98,7 +99,7 @@ def test_no_daemon_message_in_the_notebook_start(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import helpers
-    from helpers import offline
+    from helpers.core import offline
 
     monkeypatch.setitem(offline.state, "active", False)  # restored after the test: no leak into others
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/none.sock")
@@ -117,7 +118,7 @@ def test_import_needs_no_daemon(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    from helpers.shell import cli
+    from helpers.core.shell import cli
 
     return subprocess.run([cli().path, *args], env=env, capture_output=True, text=True, timeout=30)
 
@@ -125,7 +126,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_the_current_docker_context_is_followed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A context made with the real CLI (`docker context create` + `use`) is where the course connects,
     and the course's `docker` commands reach the same daemon without DOCKER_HOST."""
-    from helpers import shell
+    from helpers.core import shell
 
     real = daemon.find().host
     monkeypatch.delenv("DOCKER_HOST", raising=False)
@@ -145,7 +146,7 @@ def test_the_current_docker_context_is_followed(monkeypatch: pytest.MonkeyPatch,
 def test_a_well_known_socket_is_found_and_handed_to_the_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No DOCKER_HOST, no context, no default socket, but a rootless-style socket under XDG_RUNTIME_DIR:
     the SDK finds it and the CLI is told (DOCKER_HOST), so both talk to the same daemon."""
-    from helpers import shell
+    from helpers.core import shell
 
     real = daemon.find().host.removeprefix("unix://")
     monkeypatch.delenv("DOCKER_HOST", raising=False)

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from helpers import course, dockerfiles, images
+from helpers.core import course, images
+from helpers.lessons import dockerfiles
 
 
 @pytest.mark.parametrize("key", sorted(dockerfiles.DOCKERFILES))
@@ -160,7 +161,7 @@ def test_podman_build_steps_are_named_by_stage_and_the_course_label_step_is_left
 
 def test_stages_are_listed_in_the_dockerfiles_order_whatever_the_log_order(tmp_path, capsys) -> None:
     """BuildKit runs independent stages in parallel: the log may show the runtime stage first."""
-    from helpers.dockerfiles import show_steps, stage_names
+    from helpers.lessons.dockerfiles import show_steps, stage_names
 
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM busybox AS builder\nRUN true\nFROM busybox AS runtime\nCOPY --from=builder / /x\n")

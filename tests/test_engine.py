@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import engine
-from helpers.shell import docker_out
+from helpers.core import engine
+from helpers.core.shell import docker_out
 from tests.support import recorded
 
 FIXTURES = Path(__file__).parent / "fixtures" / "engine"
@@ -135,7 +135,7 @@ def test_require_prints_one_sentence_and_returns_false(capsys: pytest.CaptureFix
 
 
 def test_a_rootless_learner_is_not_told_to_sudo_make_images_alone() -> None:
-    from helpers.images import root_advice
+    from helpers.core.images import root_advice
 
     assert root_advice(recorded("docker-20.10-root")).startswith("Run `sudo make images` once")
     advice = root_advice(recorded("rootless-v1"))

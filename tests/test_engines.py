@@ -1,4 +1,4 @@
-"""The engine matrix's engines (helpers/engines.py): what runs them, and a live engine when one is up.
+"""The engine matrix's engines (helpers/infra/engines.py): what runs them, and a live engine when one is up.
 
 Building and starting an engine takes a minute or two, so that is `make matrix`'s job; here the pieces
 that decide how an engine runs are checked, and a running engine (if any) is checked for real.
@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from helpers import course, engines, matrix
+from helpers.core import course
+from helpers.infra import engines, matrix
 
 
 def test_engines_are_debian_suites_with_their_own_cli_buildx_and_compose() -> None:
@@ -124,7 +125,7 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
 
 
 def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
-    from helpers import matrix
+    from helpers.infra import matrix
 
     queues = matrix.schedule(["docker-26", "docker-28"])
     assert queues == {"docker-26": ["solutions", "nbval"], "docker-28": ["nbval", "solutions"]}
@@ -162,7 +163,8 @@ def test_nbval_runs_alone_across_matrix_processes_too() -> None:
     """CI's containerd engine runs its matrix on another lane: its nbval waits for the other's (build/dmac/)."""
     import sys
 
-    from helpers import course, matrix
+    from helpers.core import course
+    from helpers.infra import matrix
 
     code = "from helpers import matrix\nimport time\nwith matrix.nbval_alone():\n    print('held', flush=True)\n"
     code += "    time.sleep(1.5)\n"
@@ -177,7 +179,7 @@ def test_nbval_runs_alone_across_matrix_processes_too() -> None:
 
 def test_a_sampled_lane_runs_its_notebooks_only(monkeypatch) -> None:
     """CI's sampled lanes (DMAC_NOTEBOOKS): nbval gets those notebooks, the solutions' pytest the variable."""
-    from helpers import matrix, runs
+    from helpers.infra import matrix, runs
 
     notebooks = ["notebooks/00-setup.ipynb", "notebooks/01-why.ipynb", "notebooks/03-security.ipynb"]
     monkeypatch.setenv(runs.ONLY, "01 03")

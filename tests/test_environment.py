@@ -80,7 +80,7 @@ def test_postbuild_installs_an_environment_that_imports_the_helpers(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr[-2000:]
     probe = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import helpers, helpers.offline, pandas; print(helpers.available())"],
+        [str(venv / "bin" / "python"), "-c", "import helpers.core.offline, pandas; print(helpers.available())"],
         capture_output=True,
         text=True,
         timeout=60,

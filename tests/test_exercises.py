@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import course, exercises
-from helpers.shell import docker
+from helpers import exercises
+from helpers.core import course
+from helpers.core.shell import docker
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +90,7 @@ def test_course_container_and_image_or_a_verdict() -> None:
 
 
 def test_reset_images_removes_only_the_named_course_images(capsys: pytest.CaptureFixture[str]) -> None:
-    from helpers import images
+    from helpers.core import images
 
     ref = course.image("ex-reset", "1")
     images.build(ref, images.context("ex-reset", {"Dockerfile": "FROM busybox\nLABEL purpose=reset-test\n"}))

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from helpers import images, preflight
+from helpers.core import images
+from helpers.lessons import preflight
 
 
 def test_low_free_disk_says_what_to_do() -> None:

@@ -3,7 +3,7 @@ daemon needed: a pure function)."""
 
 from __future__ import annotations
 
-from helpers import figures
+from helpers.lessons import figures
 
 
 def test_table_shows_every_measured_value_as_text() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import hostio
+from helpers.lessons import hostio
 
 ID = "65f4e613e20ee41ba6ecfe786e16f50ff12bd6c7004748d45a1eaa0819f21326"
 IO = """rchar: 25166142

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from helpers import course, images
+from helpers.core import course, images
 
 
 def test_base_images_are_present_and_ensure_is_idempotent() -> None:

@@ -1,4 +1,4 @@
-"""helpers.imagetar: ``docker save`` archives in the legacy layout (this daemon) and the OCI one (Engine 25+).
+"""helpers.core.imagetar: ``docker save`` archives in the legacy layout (this daemon) and the OCI one (Engine 25+).
 
 The daemon here is Engine 20.10, which writes the legacy layout; the OCI layout of Engine 25+ is
 synthesized by the test itself, byte for byte the way the layout specification lays it out.
@@ -19,8 +19,9 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from helpers import course, dockerfiles, images, imagetar, layers
-from helpers.daemon import client
+from helpers.core import course, images, imagetar
+from helpers.core.daemon import client
+from helpers.lessons import dockerfiles, layers
 
 SECRET = b"imagetar: a secret that was deleted in a later layer\n"
 

@@ -1,4 +1,4 @@
-"""helpers.layers against the real daemon: layers, writable layer, copy-up, whiteouts, the stack."""
+"""helpers.lessons.layers against the real daemon: layers, writable layer, copy-up, whiteouts, the stack."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import course, docker, images, layers
+from helpers import docker
+from helpers.core import course, images
+from helpers.lessons import layers
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,32 @@ def _contracts() -> list[dict]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
 
 
-def test_every_helper_module_is_in_one_layer_of_the_import_contracts() -> None:
-    first = _contracts()[0]  # core -> every other layer
-    assert first["name"].startswith("core imports no")
-    core, others = set(first["source_modules"]), set(first["forbidden_modules"])
-    assert not core & others
-    modules = {f"helpers.{p.stem}" for p in (ROOT / "helpers").glob("*.py") if p.stem != "__init__"}
-    assert modules | {"helpers.exercises"} == core | others, "place the new module in a layer (pyproject.toml)"
-    kinds = {c["type"] for c in _contracts()}
-    assert {"forbidden", "acyclic_siblings"} <= kinds
+def test_every_helper_module_is_in_one_layer_and_the_layers_are_enforced() -> None:
+    import helpers
+
+    top = sorted(p.name for p in (ROOT / "helpers").iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file())
+    assert top == ["__init__.py", "core", "exercises", "infra", "lessons"], "a module belongs in a layer's package"
+    tree = {layer: sorted(p.stem for p in (ROOT / "helpers" / layer).glob("*.py") if p.stem != "__init__")
+            for layer in helpers.LAYERS}  # fmt: skip
+    assert tree == {layer: sorted(modules) for layer, modules in helpers.LAYERS.items()}, (
+        "helpers.LAYERS (the short names notebooks use: `from helpers import layers`) lists every module"
+    )
+    layered = next(c for c in _contracts() if c["type"] == "layers")
+    assert layered["layers"] == ["infra", "exercises", "lessons", "core"] and layered["exhaustive"]
+    assert any(c["type"] == "acyclic_siblings" for c in _contracts())
+
+
+def test_a_modules_short_name_is_the_layered_module_itself() -> None:
+    import importlib
+
+    import helpers
+    from helpers import layers
+    from helpers.core import shell
+    from helpers.lessons import layers as layered
+
+    assert layers is layered and importlib.import_module("helpers.shell") is shell
+    assert shell.__spec__ is not None and shell.__spec__.name == "helpers.core.shell"
+    assert helpers.monitor.__name__ == "helpers.lessons.monitor"
 
 
 def _imports(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
@@ -67,15 +84,15 @@ def test_make_variables_mean_one_thing() -> None:
     def dry(*args: str) -> str:
         return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
 
-    assert "helpers.hub start --learners 3" in dry("hub")
-    assert "-m helpers.preflight" in dry("preflight")
-    assert "helpers.sizing --learners 30" in dry("preflight", "LEARNERS=30")
+    assert "helpers.infra.hub start --learners 3" in dry("hub")
+    assert "-m helpers.lessons.preflight" in dry("preflight")
+    assert "helpers.infra.sizing --learners 30" in dry("preflight", "LEARNERS=30")
     assert "--dist load tests/test_rerun.py" in dry("test", "LEARNERS=3")
 
 
 def test_no_module_uses_another_modules_private_names() -> None:
     """``engines._inner`` from the matrix, ``records._write`` from a test: a private name is the module's own."""
-    helpers = {p.stem for p in (ROOT / "helpers").glob("*.py")} | {"exercises"}
+    helpers = {p.stem for p in (ROOT / "helpers").rglob("*.py") if p.stem != "__init__"} | {"exercises"}
     found = []
     for path in [*(ROOT / "helpers").rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):

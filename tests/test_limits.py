@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from helpers.limits import cell_timeout
+from helpers.core.limits import cell_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
 

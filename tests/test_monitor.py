@@ -1,4 +1,4 @@
-"""helpers.monitor against the real daemon: stats sampling, cgroup memory, a Prometheus scrape."""
+"""helpers.lessons.monitor against the real daemon: stats sampling, cgroup memory, a Prometheus scrape."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import course, docker, images, monitor, ports
+from helpers import docker
+from helpers.core import course, images, ports
+from helpers.lessons import monitor
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -22,10 +22,12 @@ import docker as sdk
 import pytest
 import yaml
 
-from helpers import cleanup, compose, course, dockerfiles, engine, exercises, images, volumes
-from helpers.daemon import client
+from helpers import exercises
+from helpers.core import cleanup, course, engine, images
+from helpers.core.daemon import client
+from helpers.core.shell import docker, docker_out
 from helpers.exercises import nb03
-from helpers.shell import docker, docker_out
+from helpers.lessons import compose, dockerfiles, volumes
 from tests.support import CATALOG_DB_IMAGE, QC_MULTI_STAGE, start_catalog_db
 
 
@@ -481,8 +483,8 @@ def test_09_2_a_base_image_or_a_dynamic_binary(made) -> None:
 
 
 def test_09_3_the_other_platform_a_mislabelled_program_or_a_base_image(made) -> None:
-    from helpers import arch
     from helpers.exercises import nb09
+    from helpers.lessons import arch
 
     ref, here = course.image("ex-tide", "1"), arch.native()
     there = arch.foreign(here)
@@ -703,7 +705,8 @@ def test_12_2_restart_always(made) -> None:
 @pytest.fixture
 def harvester(made) -> tuple[str, str]:
     """Exercise 12.3's image and a fresh data folder of the learner's (skipped where rootless: ``needs``)."""
-    from helpers import casestudy, engine
+    from helpers.core import engine
+    from helpers.lessons import casestudy
 
     if sentence := engine.limitation(exercises.get("12.3").needs):
         pytest.skip(sentence)
@@ -720,7 +723,7 @@ def test_12_3_the_harvester_run_as_root(made, harvester) -> None:
 
 
 def test_12_3_the_folder_made_writable_for_everyone(made, harvester) -> None:
-    from helpers import casestudy
+    from helpers.lessons import casestudy
 
     ref, data = harvester
     casestudy.harvest_folder(fresh=False).chmod(0o777)
@@ -744,7 +747,8 @@ def test_12_3_the_broken_command_again(made, harvester) -> None:
 @pytest.fixture
 def gridder(made) -> str:
     """Exercise 12.4's image (skipped where -m is not enforced: ``needs``)."""
-    from helpers import casestudy, engine
+    from helpers.core import engine
+    from helpers.lessons import casestudy
 
     if sentence := engine.limitation(exercises.get("12.4").needs):
         pytest.skip(sentence)
@@ -917,7 +921,7 @@ NEAR_MISSES_13_3 = {
 def test_13_3_healthchecks_a_postgres_user_would_write_are_accepted(test: list[str]) -> None:
     from helpers.exercises import nb13
 
-    assert nb13._health_problem({"db": {"healthcheck": {"test": test}}, "app": {}}) is None
+    assert nb13.health_problem({"db": {"healthcheck": {"test": test}}, "app": {}}) is None
 
 
 @pytest.mark.parametrize("case", NEAR_MISSES_13_3, ids=list(NEAR_MISSES_13_3))
@@ -952,7 +956,7 @@ def test_13_3_the_file_as_written_in_an_editor_runs_labelled_and_goes(catalog_im
 @pytest.fixture
 def tomcat(made) -> str:
     """Notebook 15's Tomcat image (kept: the notebook's own build reuses it)."""
-    from helpers import javaserver
+    from helpers.lessons import javaserver
 
     ref = javaserver.image_ref()
     images.build(ref, javaserver.context(), show=False, echo=False)

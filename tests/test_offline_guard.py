@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from helpers import offline
+from helpers.core import offline
 
 NEEDS_DAEMON = (
-    "from helpers.daemon import DaemonUnavailable\n"
+    "from helpers.core.daemon import DaemonUnavailable\n"
     "station = 'buoy-41001'\n"
     "raise DaemonUnavailable('no-daemon', 'no daemon here')  # what client() raises without one\n"
     "box = station + ' container'\n"

@@ -1,12 +1,12 @@
-"""helpers.oneshot on the daemon the suite runs on (Podman's side: tests/test_podman.py)."""
+"""helpers.core.oneshot on the daemon the suite runs on (Podman's side: tests/test_podman.py)."""
 
 from __future__ import annotations
 
 import docker as sdk
 import pytest
 
-from helpers import course, oneshot
-from helpers.daemon import client
+from helpers.core import course, oneshot
+from helpers.core.daemon import client
 
 
 def test_output_returns_stdout_and_removes_the_container() -> None:

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import backups, compose, course, engine, exercises, images, logfiles, patching, proxy
+from helpers import exercises
+from helpers.core import course, engine, images
+from helpers.core.shell import docker
 from helpers.exercises import nb16
-from helpers.shell import docker
+from helpers.lessons import backups, compose, logfiles, patching, proxy
 from tests.support import start_proxy_backend, stop_proxy_backend
 
 CHANGELOG = """zlib (1:1.2.13.dfsg-1+deb12u1) bookworm-security; urgency=medium

@@ -1,8 +1,8 @@
 """The course on Podman 5: where the helpers must do differently from Docker, checked on a real Podman.
 
 The matrix's ``podman-5`` engine (Debian trixie's Podman serving its Docker-compatible API, started by
-``python -m helpers.engines start podman-5``) is asked exactly as a learner with Podman and the docker CLI
-would ask it: each check runs in the engine's namespaces with its environment (:func:`helpers.engines.
+``python -m helpers.infra.engines start podman-5``) is asked exactly as a learner with Podman and the docker CLI
+would ask it: each check runs in the engine's namespaces with its environment (:func:`helpers.infra.engines.
 sandbox_argv`). Without a running engine (or without root) these tests are skipped; the pure parts
 (engine kinds, build logs) are tested in test_engine.py and test_dockerfiles.py on recorded answers.
 """
@@ -16,7 +16,8 @@ import textwrap
 
 import pytest
 
-from helpers import course, engines
+from helpers.core import course
+from helpers.infra import engines
 
 ENGINE = engines.get("podman-5")
 UP = os.geteuid() == 0 and engines.state(ENGINE) == "running" and engines.answers(ENGINE)
@@ -86,7 +87,7 @@ def test_podman_keeps_a_log_limit_where_the_checker_finds_it() -> None:
     out = on_podman(
         """
         from helpers import course
-        from helpers.daemon import client
+        from helpers.core.daemon import client
         from helpers.exercises.nb12 import log_max_size
         dc = client()
         found = []
@@ -108,8 +109,8 @@ def test_podman_health_checks_run_and_exit_codes_come_through() -> None:
         """
         import os, subprocess, time
         from helpers import course
-        from helpers.daemon import client
-        from helpers.shell import docker
+        from helpers.core.daemon import client
+        from helpers.core.shell import docker
         name = course.name("podman-health")
         docker("run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", "1s", "busybox",
                "sleep", "60", echo=False, show=False)
@@ -152,7 +153,7 @@ def test_podman_cpu_percent_comes_from_two_readings() -> None:
     out = on_podman(
         """
         from helpers import course, monitor
-        from helpers.daemon import client
+        from helpers.core.daemon import client
         box = client().containers.run("busybox", ["sh", "-c", "while :; do :; done"], detach=True,
                                       labels=course.labels(), name=course.name("podman-busy"))
         try:

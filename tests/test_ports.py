@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import course, ports, wait
-from helpers.shell import CommandFailed, docker
+from helpers.core import course, ports, wait
+from helpers.core.shell import CommandFailed, docker
 
 SERVE = "mkdir -p /www && echo {0} > /www/index.html && exec httpd -f -p 8080 -h /www"
 

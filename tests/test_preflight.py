@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import preflight
+from helpers.lessons import preflight
 from tests.support import recorded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import progress
+from helpers.core import progress
 
 BUILDKIT = """#1 [internal] load build definition from Dockerfile
 #1 sha256:9cb0f223d1376d3f314f41c94ca023e0c9a8cb5cc53a3c0f992a6bd959498804

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cleanup, course, dockerfiles, exercises, registry
-from helpers.shell import docker, docker_out
+from helpers import exercises
+from helpers.core import cleanup, course
+from helpers.core.shell import docker, docker_out
+from helpers.lessons import dockerfiles, registry
 
 NOTEBOOK = "reg-test"  # the notebook label of everything made here, so tidy() removes exactly that
 
@@ -36,7 +38,7 @@ def _no_solutions() -> None:
 
 def _build(tag: str, text: str) -> str:
     ctx = dockerfiles.context("reg-test", dockerfile=f'FROM busybox\nRUN echo "{text}" > /v.txt\n', show=False)
-    from helpers import images
+    from helpers.core import images
 
     images.build(tag, ctx, show=False)
     return tag

@@ -28,8 +28,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers import runs
-from helpers.limits import cell_timeout
+from helpers.core.limits import cell_timeout
+from helpers.infra import runs
 from tests import scripts_loader
 from tests.notebook_runs import NOTEBOOKS, ROOT, assert_solutions_accepted, execute, ids, learner
 
@@ -78,8 +78,8 @@ def _run_without_cleanup(notebook: Path, upto: str) -> int:
 def _leftovers() -> set[tuple[str, str]]:
     """This namespace's containers, volumes and networks that exist right now, each once in its lifetime
     (a container or network by id, a volume by name and creation time: one made again is a new one)."""
-    from helpers import course
-    from helpers.daemon import client
+    from helpers.core import course
+    from helpers.core.daemon import client
 
     dc, flt = client(), {"label": course.label_filter(NS)}
     return (

@@ -2,7 +2,7 @@
 
 The second daemon trusts the room CA only once its certificate is in ``/etc/docker/certs.d/<host>:<port>/``
 (the address is not loopback, so nothing is insecure by default): the pull is refused before, works after.
-The engine image comes from the course's matrix (``python -m helpers.engines build docker-28``).
+The engine image comes from the course's matrix (``python -m helpers.infra.engines build docker-28``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cleanup, course, engines, images, ports, room, wait
-from helpers.shell import docker, docker_out
+from helpers.core import cleanup, course, images, ports, wait
+from helpers.core.shell import docker, docker_out
+from helpers.infra import engines, room
 
 NOTEBOOK = "room-test"
 ENGINE_IMAGE = "dmac-engines/docker-28:latest"
@@ -32,7 +33,7 @@ def setting() -> Iterator[tuple[str, str, Path]]:
         mp.setenv("DMAC_NAMESPACE", os.environ.get("DMAC_TEST_NAMESPACE", "dmac-test"))
         course.set_notebook(NOTEBOOK)
         if not images.exists(ENGINE_IMAGE):
-            pytest.skip(f"no {ENGINE_IMAGE}: build it with python -m helpers.engines build docker-28")
+            pytest.skip(f"no {ENGINE_IMAGE}: build it with python -m helpers.infra.engines build docker-28")
         host, port = room.host_address(), ports.free()
         ca = room.start(host, port, refs=["busybox:latest"])
         box, data = course.name("room-client"), course.name("room-client-data")
@@ -73,7 +74,7 @@ def test_a_bundle_ships_the_room_and_a_machine_serves_it_from_the_bundle(setting
     """make bundle carries the room registry's data; room start --from-bundle serves it again with no pushes."""
     import tarfile
 
-    from helpers import bundle
+    from helpers.infra import bundle
 
     box, address, ca = setting
     host, port = address.rsplit(":", 1)

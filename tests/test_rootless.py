@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helpers import rootless, rootless_matrix, runs
+from helpers.infra import rootless, rootless_matrix, runs
 
 
 def test_a_new_subordinate_range_starts_above_every_existing_one(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_record_keeps_other_engines(tmp_path: Path) -> None:
 
 
 def test_a_limited_run_is_marked_and_its_reason_listed() -> None:
-    from helpers import compat
+    from helpers.infra import compat
 
     stem = compat.NOTEBOOKS[2]
     entry: dict[str, Any] = {"server": "20.10.24+dfsg1", "notebooks": {stem: {"nbval": {"status": "not run"}}}}
@@ -72,7 +72,7 @@ def test_stop_signals_only_the_process_it_started_not_one_that_got_its_pid(tmp_p
     import os
     import subprocess
 
-    from helpers import procs
+    from helpers.core import procs
 
     monkeypatch.setattr(rootless, "STATE_DIR", tmp_path)
     other = subprocess.Popen(["sleep", "60"], start_new_session=True)  # stands in for the process that got the pid

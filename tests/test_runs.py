@@ -1,8 +1,8 @@
-"""The one verdict on a run with every solution applied (helpers.runs), on hand-made outputs: no daemon."""
+"""The one verdict on a run with every solution applied (helpers.infra.runs), on hand-made outputs: no daemon."""
 
 from __future__ import annotations
 
-from helpers import runs
+from helpers.infra import runs
 
 SKIP = "Rootless Docker on cgroup v1 cannot enforce memory limits, so this exercise is skipped."
 

@@ -1,4 +1,5 @@
-"""helpers.security and helpers.upgrade against the real daemon (notebooks 01, 03, 04). No daemon restart here."""
+"""helpers.lessons.security and helpers.lessons.upgrade against the real daemon (notebooks 01, 03, 04). No daemon
+restart here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import managed, security, upgrade, wait
+from helpers.core import managed, wait
+from helpers.lessons import security, upgrade
 
 
 def test_daemon_mode_matches_the_uid_map_inside_a_container(dc) -> None:
@@ -91,7 +93,7 @@ def test_socket_owner_describes_the_socket_in_use(tmp_path) -> None:
     import grp
     import os
 
-    from helpers import daemon
+    from helpers.core import daemon
 
     made = tmp_path / "some.sock"
     made.write_text("")

@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from helpers import course
-from helpers.shell import CommandFailed, CommandTimeout, docker, docker_out, run, with_label
+from helpers.core import course
+from helpers.core.shell import CommandFailed, CommandTimeout, docker, docker_out, run, with_label
 
 
 def test_command_is_echoed_as_typed_and_output_streams(capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,7 +120,7 @@ def test_the_terminal_gets_the_course_cli_first_and_its_builder(tmp_path) -> Non
     import os
     import shutil
 
-    from helpers.shell import buildkit, cli, course_cli_link, terminal_env
+    from helpers.core.shell import buildkit, cli, course_cli_link, terminal_env
 
     course_cli_link()  # make lab's step before JupyterLab starts
     other = tmp_path / "docker"  # another docker earlier on PATH, as on machines with two CLIs
@@ -137,7 +137,7 @@ def test_the_terminal_gets_the_course_cli_first_and_its_builder(tmp_path) -> Non
 def test_a_variable_set_for_one_command_is_echoed_in_front_of_it(capsys) -> None:
     import os
 
-    from helpers.shell import docker
+    from helpers.core.shell import docker
 
     docker("version", "--format", "{{.Client.APIVersion}}", env={**os.environ, "DOCKER_API_VERSION": "1.40"})
     echo = capsys.readouterr().out.splitlines()[0]
@@ -147,6 +147,6 @@ def test_a_variable_set_for_one_command_is_echoed_in_front_of_it(capsys) -> None
 def test_the_daemon_builds_with_buildkit_when_the_cli_can() -> None:
     # the Docker Engine the suite runs on: BuildKit whenever the CLI offers it (outputs show BuildKit logs);
     # (moved from test_podman.py, whose module-level skip kept it from running where no Podman runs)
-    from helpers import shell
+    from helpers.core import shell
 
     assert shell.buildkit() == shell.cli().buildkit

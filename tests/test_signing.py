@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpers import cleanup, course, exercises, images, registry, signing
-from helpers.shell import docker, docker_out
+from helpers import exercises
+from helpers.core import cleanup, course, images
+from helpers.core.shell import docker, docker_out
+from helpers.lessons import registry, signing
 
 NOTEBOOK = "sign-test"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from helpers import course, sizing
+from helpers.core import course
+from helpers.infra import sizing
 
 GIB = sizing.GIB
 
@@ -31,12 +32,12 @@ def test_make_preflight_with_learners_fails_when_the_room_does_not_fit() -> None
     host = sizing.this_host()
     too_many = host.holds + 1
     ran = subprocess.run(
-        [sys.executable, "-m", "helpers.sizing", "--learners", str(too_many)],
+        [sys.executable, "-m", "helpers.infra.sizing", "--learners", str(too_many)],
         capture_output=True, text=True, timeout=120, cwd=course.ROOT,
     )  # fmt: skip
     assert ran.returncode == 1 and f"✗ {too_many} learners in step need" in ran.stdout
     fits = subprocess.run(
-        [sys.executable, "-m", "helpers.sizing", "--learners", "1"],
+        [sys.executable, "-m", "helpers.infra.sizing", "--learners", "1"],
         capture_output=True, text=True, timeout=120, cwd=course.ROOT,
     )  # fmt: skip
     assert "✔ 1 learner working in step fit" in fits.stdout

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from helpers import runs
+from helpers.infra import runs
 from tests.notebook_runs import NOTEBOOKS, assert_solutions_accepted, execute, ids, learner
 
 # DMAC_SOLUTIONS_NAMESPACE: each engine of the matrix and Podman have their own, so they may run side by side

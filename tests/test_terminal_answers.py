@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import arch, casestudy, cleanup, compose, course, dockerfiles, engine, exercises, images, records, volumes
+from helpers import exercises
+from helpers.core import cleanup, course, engine, images, records
+from helpers.core.shell import docker, docker_out
 from helpers.exercises import nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb13, nb14, nb16
-from helpers.shell import docker, docker_out
+from helpers.lessons import arch, casestudy, compose, dockerfiles, volumes
 from tests import isolation
 from tests.support import start_proxy_backend, terminal
 
@@ -178,20 +180,20 @@ def _gridder(way: str, *limit: str) -> None:
 
 
 def _tomcat() -> None:
-    from helpers import javaserver
+    from helpers.lessons import javaserver
 
     images.build(javaserver.image_ref(), javaserver.context(), show=False, echo=False)
 
 
 def _erddap(way: str, *options: str) -> None:
-    from helpers import javaserver
+    from helpers.lessons import javaserver
 
     run(way, "run", "-d", "--name", _name("ex-erddap"), *options, javaserver.image_ref())
 
 
 def _catalog(way: str, target: str) -> None:
-    from helpers import javaserver
     from helpers.exercises import nb15
+    from helpers.lessons import javaserver
 
     folder = nb15.config_starter().parent
     source = folder if target == javaserver.CONFIG_DIR else folder / "datasets.xml"
@@ -238,7 +240,7 @@ def _catalog_db() -> None:
 
 
 def _db_image() -> None:
-    from helpers import backups
+    from helpers.lessons import backups
 
     images.build(backups.db_image(), compose.contexts()["db"], show=False, echo=False)
     nb16.make_backup()
@@ -246,7 +248,7 @@ def _db_image() -> None:
 
 def _restore(way: str, *, volume: bool = True) -> None:
     """Exercise 16.1: a server (with its volume, or not), the backup copied in and restored with pg_restore."""
-    from helpers import backups
+    from helpers.lessons import backups
 
     box, data = _name("ex-restored"), _name("ex-restored-data")
     mount = ("-v", f"{data}:/var/lib/postgresql/data") if volume else ()
@@ -259,14 +261,14 @@ def _restore(way: str, *, volume: bool = True) -> None:
 
 
 def _access_log() -> None:
-    from helpers import logfiles
+    from helpers.lessons import logfiles
 
     files = {"Dockerfile": logfiles.CHATTY_DOCKERFILE, "access-log.sh": logfiles.ACCESS_LOG}
     images.build(course.image("access-log", "1"), images.context("access-log", files), show=False, echo=False)
 
 
 def _quiet(way: str, *options: str) -> None:
-    from helpers import logfiles
+    from helpers.lessons import logfiles
 
     run(way, "run", "-d", "--name", _name("ex-quiet"), *options, course.image("access-log", "1"))
     logfiles.wait_written(_name("ex-quiet"))
@@ -282,7 +284,7 @@ def _proxy_backend() -> None:
 
 def _tls_proxy(way: str, *, fixed: bool) -> None:
     """Exercise 16.4: the starter's site configuration (or with the two headers), run as asked."""
-    from helpers import proxy
+    from helpers.lessons import proxy
 
     conf = nb16.proxy_starter()
     text = proxy.site_conf(_name("ops-tomcat"), headers=fixed)
@@ -294,7 +296,7 @@ def _tls_proxy(way: str, *, fixed: bool) -> None:
 
 def _old_db() -> None:
     """Exercise 16.5's start: both database images, and the PostgreSQL 15 server with its random rows."""
-    from helpers import backups
+    from helpers.lessons import backups
 
     backups.build_db(15)
     backups.build_db(17)
@@ -305,7 +307,7 @@ def _old_db() -> None:
 
 def _upgrade(way: str, *, new_volume: str = "ex-db17-data") -> None:
     """Exercise 16.5: a dump of the old server, a 17 server on ``new_volume``, the dump restored into it."""
-    from helpers import backups
+    from helpers.lessons import backups
 
     old, new, dump = _name(nb16.OLD_DB), _name(nb16.NEW_DB), backups.folder() / "terminal.dump"
     run(way, "exec", old, "pg_dump", "-U", "postgres", "-Fc", "-f", "/tmp/terminal.dump")

@@ -1,11 +1,13 @@
-"""helpers.volumes against the real daemon: mounts, anonymous volumes, I/O benchmark, bind ownership."""
+"""helpers.lessons.volumes against the real daemon: mounts, anonymous volumes, I/O benchmark, bind ownership."""
 
 from __future__ import annotations
 
 import os
 
-from helpers import course, docker, volumes
-from helpers.daemon import client
+from helpers import docker
+from helpers.core import course
+from helpers.core.daemon import client
+from helpers.lessons import volumes
 
 
 def test_mounts_and_anonymous_volume_removed_with_rm_v(unique: str) -> None:
@@ -61,7 +63,7 @@ def test_scratch_removes_root_owned_files(unique: str) -> None:
 
 
 def test_benchmark_measures_both_targets_and_copy_up(unique: str) -> None:
-    from helpers import images
+    from helpers.core import images
 
     ref = course.image("t-io", "1")
     text = (

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from helpers import course, dockerfiles, wait
-from helpers.shell import docker
+from helpers.core import course, wait
+from helpers.core.shell import docker
+from helpers.lessons import dockerfiles
 
 
 def test_returns_the_first_truthy_answer_and_retries_errors() -> None:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import course, engine, records
-from ..daemon import DaemonUnavailable, client
+from ..core import course, engine, records
+from ..core.daemon import DaemonUnavailable, client
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class Exercise:
     hint: str = ""
     takes_answer: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-    needs: str = ""  # a helpers.engine.limitation kind: where it applies, the notebook skips this exercise
+    needs: str = ""  # a helpers.core.engine.limitation kind: where it applies, the notebook skips this exercise
     or_terminal: bool = False  # with no answer, the checker judges what a terminal made on the daemon
 
 
@@ -186,7 +186,7 @@ def exercise(
 ):
     """Decorator registering a checker ``fn(answer?) -> Verdict`` with its solution code.
 
-    ``needs``: the engine capability (a :func:`helpers.engine.limitation` kind) the exercise depends on.
+    ``needs``: the engine capability (a :func:`helpers.core.engine.limitation` kind) the exercise depends on.
     ``or_terminal``: an exercise that takes an answer may instead be done in a terminal; with no answer its
     checker gets None and judges what is on the daemon.
     """

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import course, oneshot, records
-from ..daemon import client
+from ..core import course, oneshot, records
+from ..core.daemon import client
 from . import Verdict, course_container, exercise, failed, passed
 
 

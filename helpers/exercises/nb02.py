@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import course, engine, oneshot, records
+from ..core import course, engine, oneshot, records
 from . import Verdict, course_container, exercise, failed, passed, runs_as_asked
 
 

@@ -8,8 +8,9 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from .. import course, images, oneshot, records, registry, signing
-from ..shell import docker
+from ..core import course, images, oneshot, records
+from ..core.shell import docker
+from ..lessons import registry, signing
 from . import Verdict, course_container, exercise, failed, learner_image, passed, reset_images
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import random
 
-from .. import cleanup, course, records
-from ..daemon import client
+from ..core import cleanup, course, records
+from ..core.daemon import client
 from . import Verdict, exercise, failed, passed
 
 SERVICES = ("erddap", "thredds", "harvester", "catalog", "postgres")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import course, layers, oneshot
-from ..daemon import client
+from ..core import course, oneshot
+from ..core.daemon import client
+from ..lessons import layers
 from . import Verdict, exercise, failed, learner_image, passed
 
 MYSTERY_FILE = "/var/lib/ocean/qc/flags.csv"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import course, oneshot, records, volumes
-from ..daemon import client
+from ..core import course, oneshot, records
+from ..core.daemon import client
+from ..lessons import volumes
 from . import Verdict, course_container, exercise, failed, passed
 
 SURVEY_TEXT = "CTD cast 17"

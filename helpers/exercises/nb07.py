@@ -7,7 +7,8 @@ import re
 import time
 from pathlib import Path
 
-from .. import course, dockerfiles, images, oneshot, records, registry
+from ..core import course, images, oneshot, records
+from ..lessons import dockerfiles, registry
 from . import Verdict, course_container, course_image, exercise, failed, learner_image, passed, runs_as_asked
 
 FAST = ("ex-fast", "1")

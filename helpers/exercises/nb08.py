@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import course, images, oneshot, wait
-from ..daemon import client
-from ..shell import docker
+from ..core import course, images, oneshot, wait
+from ..core.daemon import client
+from ..core.shell import docker
 from . import (
     Verdict,
     check_command_problem,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import arch, course, layers, oneshot
+from ..core import course, oneshot
+from ..lessons import arch, layers
 from . import Verdict, course_image, exercise, failed, learner_image, passed
 
 WHEELS = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import docker as sdk
 
-from .. import course, dockerfiles, images, oneshot
+from ..core import course, images, oneshot
+from ..lessons import dockerfiles
 from . import Verdict, exercise, failed, learner_image, passed, reset_images
 
 EXERCISE_IMAGES = [("ex-qc", "1"), ("ex-qc", "builder")]

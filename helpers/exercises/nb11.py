@@ -10,9 +10,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import cleanup, course, engine, monitor, ports, records
-from ..daemon import client
-from ..shell import CommandFailed
+from ..core import cleanup, course, engine, ports, records
+from ..core.daemon import client
+from ..core.shell import CommandFailed
+from ..lessons import monitor
 from . import Verdict, course_container, exercise, failed, passed
 
 

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import casestudy, course, engine, records, wait
-from ..daemon import client
+from ..core import course, engine, records, wait
+from ..core.daemon import client
+from ..lessons import casestudy
 from . import Verdict, course_container, course_image, exercise, failed, passed
 
 

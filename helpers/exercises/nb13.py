@@ -10,9 +10,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from .. import compose, course, wait
-from ..daemon import client
-from ..shell import docker
+from ..core import course, wait
+from ..core.daemon import client
+from ..core.shell import docker
+from ..lessons import compose
 from . import Verdict, check_command_problem, course_image, exercise, failed, passed
 
 
@@ -139,7 +140,7 @@ OVER_TCP = re.compile(r"(^|\s)(-h|--host)(\s|=)|postgres(ql)?://[^/\s:@]*@?[\w.\
 conninfo ``host=…`` (the Unix socket answers while the server still refuses TCP clients)."""
 
 
-def _health_problem(services: dict[str, Any]) -> Verdict | None:
+def health_problem(services: dict[str, Any]) -> Verdict | None:
     """A failed verdict when the db's healthcheck is missing, elsewhere, disabled or never checks anything."""
     spec = services["db"].get("healthcheck") or {}
     test = spec.get("test") or []
@@ -247,7 +248,7 @@ def healthy_stack() -> Verdict:
     missing = [s for s in ("db", "app") if s not in services]
     if missing:
         return failed(f"the file has no service called {' or '.join(missing)}.", "Keep the starter's db and app.")
-    problem = _health_problem(services)
+    problem = health_problem(services)
     if problem is not None:
         return problem
     condition = ((services["app"].get("depends_on") or {}).get("db") or {}).get("condition")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import docker as sdk
 
-from .. import course, shell
-from ..daemon import client
+from ..core import course, shell
+from ..core.daemon import client
 from . import Verdict, exercise, failed, passed, whole_number
 
 COUNTED = ("ex-count-a", "ex-count-b", "ex-count-c")

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import course, javaserver, records, wait
+from ..core import course, records, wait
+from ..lessons import javaserver
 from . import Verdict, course_container, course_image, exercise, failed, passed
 
 LIMIT_MAX_MIB = 512

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import backups, course, logfiles, oneshot, patching, proxy, records
-from ..shell import CommandFailed, docker, docker_out
+from ..core import course, oneshot, records
+from ..core.shell import CommandFailed, docker, docker_out
+from ..lessons import backups, logfiles, patching, proxy
 from . import (
     Verdict,
     course_container,

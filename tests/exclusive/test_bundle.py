@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import bundle, bundle_check, course, images
+from helpers.core import course, images
+from helpers.infra import bundle, bundle_check
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, stdout_text
 
 NS = "dmac-bundle"

@@ -15,7 +15,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from helpers import daemon, managed, setup
+from helpers.core import daemon, managed
+from helpers.infra import setup
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute
 
 NS = "dmac-stop"
@@ -60,7 +61,7 @@ def test_daemon_stopping_mid_notebook_gives_words_then_rerun_works() -> None:
         assert time.monotonic() - start < 15
         message = str(err.value)
         assert "DaemonUnavailable" in message and "no daemon answers" in message
-    from helpers import procs, wait
+    from helpers.core import procs, wait
 
     # the old daemon finishes its shutdown (and drops its pid file)
     wait.until(lambda: not procs.alive(state["pid"]), "the stopped dockerd exiting", timeout=60)

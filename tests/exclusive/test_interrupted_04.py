@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from helpers import managed, procs, upgrade
+from helpers.core import managed, procs
+from helpers.lessons import upgrade
 from tests.notebook_runs import NOTEBOOKS, error_outputs, execute, stdout_text
 
 NOTEBOOK = next(nb for nb in NOTEBOOKS if nb.stem.startswith("04-"))

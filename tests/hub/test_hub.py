@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, course, disks, hub, hub_confine, hub_tls, netns, rootless, wait
+from helpers.core import course, wait
+from helpers.infra import cgroups, disks, hub, hub_confine, hub_tls, netns, rootless
 from tests import isolation
 from tests.hub import packages
 
@@ -171,10 +172,10 @@ def test_notebooks_run_in_all_three_at_once(running: hub.Settings) -> None:
         for stem in NOTEBOOKS:
             source = user.checkout / "notebooks" / f"{stem}.ipynb"
             target = user.home / f"run-{stem}.ipynb"
-            # the course's one runner and verdict (helpers.runs), from the learner's own clone and environment
+            # the course's one runner and verdict (helpers.infra.runs), from the learner's own clone and environment
             # three learners building at once on two CPUs, beside CI's other lanes: a cell may take several times
             # its solo time (notebook 13's two image builds took over 180 s so), hence a bound of its own
-            argv = [str(hub.VENV / "bin" / "python"), "-m", "helpers.runs", str(source), str(target),
+            argv = [str(hub.VENV / "bin" / "python"), "-m", "helpers.infra.runs", str(source), str(target),
                     "--cell-timeout", str(CELL_SECONDS)]  # fmt: skip
             began = time.monotonic()
             proc = hub.run_confined(running, name, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -221,7 +222,7 @@ def test_a_learner_reaches_neither_the_root_daemon_nor_another_learners(running:
     create = as_learner(a, "docker", "run", "--rm", "-v", "/usr/local:/host", "busybox", "touch", "/host/dmac-probe")
     assert create.returncode != 0 and not Path("/usr/local/dmac-probe").exists(), create.stderr
     # A's clean-up, as thorough as it gets in A's daemon, leaves B's container running
-    swept = as_learner(a, str(hub.VENV / "bin" / "python"), "-m", "helpers.cleanup", "--all-namespaces")
+    swept = as_learner(a, str(hub.VENV / "bin" / "python"), "-m", "helpers.core.cleanup", "--all-namespaces")
     assert swept.returncode == 0, swept.stderr
     assert as_learner(a, "docker", "system", "prune", "-af").returncode == 0
     still = as_learner(b, "docker", "inspect", "--format", "{{.State.Running}}", "dmac-hub-b")
@@ -419,7 +420,7 @@ def test_chromium_trusts_the_hub_once_it_trusts_the_room_ca(settings: hub.Settin
     from playwright import sync_api as playwright
 
     chromium = shutil.which("chromium")
-    assert chromium and shutil.which("certutil"), "make test installs both (helpers.setup browser)"
+    assert chromium and shutil.which("certutil"), "make test installs both (helpers.infra.setup browser)"
     home = tmp_path / "home"
     (home / ".pki" / "nssdb").mkdir(parents=True)
     nssdb = f"sql:{home / '.pki' / 'nssdb'}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cgroups, hub
+from helpers.infra import cgroups, hub
 
 
 def test_limits_are_written_for_each_cgroup_version() -> None:
@@ -132,7 +132,7 @@ def test_passwords_last_one_workshop(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_learner_inherits_no_credential_of_roots(monkeypatch: pytest.MonkeyPatch) -> None:
-    from helpers import rootless
+    from helpers.infra import rootless
 
     environ = {
         "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
@@ -148,7 +148,7 @@ def test_a_learner_inherits_no_credential_of_roots(monkeypatch: pytest.MonkeyPat
 
 
 def test_the_room_registry_takes_pushes_on_loopback_only() -> None:
-    from helpers import room
+    from helpers.infra import room
 
     assert room.publish(5443, read_only=False) == "127.0.0.1:5443:5000"  # F14: while it is being preloaded
     assert room.publish(5443, read_only=True) == "5443:5000"
@@ -168,7 +168,7 @@ def test_a_cgroup_without_swap_accounting_gets_the_rest_and_memsw_is_lifted_firs
 
 
 def test_privileged_groups_and_sysv_tables() -> None:
-    from helpers import hub_confine
+    from helpers.infra import hub_confine
 
     assert hub_confine.privileged(["dmac-l01", "docker", "users", "sudo"]) == ["docker", "sudo"]
     shm = (
@@ -181,7 +181,7 @@ def test_privileged_groups_and_sysv_tables() -> None:
 
 
 def test_schedulers_deny_lists_keep_the_hosts_lines(tmp_path: Path) -> None:
-    from helpers import hub_confine
+    from helpers.infra import hub_confine
 
     cron, at = tmp_path / "cron.deny", tmp_path / "at.deny"
     cron.write_text("guest\n")
@@ -197,7 +197,7 @@ def test_schedulers_deny_lists_keep_the_hosts_lines(tmp_path: Path) -> None:
 def test_a_servers_output_goes_to_its_own_capped_log(tmp_path: Path) -> None:
     import os
 
-    from helpers import hub_confine
+    from helpers.infra import hub_confine
 
     read, write = os.pipe()
     os.write(write, b"x" * 700 + b"\n")

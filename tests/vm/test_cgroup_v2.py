@@ -1,6 +1,6 @@
 """The cgroup v2 lane (``make test-cgroup2``, root): Debian trixie as a VM under QEMU (TCG), a real cgroup v2 host.
 
-One boot for the whole module (:func:`helpers.cgroupvm.lane`: host tools installed when missing, the disk built
+One boot for the whole module (:func:`helpers.infra.cgroupvm.lane`: host tools installed when missing, the disk built
 once and cached under ``build/vm/``). The VM only measures; every value is asserted here, exactly, and a value
 that was not measured fails its test with the VM's errors. The figures go to ``build/vm/results.json``.
 """
@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from helpers import cgroupvm, compat
+from helpers.infra import cgroupvm, compat
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("DMAC_VM_TESTS") != "1" or os.geteuid() != 0,
