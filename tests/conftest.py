@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
+
+from tests.support import Made
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +28,12 @@ def dc():
     from helpers.core.daemon import client
 
     return client()
+
+
+@pytest.fixture
+def made() -> Iterator[Made]:
+    """What the test made (``made["containers"].append(name)``, ``made.add("volume", name)``), removed after it
+    whatever happened: the one tracker of the helpers' tests."""
+    things = Made()
+    yield things
+    things.remove()

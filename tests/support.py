@@ -1,5 +1,6 @@
 """What several test modules share (a test module imports this, never another test module).
 
+``Made``: what a test made, removed after it whatever happened (the ``made`` fixture of tests/conftest.py);
 ``terminal``: ``docker`` as a learner types it in the course's terminal; ``recorded``: an engine's capabilities
 from a recorded API answer; the multi-stage Dockerfile that passes exercise 10.2; the catalog's database alone
 (exercises 13.1 and 13.2).
@@ -17,6 +18,28 @@ from helpers.core.shell import course_cli_link, docker, terminal_env
 from helpers.lessons import compose, javaserver, proxy
 
 ENGINE_FIXTURES = Path(__file__).parent / "fixtures" / "engine"
+
+
+class Made(dict[str, list[str]]):
+    """What a test made, by kind (``made["containers"].append(name)`` or ``made.add("volume", name)``): removed
+    by :meth:`remove` (the fixture, after the test), containers first (a volume in use stays), images last."""
+
+    KINDS = ("containers", "volumes", "networks", "images")
+
+    def __init__(self) -> None:
+        super().__init__({kind: [] for kind in self.KINDS})
+
+    def add(self, kind: str, *names: str) -> Made:
+        """``add("container", name, …)``: the singular or plural of one of :data:`KINDS`."""
+        self[kind if kind.endswith("s") else kind + "s"].extend(names)
+        return self
+
+    def remove(self) -> None:
+        commands = {"containers": ("rm", "-f", "-v"), "volumes": ("volume", "rm", "-f"),
+                    "networks": ("network", "rm"), "images": ("rmi", "-f")}  # fmt: skip
+        for kind in self.KINDS:
+            for name in dict.fromkeys(self[kind]):  # each once, in the order made
+                docker(*commands[kind], name, check=False, show=False, echo=False)
 
 
 def terminal(*args: str, stdin: str | None = None, into: Path | None = None) -> str:

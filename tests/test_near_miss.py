@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker as sdk
 import pytest
 import yaml
 
@@ -28,7 +27,7 @@ from helpers.core.daemon import client
 from helpers.core.shell import docker, docker_out
 from helpers.exercises import nb03
 from helpers.lessons import compose, dockerfiles, volumes
-from tests.support import CATALOG_DB_IMAGE, QC_MULTI_STAGE, start_catalog_db
+from tests.support import CATALOG_DB_IMAGE, QC_MULTI_STAGE, Made, start_catalog_db
 
 
 @pytest.fixture(autouse=True)
@@ -36,26 +35,7 @@ def _no_solutions() -> None:
     exercises.configure(solutions=False)
 
 
-@pytest.fixture
-def made() -> Iterator[dict[str, list[str]]]:
-    """What a test made (container, volume and image names); removed afterwards, whatever happened."""
-    things: dict[str, list[str]] = {"containers": [], "volumes": [], "images": [], "networks": []}
-    yield things
-    dc = client()
-    for kind, remove in (
-        ("containers", lambda n: dc.containers.get(n).remove(force=True, v=True)),
-        ("volumes", lambda n: dc.volumes.get(n).remove(force=True)),
-        ("networks", lambda n: dc.networks.get(n).remove()),
-        ("images", lambda n: dc.images.remove(n, force=True)),
-    ):
-        for name in things[kind]:
-            try:
-                remove(name)
-            except sdk.errors.NotFound:
-                pass
-
-
-def _run(made: dict[str, list[str]], suffix: str, *args: str) -> str:
+def _run(made: Made, suffix: str, *args: str) -> str:
     """``docker run --name name(suffix) ARGS`` (labelled), recorded for clean-up; returns the name."""
     box = course.name(suffix)
     docker("rm", "-f", box, show=False, echo=False)
@@ -64,7 +44,7 @@ def _run(made: dict[str, list[str]], suffix: str, *args: str) -> str:
     return box
 
 
-def _build(made: dict[str, list[str]], ref: str, dockerfile: str, files: dict[str, str] | None = None) -> str:
+def _build(made: Made, ref: str, dockerfile: str, files: dict[str, str] | None = None) -> str:
     made["images"].append(ref)
     images.build(ref, images.context(ref.split("/")[-1].replace(":", "-"), {"Dockerfile": dockerfile, **(files or {})}))
     return ref
@@ -311,7 +291,7 @@ def test_06_2_a_root_container_that_chowns_the_file(made) -> None:
 # ------------------------------------------------------------------------------------------------ 07
 
 
-def _fast(made: dict[str, list[str]], dockerfile: str | None, *, build: bool = True) -> None:
+def _fast(made: Made, dockerfile: str | None, *, build: bool = True) -> None:
     """07.1 as a learner does it: the starter's folder, its Dockerfile edited (None: as dealt), then built."""
     from helpers.exercises import nb07
 
@@ -565,7 +545,7 @@ def test_08_3_a_bounded_wait_then_exec(web_image) -> None:
 # ------------------------------------------------------------------------------------------------ 10
 
 
-def _qc(made: dict[str, list[str]], tag: str, dockerfile: str, *args: str) -> str:
+def _qc(made: Made, tag: str, dockerfile: str, *args: str) -> str:
     from helpers.exercises import nb10
 
     ref = course.image("ex-qc", tag)
@@ -996,7 +976,7 @@ def test_15_1_a_heap_just_below_the_limit_leaves_no_room(made, tomcat) -> None:
     _rejected(exercises.evaluate("15.1"), "was killed for memory", "Leave room between the heap and the limit")
 
 
-def _catalog(made: dict[str, list[str]], tomcat: str, mount: str, *, titled: bool = True) -> None:
+def _catalog(made: Made, tomcat: str, mount: str, *, titled: bool = True) -> None:
     """Exercise 15.2's server with ``-v MOUNT`` (and the title, unless ``titled`` is false)."""
     from helpers.exercises import nb15
 

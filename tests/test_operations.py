@@ -13,7 +13,7 @@ from helpers.core import course, engine, images
 from helpers.core.shell import docker
 from helpers.exercises import nb16
 from helpers.lessons import backups, compose, logfiles, patching, proxy
-from tests.support import start_proxy_backend, stop_proxy_backend
+from tests.support import Made, start_proxy_backend, stop_proxy_backend
 
 CHANGELOG = """zlib (1:1.2.13.dfsg-1+deb12u1) bookworm-security; urgency=medium
 
@@ -72,19 +72,6 @@ def _no_solutions() -> None:
     exercises.configure(solutions=False)
 
 
-@pytest.fixture
-def made() -> Iterator[list[tuple[str, str]]]:
-    things: list[tuple[str, str]] = []
-    yield things
-    for kind, ref in things:
-        if kind == "container":
-            docker("rm", "-f", "-v", ref, check=False, show=False, echo=False)
-        elif kind == "volume":
-            docker("volume", "rm", "-f", ref, check=False, show=False, echo=False)
-        else:
-            docker("rmi", "-f", ref, check=False, show=False, echo=False)
-
-
 def _rejected(id: str, message: str, hint: str = "") -> None:
     verdict = exercises.evaluate(id)
     assert not verdict.ok, verdict.message
@@ -92,12 +79,12 @@ def _rejected(id: str, message: str, hint: str = "") -> None:
     assert hint in verdict.hint, verdict.hint
 
 
-def _restored_server(made: list[tuple[str, str]]) -> str:
+def _restored_server(made: Made) -> str:
     """16.1's server as asked (its volume), started from the course's database image, nothing restored yet."""
     images.build(backups.db_image(), compose.contexts()["db"], show=False, echo=False)
     nb16.make_backup()
     box, volume = course.name("ex-restored"), course.name("ex-restored-data")
-    made += [("container", box), ("volume", volume)]
+    made.add("container", box).add("volume", volume)
     docker("rm", "-f", box, check=False, show=False, echo=False)
     docker("volume", "rm", "-f", volume, check=False, show=False, echo=False)
     docker("run", "-d", "--name", box, "-v", f"{volume}:/var/lib/postgresql/data", backups.db_image(),
@@ -134,9 +121,9 @@ def access_log() -> str:
     return ref
 
 
-def _quiet(made: list[tuple[str, str]], ref: str, *options: str) -> None:
+def _quiet(made: Made, ref: str, *options: str) -> None:
     box = course.name("ex-quiet")
-    made.append(("container", box))
+    made.add("container", box)
     docker("rm", "-f", box, check=False, show=False, echo=False)
     docker("run", "-d", "--name", box, *options, ref, show=False, echo=False)
     if "none" not in options:  # docker logs reads nothing there
@@ -164,9 +151,9 @@ def test_16_2_the_local_driver_as_it_comes_is_bounded(made, access_log) -> None:
 SECURITY_LIST = f'RUN echo "{patching.SECURITY_LIST}" > /etc/apt/sources.list.d/security.list'
 
 
-def _patched(made: list[tuple[str, str]], dockerfile: str) -> None:
+def _patched(made: Made, dockerfile: str) -> None:
     ref = course.image(*nb16.PATCHED)
-    made.append(("image", ref))
+    made.add("image", ref)
     images.build(ref, images.context("ex-patched-test", {"Dockerfile": dockerfile}), show=False, echo=False)
 
 
@@ -192,10 +179,10 @@ def backend() -> Iterator[None]:
     stop_proxy_backend()
 
 
-def _proxy(made: list[tuple[str, str]], conf: str) -> None:
+def _proxy(made: Made, conf: str) -> None:
     """16.4's proxy as asked (network, certificates, the folder), with the site configuration ``conf``."""
     box = course.name("ex-proxy")
-    made.append(("container", box))
+    made.add("container", box)
     folder = nb16.proxy_folder()
     (folder / "site.conf").write_text(conf)
     docker("rm", "-f", box, check=False, show=False, echo=False)
@@ -236,14 +223,13 @@ def test_16_4_headers_spelled_otherwise_are_accepted(made, backend) -> None:
 # ------------------------------------------------------------------------------------------------ 16.5
 
 
-def _old_and_new(made: list[tuple[str, str]], *, new_volume: str = "ex-db17-data", image: int = 17) -> str:
+def _old_and_new(made: Made, *, new_volume: str = "ex-db17-data", image: int = 17) -> str:
     """16.5 dealt (a 15 server with random rows), and a server ``ex-db17`` started from ``image`` on the volume
     ``new_volume``, nothing restored yet; the old server's ``-Fc`` dump copied into it as /tmp/old.dump."""
     backups.build_db(15)
     backups.build_db(17)
     old, new = course.name(nb16.OLD_DB), course.name(nb16.NEW_DB)
-    made += [("container", old), ("container", new), ("volume", course.name(nb16.OLD_DATA)),
-             ("volume", course.name("ex-db17-data"))]  # fmt: skip  (containers first: a volume in use stays)
+    made.add("container", old, new).add("volume", course.name(nb16.OLD_DATA), course.name("ex-db17-data"))
     docker("rm", "-f", new, check=False, show=False, echo=False)
     docker("volume", "rm", "-f", course.name("ex-db17-data"), check=False, show=False, echo=False)
     nb16.deal_old_db()
