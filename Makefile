@@ -27,19 +27,24 @@ lab: setup ## open the course in JupyterLab (sets everything up first; PORT=… 
 # Phase 3: two more learners at once on the same daemon (two pytest-xdist workers, each in namespaces of its
 #   own, dmac-rerun-gwN, taking notebooks as they come so both finish together): every notebook killed halfway,
 #   run again without its clean-up, then once more with every solution applied on top of what that left
-#   (each solution must be accepted). tests/test_solutions.py is the matrix's and Podman's.
+#   (each solution must be accepted). tests/learners/test_solutions.py is the matrix's and Podman's.
 # Decoys (resources of "the learner's own") are checked around phases 2 and 3; phase 1 restarts the
 # daemon, which by nature stops every container that is not protected by live-restore.
 EXCLUSIVE := $(filter %04-upgrading-docker.ipynb,$(NOTEBOOKS))
 SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
-LEARNER_TESTS := tests/test_solutions.py tests/test_rerun.py
-RERUN_TESTS := tests/test_rerun.py
+LEARNER_TESTS := tests/learners/test_solutions.py tests/learners/test_rerun.py
+RERUN_TESTS := tests/learners/test_rerun.py
 
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS)) \
 	  --durations=25
 	$(VENV)/bin/pytest -n 2 --dist load $(RERUN_TESTS) --durations=17
+
+# tests/unit needs no daemon: run with none reachable, so a test that starts needing one fails here (make test runs them
+# too, with its daemon)
+test-unit: env ## the tests that need no Docker daemon (seconds, plus a Binder environment install)
+	DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q tests/unit
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 
@@ -157,7 +162,7 @@ bench-suite: env ## time make setup + make test in a fresh clone on a fresh daem
 # 127.0.0.1, its paths and PIDs exist). Per engine: nbval over the notebooks as `make test` runs them (namespace
 # dmac; not 04, which restarts the daemon; on docker-28 and docker-28c; one nbval at a time on the machine), and
 # every solution with papermill (on docker-26 and docker-28c; docker-28's are docker-28c's engine)
-# (tests/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
+# (tests/learners/test_solutions.py, namespace dmac-b-<engine>, 04 without restart); each engine is a queue of its own,
 # one nbval at a time (helpers/infra/matrix.py). Results go to docs/compat.json, rendered into docs/compat.md and the
 # README by `python -m helpers.infra.compat table`.
 ENGINES ?= docker-26 docker-28 docker-28c
@@ -184,7 +189,7 @@ engines-stop: env ## stop the matrix's engine containers (PURGE=1 also removes t
 
 # Podman 5 (Debian trixie's podman 5.4 in a container on this daemon, helpers/infra/engines.py: its Docker-compatible
 # API on a socket, the docker CLI and Compose pointed at it with DOCKER_HOST, as learners use Podman with Docker
-# tooling): every notebook with SOLUTIONS=True (tests/test_solutions.py, two learners at once on two pytest-xdist
+# tooling): every notebook with SOLUTIONS=True (tests/learners/test_solutions.py, two learners at once on two pytest-xdist
 # workers, namespaces dmac-p-gw0 and dmac-p-gw1, so it may run beside make matrix), then tests/test_podman.py on
 # it. No nbval: Podman's outputs differ from Docker's by design (build logs, names). Results under engine
 # "podman-5" in docs/compat.json (⚠: the notebook said what Podman does differently).
@@ -196,7 +201,7 @@ matrix-podman: setup ## the course on Podman 5 with the docker CLI (solutions; C
 	$(PY) -m helpers.infra.engines start podman-5
 	rm -rf $(PODMAN_REPORTS) && mkdir -p $(PODMAN_REPORTS)
 	DMAC_SOLUTIONS_NAMESPACE=dmac-p DMAC_TEST_RUNS=$(PODMAN_REPORTS)/runs $(PY) -m helpers.infra.engines run \
-	  --time solutions podman-5 -- $(VENV)/bin/pytest -n 2 --dist load tests/test_solutions.py \
+	  --time solutions podman-5 -- $(VENV)/bin/pytest -n 2 --dist load tests/learners/test_solutions.py \
 	  --junitxml=$(PODMAN_REPORTS)/solutions.xml; solutions=$$?; \
 	  $(PY) -m helpers.infra.compat record podman-5; recorded=$$?; $(PY) -m helpers.infra.compat table; \
 	  DMAC_TEST_NAMESPACE=dmac-p $(VENV)/bin/pytest -q tests/test_podman.py; podman=$$?; \

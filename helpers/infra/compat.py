@@ -76,7 +76,7 @@ def nbval_results(xml: Path) -> dict[str, dict[str, Any]]:
 
 
 def solutions_results(xml: Path, runs_folder: Path) -> dict[str, dict[str, Any]]:
-    """Per notebook from tests/test_solutions.py's JUnit report and its papermill outputs.
+    """Per notebook from tests/learners/test_solutions.py's JUnit report and its papermill outputs.
 
     The verdict on each output is :func:`helpers.infra.runs.solutions_verdict` (the course's one rule: ``limited`` when
     an exercise was skipped with its reason); a test that failed with no error in its output is a ``fail``.

@@ -116,7 +116,7 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
     if kind == "nbval":
         argv = [pytest, *nbval_flags, *[str(p) for p in runs.only([Path(n) for n in notebooks])]]
         return ["env", "DMAC_NAMESPACE=dmac", f"{LOCK_HELD}=1", *argv, f"--junitxml={report / 'nbval.xml'}"]
-    argv = [pytest, "tests/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
+    argv = [pytest, "tests/learners/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
     namespace = f"DMAC_SOLUTIONS_NAMESPACE={solutions_namespace(engine)}"
     return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, f"{runs.ONLY}={chosen}", *argv]
 

@@ -1,6 +1,6 @@
 """The one verdict on a notebook run with every solution applied (``SOLUTIONS=True``), from its output alone.
 
-Used by ``tests/test_solutions.py`` (make test, the engine matrix, Podman), the rootless matrix, the hub's
+Used by ``tests/learners/test_solutions.py`` (make test, the engine matrix, Podman), the rootless matrix, the hub's
 test and the compatibility table, so that "the solutions passed" means the same everywhere:
 
 - ``fail``: a cell raised (the first error, at the code cell nbval would name), a checker said "❌ Not yet",

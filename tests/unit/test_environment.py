@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UV = ROOT / ".uv" / "bin" / "uv"  # bootstrapped by `make env`
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 BINDER_REQUIREMENTS = ROOT / "binder" / "requirements.txt"

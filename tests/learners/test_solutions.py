@@ -1,7 +1,7 @@
 """Every exercise's solution is accepted: each notebook runs with SOLUTIONS=True, in a second namespace.
 
 The engine matrix, rootless-free engines and Podman run it (namespace ``dmac-b-<engine>``, ``dmac-p``; under
-pytest-xdist each worker adds its id). ``make test`` asks the same of the host daemon in tests/test_rerun.py,
+pytest-xdist each worker adds its id). ``make test`` asks the same of the host daemon in tests/learners/test_rerun.py,
 whose last run of each notebook applies every solution on top of what the earlier runs left.
 """
 

@@ -7,7 +7,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _contracts() -> list[dict]:
@@ -87,7 +87,7 @@ def test_make_variables_mean_one_thing() -> None:
     assert "helpers.infra.hub start --learners 3" in dry("hub")
     assert "-m helpers.lessons.preflight" in dry("preflight")
     assert "helpers.infra.sizing --learners 30" in dry("preflight", "LEARNERS=30")
-    assert "--dist load tests/test_rerun.py" in dry("test", "LEARNERS=3")
+    assert "--dist load tests/learners/test_rerun.py" in dry("test", "LEARNERS=3")
 
 
 def test_no_module_uses_another_modules_private_names() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.scripts_loader import load
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ci = load("ci")
 
 

@@ -6,7 +6,7 @@ For each notebook, in namespace ``dmac-rerun`` (``dmac-rerun-gw0`` in an xdist w
    not break it, and this run leaves its own containers, volumes and networks behind);
 3. the whole notebook runs again, with every solution applied, and passes on top of everything step 2 left,
    which must be something (containers, volumes or networks) except for the notebooks that remove all they
-   make themselves; every exercise's solution must be accepted there (tests/test_solutions.py's assertions).
+   make themselves; every exercise's solution must be accepted there (tests/learners/test_solutions.py's assertions).
 
 Step 2 runs for one half of the notebooks (scripts/ci.py HALVES), the halves swapping with every commit (its
 parity), so that two commits in a row take every notebook through all three steps; the other half goes from

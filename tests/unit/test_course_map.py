@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.scripts_loader import load
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 course_map = load("course_map")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers.core.limits import cell_timeout
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dry_run(*target: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from helpers.infra import compat, runs
 
-FIXTURES = Path(__file__).parent / "fixtures" / "compat"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "compat"
 
 
 def test_nbval_report_gives_each_notebook_its_failing_code_cells_and_why() -> None:

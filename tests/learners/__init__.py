@@ -1,0 +1,2 @@
+"""Whole notebooks run as learners run them: every solution applied, a restart halfway, no daemon (Binder),
+the browser."""

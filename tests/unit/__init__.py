@@ -1,0 +1,2 @@
+"""Tests that need no Docker daemon: pure functions, recorded answers, the layout, the notebooks as files
+(`make test-unit`)."""
