@@ -174,6 +174,23 @@ as_user() {  # the rootless user's environment, as a login session would give it
     DBUS_SESSION_BUS_ADDRESS="unix:path=/run/user/$uid/bus" DOCKER_HOST="unix:///run/user/$uid/docker.sock" "$@"
 }
 
+start_rootless() {  # start_rootless UNIT: 0 once the daemon answers, 1 if the unit stops first or 180 s pass
+  as_user systemd-run --user --unit "$1" \
+    --setenv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "@ROOTLESS_SCRIPT@" \
+    >/dev/null 2>"$R/.stderr" || return 2
+  local deadline=$((SECONDS + 180)) state
+  until as_user timeout 20 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; do
+    state=$(as_user systemctl --user is-active "$1" 2>&1)
+    if [ "$SECONDS" -ge "$deadline" ] || { [ "$state" != active ] && [ "$state" != activating ]; }; then
+      last="service $state: $(journalctl _UID="$uid" -n 30 --no-pager 2>&1 | tail -c 2000)"
+      as_user systemctl --user stop "$1" >/dev/null 2>&1  # and what it left: a stale socket, rootlesskit's state
+      rm -rf "/run/user/$uid/docker.sock" "/run/user/$uid/docker.pid" "/run/user/$uid/dockerd-rootless"
+      return 1
+    fi
+    sleep 1
+  done
+}
+
 check_rootless() {
   say "rootless: user $RL_USER with subordinate ids, lingering (systemd --user)"
   useradd --create-home --shell /bin/bash "$RL_USER" 2>"$R/.stderr" || fail rootless_user
@@ -187,21 +204,16 @@ check_rootless() {
   put rootless.script "@ROOTLESS_SCRIPT@"
 
   say "rootless: dockerd-rootless.sh as a systemd --user service of $RL_USER"
-  as_user systemd-run --user --unit dmac-dockerd-rootless \
-    --setenv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "@ROOTLESS_SCRIPT@" \
-    >/dev/null 2>"$R/.stderr" || { fail rootless_start; return; }
-  local tries=360 state  # 180 s for the socket; every 10 s: is the service still up?
-  until [ -S "/run/user/$uid/docker.sock" ]; do
-    tries=$((tries - 1))
-    if [ $((tries % 20)) -eq 0 ]; then
-      state=$(as_user systemctl --user is-active dmac-dockerd-rootless 2>&1)
-      if [ "$tries" -le 0 ] || { [ "$state" != active ] && [ "$state" != activating ]; }; then
-        put error.rootless "no socket (service $state): $(journalctl _UID="$uid" -n 30 --no-pager 2>&1 | tail -c 2000)"
-        return
-      fi
-    fi
-    sleep 0.5
-  done
+  local last=""
+  start_rootless dmac-dockerd-rootless
+  case $? in
+    0) ;;
+    2) fail rootless_start; return ;;
+    *)  # a socket is not a daemon: under a busy emulated CPU its containerd may time out and dockerd exit
+      put rootless.first_start "$last"
+      say "rootless: the daemon stopped before it answered; starting it once more"
+      start_rootless dmac-dockerd-rootless-2 || { put error.rootless "no daemon answering: $last"; return; } ;;
+  esac
   local out driver cgroup security
   out=$(as_user timeout 120 docker info \
     --format '{{.CgroupDriver}} {{.CgroupVersion}} {{json .SecurityOptions}}' 2>"$R/.stderr") || fail rootless_info
