@@ -44,7 +44,7 @@ test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over 
 # tests/unit needs no daemon: run with none reachable, so a test that starts needing one fails here (make test runs them
 # too, with its daemon)
 test-unit: env ## the tests that need no Docker daemon (seconds, plus a Binder environment install)
-	DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q tests/unit
+	DMAC_DECOYS=0 DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q tests/unit
 
 setup: env daemon images ## environment, Docker daemon and base images (idempotent)
 

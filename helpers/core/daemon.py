@@ -10,14 +10,17 @@ import os
 import shutil
 import socket
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from .errors import DaemonUnavailable
 
+T = TypeVar("T")
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for the daemon to answer before giving up with a message."""
 
@@ -191,6 +194,26 @@ def client():
     clear message instead of a long hang.
     """
     return _cached_client(find())
+
+
+def past_lost_snapshots(call: Callable[[], T]) -> T:
+    """``call()``, asked again (up to three times in all) when it fails only because the containerd image store lost
+    a snapshot under it: the daemon walks every snapshot for sizes (``docker system df``, ``docker images``), and one
+    removed meanwhile by another build or container on the same daemon fails the whole call with "snapshot … does
+    not exist: not found"."""
+    for attempt in range(3):
+        try:
+            return call()
+        except Exception as exc:  # the SDK's NotFound (its module is imported with the client, not here)
+            if attempt == 2 or not ("snapshot" in str(exc) and "does not exist" in str(exc)):
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def disk_usage() -> dict[str, Any]:
+    """``docker system df`` over the API (:func:`past_lost_snapshots`)."""
+    return past_lost_snapshots(lambda: client().df())
 
 
 def cli_env() -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import course, engine, imagetar
-from .daemon import client
+from .daemon import client, past_lost_snapshots
 from .engine import capabilities
 from .shell import CommandFailed, Result, buildkit, cli, docker, docker_out
 
@@ -354,7 +354,8 @@ def disk_bytes(ref: str) -> int:
     if engine.capabilities().image_store != "containerd":
         return int(attrs["Size"])
     api = client().api
-    rows = api._result(api._get(api._url("/images/json"), params={"manifests": 1}), json=True)
+    url = api._url("/images/json")
+    rows = past_lost_snapshots(lambda: api._result(api._get(url, params={"manifests": 1}), json=True))
     for row in rows:
         if row["Id"] == attrs["Id"]:
             unpacked = [m.get("ImageData", {}).get("Size", {}).get("Unpacked") for m in row.get("Manifests") or []]

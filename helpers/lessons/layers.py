@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core import imagetar
-from ..core.daemon import client
+from ..core.daemon import client, disk_usage
 from ..core.images import magnitude
 
 MB = 1_000_000
@@ -303,7 +303,7 @@ def whiteouts(ref: str) -> list[str]:
 def df_sizes(ref: str) -> tuple[int, int]:
     """(size, shared size) of an image, as ``docker system df -v`` reports them."""
     want = client().images.get(ref).id.removeprefix("sha256:")
-    for row in client().df().get("Images") or []:
+    for row in disk_usage().get("Images") or []:
         if row["Id"].removeprefix("sha256:") == want:  # Podman's /system/df gives ids without the prefix
             return int(row["Size"]), int(row.get("SharedSize") or 0)
     raise LookupError(ref)
