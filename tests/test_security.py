@@ -63,6 +63,7 @@ def test_process_user_names_the_owner_of_a_running_process(tmp_path, unique: str
     if security.daemon_mode() == "rootful" and security.process_user("dockerd"):
         # a rootful daemon on this host runs as root (beside it, CI's lanes run learners' rootless dockerds)
         assert "root" in security.process_users("dockerd"), security.process_users("dockerd")
+        assert security.daemon_user() == "root"  # notebook 01 says so, whichever dockerd comes first in /proc
 
 
 def test_host_is_vm_reads_the_hypervisor_flag(tmp_path) -> None:

@@ -85,7 +85,9 @@ def test_lanes_take_chains_as_their_gates_open(tmp_path: Path, monkeypatch) -> N
         ran.append(stage.name)
         stage.code = 0
         if stage.name == "beside":  # make test ends while this lane works
-            (tmp_path / "stages.json").write_text(json.dumps({"make-test": {}}))
+            written = tmp_path / "stages.tmp"  # as ci.remember writes it: whole, then in place (the other lane reads)
+            written.write_text(json.dumps({"make-test": {}}))
+            written.replace(tmp_path / "stages.json")
 
     monkeypatch.setattr(ci, "_run_stage", fake)
     chains = [ci.Chain("make-test", (("after", ("after",)),)), ci.Chain("start", (("beside", ("beside",)),))]
