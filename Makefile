@@ -35,7 +35,11 @@ SHARED := $(filter-out $(EXCLUSIVE),$(NOTEBOOKS))
 LEARNER_TESTS := tests/learners/test_solutions.py tests/learners/test_rerun.py
 RERUN_TESTS := tests/learners/test_rerun.py
 
+# Every notebook cell that touches Docker, counted in the kernel (helpers/core/audit.py) for
+# tests/test_docker_in_sight.py: commands shown against Docker work done out of sight
+test: export DMAC_DOCKER_AUDIT := $(CURDIR)/build/audit/docker-in-sight.jsonl
 test: setup test-deps ## run the whole test suite: helpers' pytest + nbval over every notebook + more learners
+	rm -f $(DMAC_DOCKER_AUDIT)
 	DMAC_DECOYS=0 $(VENV)/bin/pytest $(NBVAL) $(EXCLUSIVE) tests/exclusive
 	$(VENV)/bin/pytest $(NBVAL) $(SHARED) tests --ignore=tests/exclusive $(addprefix --ignore=,$(LEARNER_TESTS)) \
 	  --durations=25

@@ -18,11 +18,11 @@ from types import ModuleType
 from typing import Any
 
 from . import exercises
-from .core import cleanup, course, offline
+from .core import audit, cleanup, course, offline
 from .core.course import LABEL, image, label_filter, labels, name, namespace
 from .core.daemon import DaemonUnavailable, available, client
 from .core.ports import publish, published
-from .core.shell import CommandFailed, CommandTimeout, docker, docker_out
+from .core.shell import CommandFailed, CommandTimeout, docker, docker_out, sh
 from .exercises import check, configure, solution
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
         "namespace",
         "publish",
         "published",
+        "sh",
         "solution",
         "start",
 ]
@@ -68,6 +69,7 @@ def start(notebook: str, namespace_: str | None = None, *, solutions: bool = Fal
     if namespace_:
         os.environ["DMAC_NAMESPACE"] = namespace_
     course.set_notebook(notebook)
+    audit.install(notebook)  # only where the notebooks' test runs ask for it (DMAC_DOCKER_AUDIT)
     exercises.configure(solutions=solutions, scope=notebook_namespace)
     ns = namespace()
     try:
@@ -91,8 +93,8 @@ configure(scope=notebook_namespace)  # a solution applied runs among the noteboo
 # the layered names (helpers.core.shell); the short name is the same module object, made on first use.
 LAYERS: dict[str, tuple[str, ...]] = {
     "core": (
-        "cleanup", "cli", "course", "daemon", "engine", "errors", "images", "imagetar", "limits", "logins", "managed",
-        "offline", "oneshot", "ports", "procs", "progress", "records", "shell", "wait",
+        "audit", "cleanup", "cli", "course", "daemon", "engine", "errors", "images", "imagetar", "limits", "logins",
+        "managed", "offline", "oneshot", "ports", "procs", "progress", "records", "shell", "wait",
     ),
     "lessons": (
         "arch", "backups", "casestudy", "compose", "dockerfiles", "figures", "hostio", "javaserver", "layers",

@@ -31,8 +31,11 @@ def test_history_and_rootfs(small_image: str) -> None:
     assert layers.shared_layers(small_image, "debian:bookworm-slim") == layers.rootfs_layers("debian:bookworm-slim")
 
 
-def test_whiteouts_seen_through_save(small_image: str) -> None:
+def test_whiteouts_seen_through_save(small_image: str, tmp_path) -> None:
     assert layers.whiteouts(small_image) == ["/big.bin"]
+    archive = tmp_path / "small.tar"  # as notebook 05 shows it: `docker save -o FILE IMAGE`, then the file read
+    docker("save", "-o", str(archive), small_image, show=False)
+    assert layers.whiteouts_saved(archive) == ["/big.bin"]
 
 
 def test_writable_layer_diff_and_copy_up(small_image: str, unique: str) -> None:

@@ -150,3 +150,19 @@ def test_the_daemon_builds_with_buildkit_when_the_cli_can() -> None:
     from helpers.core import shell
 
     assert shell.buildkit() == shell.cli().buildkit
+
+
+def test_a_terminal_line_with_a_pipe_runs_as_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers.core.shell import sh
+
+    line = "docker version --format '{{.Server.Version}}' | wc -l"
+    result = sh(line)
+    out = capsys.readouterr().out
+    assert out.splitlines() == [f"$ {line}", "1"] and result.ok
+
+
+def test_a_terminal_line_fails_when_its_docker_fails() -> None:
+    from helpers.core.shell import sh
+
+    with pytest.raises(CommandFailed, match="No such"):  # pipefail: `wc` succeeding does not hide it
+        sh("docker inspect dmac-no-such-container-anywhere | wc -c", show=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import course, offline, progress
+from . import audit, course, offline, progress
 from .cli import cli
 from .daemon import DaemonUnavailable, cli_env, find
 from .engine import capabilities
@@ -158,6 +159,8 @@ def run(
 
     ``sort=True`` prints the output sorted once the command ends (shown as ``| sort``), for
     listings whose order the daemon does not fix (``docker diff``).
+    ``show="stderr"`` streams the output to stderr, in full: a figure that changes from run to run (sizes, times,
+    ids), shown to the learner (grey) but not compared; the cell prints its stable reading itself.
     ``show="progress"`` streams to stderr instead, condensed (:mod:`helpers.core.progress`: one line per
     build step, the full log in a file): live progress that the stored outputs do not compare (build
     logs with timings); the cell then prints a stable summary itself.
@@ -170,6 +173,8 @@ def run(
     ``on_stop`` removes what it made outside them (a ``docker run``'s container): nothing keeps running.
     The output is read to its end in every case.
     """
+    if shown_as is not None or Path(argv[0]).name.startswith(("docker", "podman")):
+        audit.note(shown=echo)  # a docker command (or a terminal line with one), shown or not
     if echo:
         print("$ " + (shown_as or shlex.join(argv)) + (" | sort" if sort else ""), flush=True)
     start = time.monotonic()
@@ -198,8 +203,9 @@ def run(
                     sys.stderr.write(line)
                     sys.stderr.flush()
             elif show and not expect_error and not sort:
-                sys.stdout.write(line)
-                sys.stdout.flush()
+                out = sys.stderr if show == "stderr" else sys.stdout
+                out.write(line)
+                out.flush()
 
     def log_closed() -> None:
         if condensed is not None:
@@ -337,8 +343,9 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
                 if kwargs.get("echo", True):
                     print("$ " + shown)
                 raise
-    if plain[:1] == ["stats"] and "--no-stream" in plain and not kwargs.get("expect_error"):
-        return _stats_snapshot(argv, shown, **kwargs)
+    late = asked_again(plain)
+    if late and not kwargs.get("expect_error"):
+        return _snapshot([cli().path, *argv], shown, late, **kwargs)
     if not _run_position(argv):
         return run([cli().path, *argv], shown_as=shown, **kwargs)
     # a run stopped by its timeout or an interrupt: its container is removed too, not only the CLI
@@ -346,25 +353,52 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
     return run([cli().path, *argv], shown_as=shown, on_stop=_started_since(argv, since), **kwargs)
 
 
-STATS_LATE = "timeout waiting for stats"
+STATS_LATE = re.compile("timeout waiting for stats")
 """What the docker CLI says when a container's first statistics take over 2 s (Podman on a busy machine)."""
+SNAPSHOT_GONE = re.compile(r"snapshot \S+ does not exist: not found")
+"""What the containerd image store says when a snapshot it was sizing was removed meanwhile by a build or a
+container beside it (``docker system df``, ``docker image ls``: see daemon.past_lost_snapshots)."""
 
 
-def _stats_snapshot(
-    argv: list[str], shown: str, *, show: bool | str = True, echo: bool = True, check: bool = True, **kwargs
+def asked_again(args: list[str]) -> re.Pattern[str] | None:
+    """The passing failure for which a read-only command is asked again, or None: ``docker stats --no-stream``
+    (a late first reading) and the listings that size every snapshot (a snapshot removed under them)."""
+    if args[:1] == ["stats"] and "--no-stream" in args:
+        return STATS_LATE
+    if args[:2] in (["system", "df"], ["image", "ls"]) or args[:1] == ["images"]:
+        return SNAPSHOT_GONE
+    return None
+
+
+def _snapshot(
+    argv: list[str],
+    shown: str,
+    late: re.Pattern[str],
+    *,
+    show: bool | str = True,
+    echo: bool = True,
+    check: bool = True,
+    **kwargs,
 ) -> Result:
-    """``docker stats --no-stream``, shown once: the CLI waits 2 s for each container's first reading and fails
-    with :data:`STATS_LATE` past that, so a late answer is asked for again (three tries) before it is an error."""
+    """A read-only command shown once, asked again (three tries in all) while it fails only with ``late``: the CLI
+    waits 2 s for each container's first statistics and fails past that; the containerd store fails a listing
+    whose snapshot went away meanwhile. Any other failure is an error at once."""
+    audit.note(shown=echo)
+    sort = kwargs.pop("sort", False)
     if echo:
-        print("$ " + shown, flush=True)
+        print("$ " + shown + (" | sort" if sort else ""), flush=True)
     for attempt in range(3):
-        result = run([cli().path, *argv], echo=False, show=False, check=False, **kwargs)
-        if result.ok or STATS_LATE not in result.output or attempt == 2:
+        result = run(argv, echo=False, show=False, check=False, **kwargs)
+        if result.ok or not late.search(result.output) or attempt == 2:
             break
         time.sleep(1)
     if show:
-        print(result.output, end="", flush=True)
+        out = sys.stderr if show == "stderr" else sys.stdout
+        out.write("".join(sorted(result.output.splitlines(keepends=True))) if sort else result.output)
+        out.flush()
     if check and not result.ok:
+        if "Cannot connect to the Docker daemon" in result.output or "docker daemon is not running" in result.output:
+            find()  # raises DaemonUnavailable with the actionable message
         tail = "\n".join(result.lines[-5:])
         raise CommandFailed(f"`{shown}` failed with exit code {result.returncode}:\n{tail}", result)
     return result
@@ -382,6 +416,7 @@ def docker_stream(
     ``echo``: print the command as a terminal takes it, the file redirected in (``< FILE``) or out (``> FILE``).
     """
     argv = with_label([str(a) for a in args])
+    audit.note(shown=echo)
     if echo:
         redirects = [f"{sign} {shlex.quote(os.path.relpath(f.name))}" for sign, f in (("<", stdin), (">", stdout)) if f]
         print("$ " + " ".join([shlex.join(["docker", *argv]), *redirects]), flush=True)
@@ -393,6 +428,27 @@ def docker_stream(
         if "Cannot connect to the Docker daemon" in error or "docker daemon is not running" in error:
             find()  # raises DaemonUnavailable with the actionable message (as docker() does)
         raise CommandFailed(f"`{shlex.join(['docker', *args[:3]])} ...` failed: {error[-300:]}")
+
+
+def sh(line: str, **kwargs) -> Result:
+    """A terminal line with a pipe, ``docker logs NAME | wc -c``, run by bash as a JupyterLab terminal would run it
+    (:func:`terminal_env`: the course's ``docker`` first on PATH) and shown exactly as it ran. ``pipefail``: a
+    ``docker`` that fails fails the line, as a cell must notice; the options of :func:`run` apply. A line that starts
+    with a listing is asked again as :func:`docker` asks it (:func:`asked_again`)."""
+    if offline.active():  # no daemon (Binder): say so at once, as docker() does
+        try:
+            find()
+        except DaemonUnavailable:
+            if kwargs.get("echo", True):
+                print("$ " + line)
+            raise
+    course_cli_link()
+    argv, env = ["bash", "-o", "pipefail", "-c", line], _env() | terminal_env()
+    words = shlex.split(line.split("|")[0])
+    late = asked_again(words[1:]) if words[:1] == ["docker"] else None
+    if late and not kwargs.get("expect_error"):
+        return _snapshot(argv, line, late, env=env, **kwargs)
+    return run(argv, shown_as=line, env=env, **kwargs)
 
 
 def _daemonless(args: list[str]) -> bool:

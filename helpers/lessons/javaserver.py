@@ -179,9 +179,10 @@ def parse(text: str) -> Status:
     )
 
 
-def ask(container: str, path: str = STATUS, *, timeout: float = 60) -> str:
-    """``docker exec CONTAINER curl -s http://localhost:8080PATH`` (the body; empty when nothing answered)."""
-    return docker_out(
+def ask(container: str, path: str = STATUS, *, timeout: float = 60, echo: bool = False) -> str:
+    """``docker exec CONTAINER curl -s http://localhost:8080PATH`` (the body; empty when nothing answered).
+    ``echo``: the command shown, as a terminal would run it (the body is for the cell to read)."""
+    return docker(
         "exec",
         container,
         "curl",
@@ -191,7 +192,9 @@ def ask(container: str, path: str = STATUS, *, timeout: float = 60) -> str:
         f"http://localhost:{PORT}{path}",
         check=False,
         timeout=timeout + 10,
-    )
+        echo=echo,
+        show=False,
+    ).output.strip()
 
 
 def state(container: str) -> str:
@@ -224,8 +227,8 @@ def _status_or_none(container: str) -> Status | None:
         return None
 
 
-def status(container: str) -> Status:
-    return parse(ask(container))
+def status(container: str, *, echo: bool = False) -> Status:
+    return parse(ask(container, echo=echo))
 
 
 def from_host(container: str, path: str = STATUS) -> str:

@@ -8,6 +8,7 @@ offered only as an extra, when the daemon reports them and they exist here.
 from __future__ import annotations
 
 import os
+import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from ..core import imagetar
 from ..core.daemon import client, disk_usage
 from ..core.images import magnitude
+from ..core.shell import docker
 
 MB = 1_000_000
 
@@ -94,16 +96,6 @@ def diff(container: str) -> list[tuple[str, str]]:
     return sorted(((kinds[c["Kind"]], c["Path"]) for c in client().api.diff(container) or []), key=lambda x: x[1])
 
 
-def exec_seconds(container: str, command: str) -> float:
-    """Run ``command`` (bash) in ``container`` and return the seconds it took, timed inside the container."""
-    script = f"TIMEFORMAT=%R; {{ time ( {command} ) ; }} 2>&1 >/dev/null"
-    code, out = client().containers.get(container).exec_run(["bash", "-c", script])
-    text = out.decode().strip().splitlines()
-    if code != 0 or not text:
-        raise RuntimeError(f"{command!r} failed in {container}: {out.decode()[-200:]}")
-    return float(text[-1])
-
-
 @dataclass(frozen=True)
 class CopyUp:
     """A copy-up measured: writable-layer size before/after and the times of two one-byte writes."""
@@ -136,14 +128,35 @@ ONE_BYTE = "printf x | dd of={path} bs=1 count=1 conv=notrunc status=none"
 
 
 def copy_up(container: str, path: str) -> CopyUp:
-    """Write one byte into ``path`` (a file from an image layer) twice; measure size and time each time."""
-    size = int(client().containers.get(container).exec_run(["stat", "-c", "%s", path]).output.decode())
-    before = size_rw(container)
-    first = exec_seconds(container, ONE_BYTE.format(path=path))
-    after_first = size_rw(container)
-    second = exec_seconds(container, ONE_BYTE.format(path=path))
-    after_second = size_rw(container)
-    return CopyUp(size, before, after_first, after_second, first, second)
+    """Write one byte into ``path`` (a file from an image layer) twice, as a terminal would: each ``docker``
+    command shown, its figures (they change from run to run) in grey. The file's size, the writable layer's size
+    (``docker inspect --size``) before and after each write, each write timed inside the container (bash's
+    ``time``)."""
+    size = int(docker("exec", container, "stat", "-c", "%s", path, show="stderr").output.strip())
+    sizes = [_inspect_size_rw(container)]
+    times: list[float] = []
+    for _ in range(2):
+        timed = docker("exec", container, "bash", "-c", f"time ({ONE_BYTE.format(path=path)})", show="stderr")
+        times.append(real_seconds(timed.output))
+        sizes.append(_inspect_size_rw(container))
+    return CopyUp(size, sizes[0], sizes[1], sizes[2], times[0], times[1])
+
+
+def _inspect_size_rw(container: str) -> int:
+    """``docker inspect --size --format '{{.SizeRw}}'``, shown (its figure in grey)."""
+    out = docker("inspect", "--size", "--format", "{{.SizeRw}}", container, show="stderr").output.strip()
+    return int(out) if out.isdigit() else 0
+
+
+_REAL = re.compile(r"^real\s+(?:(\d+)m)?([0-9.]+)s$", re.MULTILINE)
+
+
+def real_seconds(timed: str) -> float:
+    """The seconds of bash's ``time`` report (``real\t0m0.434s``) in a command's output."""
+    found = _REAL.search(timed)
+    if found is None:
+        raise RuntimeError(f"no `real` line from bash's time in: {timed[-200:]!r}")
+    return int(found.group(1) or 0) * 60 + float(found.group(2))
 
 
 def about_mb(n: int, step: int = 10) -> str:
@@ -262,17 +275,21 @@ class Overlay:
     lower: list[str]  # LowerDir: the image's layers and the container's -init layer, top first
 
 
-def overlay_mount(container: str) -> Overlay | None:
+def overlay_mount(container: str, *, echo: bool = False) -> Overlay | None:
     """The overlay file system a running container's ``/`` is, as the kernel reports it (the container's process's
     ``/proc/PID/mountinfo``): its writable ``upperdir`` and read-only ``lowerdir`` folders on this host.
 
     This works on both image stores (overlay2's graph driver and containerd's overlayfs snapshotter, whose
     ``docker inspect`` has no ``GraphDriver.Data``); None when the daemon's files are not on this host (Docker
-    Desktop, a remote daemon) or the container does not run.
+    Desktop, a remote daemon) or the container does not run. ``echo``: the process id is asked for as a terminal
+    would, ``docker inspect --format '{{.State.Pid}}' NAME`` shown (the id in grey).
     """
-    state = client().api.inspect_container(container)["State"]
+    if echo:
+        pid = docker("inspect", "--format", "{{.State.Pid}}", container, show="stderr").output.strip()
+    else:
+        pid = str(client().api.inspect_container(container)["State"].get("Pid") or 0)
     try:
-        text = Path(f"/proc/{state.get('Pid') or 0}/mountinfo").read_text()
+        text = Path(f"/proc/{pid or 0}/mountinfo").read_text()
     except OSError:
         return None
     for line in text.splitlines():
@@ -297,6 +314,12 @@ def whiteouts(ref: str) -> list[str]:
     """
 
     with imagetar.open_saved(ref) as image:
+        return imagetar.whiteouts(image)
+
+
+def whiteouts_saved(archive: str | os.PathLike[str]) -> list[str]:
+    """Paths hidden by whiteout files in an image archive that ``docker save -o ARCHIVE IMAGE`` wrote."""
+    with imagetar.open_archive(archive) as image:
         return imagetar.whiteouts(image)
 
 
