@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import course, engine, logins, records
 from .daemon import client
 from .images import BASE_IMAGES
+from .shell import docker
 
 
 class Removed(list):
@@ -193,28 +194,43 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-def remove_named(
-    *, container: str | None = None, volume: str | None = None, network: str | None = None, image: str | None = None
-) -> int:
-    """Remove these exact names if they exist, labelled or not; returns how many went.
+def remove_named(**names: str) -> int:
+    """Remove these exact names (``container=``, ``volume=``, ``network=``, ``image=``) if they exist, labelled or not;
+    returns how many went. Only for things made without the label on purpose (notebook 14's decoys, exercises'
+    containers a learner made by hand)."""
+    return _remove_named(names, echo=False)
 
-    Only for things a notebook made itself without the label on purpose (notebook 14's decoys).
-    """
+
+def remove_named_shown(**names: str) -> int:
+    """:func:`remove_named`, each one still there removed with the ``docker`` command a terminal would use, shown
+    (``docker rm -f NAME``, ``docker volume rm NAME`` …); one already gone is left alone, quietly."""
+    return _remove_named(names, echo=True)
+
+
+def _remove_named(names: dict[str, str], *, echo: bool) -> int:
     import docker as sdk  # deferred: the Docker SDK is slow to import
 
+    unknown = set(names) - {"container", "volume", "network", "image"}
+    if unknown:
+        raise TypeError(f"remove_named() takes container=, volume=, network= and image=, not {sorted(unknown)}")
+    container, volume, network, image = (names.get(k) for k in ("container", "volume", "network", "image"))
     dc = client()
     steps = [
-        (container, lambda n: dc.containers.get(n).remove(force=True)),
-        (volume, lambda n: dc.volumes.get(n).remove(force=True)),
-        (network, lambda n: dc.networks.get(n).remove()),
-        (image, lambda n: dc.images.remove(n)),
+        (container, dc.containers.get, ("rm", "-f"), lambda n: dc.containers.get(n).remove(force=True)),
+        (volume, dc.volumes.get, ("volume", "rm"), lambda n: dc.volumes.get(n).remove(force=True)),
+        (network, dc.networks.get, ("network", "rm"), lambda n: dc.networks.get(n).remove()),
+        (image, dc.images.get, ("image", "rm"), lambda n: dc.images.remove(n)),
     ]
     count = 0
-    for target, remove_it in steps:
+    for target, find, command, remove_it in steps:
         if target is None:
             continue
         try:
-            remove_it(target)
+            if echo:
+                find(target)  # NotFound: gone already
+                docker(*command, target)
+            else:
+                remove_it(target)
             count += 1
         except sdk.errors.NotFound:
             pass

@@ -116,11 +116,16 @@ def accepted(text: str) -> set[str]:
 
 
 def first_error(nb: dict[str, Any]) -> tuple[int, str] | None:
-    """(code cell index as nbval counts it, 'Ename: value') of the first error output."""
+    """(code cell index as nbval counts it, 'Ename: value') of the first error output. A value whose first line
+    ends in a colon (a CommandFailed: "`docker volume rm …` failed with exit code 1:") gets its last line too,
+    the command's own words."""
     for index, cell in enumerate(_code_cells(nb)):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                return index, f"{out['ename']}: {_ANSI.sub('', str(out['evalue']))}".splitlines()[0][:200]
+                text = f"{out['ename']}: {_ANSI.sub('', str(out['evalue']))}"
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                said = f"{lines[0]} {lines[-1]}" if len(lines) > 1 and lines[0].endswith(":") else lines[0]
+                return index, said[:300]
     return None
 
 

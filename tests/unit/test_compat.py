@@ -46,6 +46,17 @@ def test_first_error_counts_code_cells_as_nbval_does_without_papermills_cell(tmp
     assert runs.first_error({"cells": cells[:5]}) is None
 
 
+def test_first_error_of_a_failed_command_keeps_the_commands_own_words() -> None:
+    value = "`docker volume rm dmac-decoy-vol ...` failed with exit code 1:\nError: No such volume: dmac-decoy-vol"
+    error = {"output_type": "error", "ename": "CommandFailed", "evalue": value, "traceback": []}
+    cell = {"cell_type": "code", "metadata": {}, "source": "", "outputs": [error]}
+    assert runs.first_error({"cells": [cell]}) == (
+        0,
+        "CommandFailed: `docker volume rm dmac-decoy-vol ...` failed with exit code 1: "
+        "Error: No such volume: dmac-decoy-vol",
+    )
+
+
 def test_solutions_report_falls_back_to_the_failure_message_without_an_output_notebook(tmp_path: Path) -> None:
     found = compat.solutions_results(FIXTURES / "solutions-docker-28.xml", tmp_path)
     assert found["01-why-containers"]["status"] == "pass"
