@@ -320,6 +320,18 @@ def _run_position(args: list[str]) -> int:
     return 0
 
 
+def _said_without_daemon(shown: str, *, echo: bool) -> None:
+    """With no daemon (Binder), a command is shown and DaemonUnavailable raised at once, instead of the CLI's
+    error: the kernel prints what to do."""
+    if offline.active():
+        try:
+            find()
+        except DaemonUnavailable:
+            if echo:
+                print("$ " + shown)
+            raise
+
+
 def docker(*args: str, label: bool = True, **kwargs) -> Result:
     """Run ``docker <args>``; commands that create something get the course labels.
 
@@ -334,15 +346,7 @@ def docker(*args: str, label: bool = True, **kwargs) -> Result:
         changed = {k: v for k, v in kwargs["env"].items() if os.environ.get(k) != v}
         shown = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in sorted(changed.items())), shown])
     if not _daemonless(plain):
-
-        if offline.active():  # no daemon (Binder): say so at once instead of the CLI's error
-
-            try:
-                find()
-            except DaemonUnavailable:
-                if kwargs.get("echo", True):
-                    print("$ " + shown)
-                raise
+        _said_without_daemon(shown, echo=kwargs.get("echo", True))
     late = asked_again(plain)
     if late and not kwargs.get("expect_error"):
         return _snapshot([cli().path, *argv], shown, late, **kwargs)
@@ -435,13 +439,7 @@ def sh(line: str, **kwargs) -> Result:
     (:func:`terminal_env`: the course's ``docker`` first on PATH) and shown exactly as it ran. ``pipefail``: a
     ``docker`` that fails fails the line, as a cell must notice; the options of :func:`run` apply. A line that starts
     with a listing is asked again as :func:`docker` asks it (:func:`asked_again`)."""
-    if offline.active():  # no daemon (Binder): say so at once, as docker() does
-        try:
-            find()
-        except DaemonUnavailable:
-            if kwargs.get("echo", True):
-                print("$ " + line)
-            raise
+    _said_without_daemon(line, echo=kwargs.get("echo", True))
     course_cli_link()
     argv, env = ["bash", "-o", "pipefail", "-c", line], _env() | terminal_env()
     words = shlex.split(line.split("|")[0])
