@@ -1,4 +1,4 @@
-"""CI around `make test`: the lanes beside and after it, every skip accounted for, the split written down.
+"""CI around `make test`: the lanes beside it, every skip accounted for, the split written down.
 
     scripts/ci.py run NAME -- CMD …   one stage in the foreground (`make test`), its output shown and kept
     scripts/ci.py prepare  install what the lanes need on this host, before anything runs side by side
@@ -9,10 +9,10 @@
 .ci/run starts `lanes` in the background and runs `make test` (the README's command) in the foreground. A lane
 never runs beside what it could disturb: the host daemon restarts in make test's first phase (notebook 04, the
 offline bundle, a daemon stopping mid-notebook), so only the cgroup v2 VM (QEMU, no daemon of this host) runs
-then; the rootless matrix and the hub (daemons of their own) follow; the engines, containers on the host daemon,
-wait for make test to end. The rootless matrix and the hub stay one after the other: both add accounts to this
-host and the hub's test checks /etc/passwd around itself. Every stage runs even when an earlier one failed; the
-exit code says whether all passed.
+then; everything else follows once that phase is over: the rootless matrix and the hub (daemons of their own) and
+the engines (containers on the host daemon, in a namespace of their own). The rootless matrix and the hub stay one
+after the other: both add accounts to this host and the hub's test checks /etc/passwd around itself. Every stage
+runs even when an earlier one failed; the exit code says whether all passed.
 """
 
 from __future__ import annotations
@@ -42,64 +42,77 @@ EXPECTED = ROOT / ".ci" / "expected-skips.toml"
 # first whose gate is open, and run its stages one after the other. A stage: a name and the `make` arguments it
 # runs. Measured in CI (bbd358e, lanes after make test): make test 2388 s, the containerd engine 1944, Podman
 # 1037, rootless 781, the hub 613: the lanes alone could not fit after make test, and the machine (2 cores) was
-# half idle during make test's first phase. So what needs no engine of the host daemon runs beside make test:
-# the cgroup v2 VM (QEMU) at once, during make test's first phase (the one that restarts the host daemon); the
-# rootless matrix and the hub (their own daemons; their accounts are the course's, which make test's host check
-# leaves out) once that phase is over; the engines (containers on the host daemon) after make test.
+# half idle during make test's first phase. So the cgroup v2 VM (QEMU, no daemon of this host) runs at once, during
+# make test's first phase (the one that restarts the host daemon); everything else once that phase is over and
+# the next has collected its tests: the rootless matrix and the hub (their own daemons; their accounts are the
+# course's, which make test's host check leaves out) and the engines (containers on the host daemon, in a label
+# of their own). The engines once waited for make test's second phase, whose tests looked at them; those tests
+# now run only in their own stages (test_podman in matrix-podman, test_room with DMAC_ROOM_TESTS in test-room),
+# and the lanes sat idle 11 minutes waiting (the emulation of 174b698).
 CLASSIC = "ENGINES=docker-26 docker-28"
 GATES = {
     "start": "at once: it uses no daemon of this host and no account",
     "host-steady": "once make test's first phase (it restarts and stops the host daemon) is over and the next has "
     "collected its tests (which look at the engines running when they are imported)",
-    "learners": "once make test's second phase is over (its tests look at the engines and images there are), while "
-    "its third runs learners in namespaces of their own",
     "make-test": "once make test is over",
 }
 
 
-# Two halves of the course, about equal in time (each notebook's solutions on Engines 26, 28.5c and Podman in CI
-# of f75621f). Even so the machine (2 cores, busy 95 % during the lanes) could not hold every mode of every engine
-# on every notebook in 90 minutes: 7800 CPU-seconds of work, a floor of 65 minutes at full load, and CI runs slower
-# than that. The engines whose modes another engine also runs in full are sampled: Engines 26 and 28 (the classic
-# store, as this host's 20.10 in make test) take one half, Podman the other, and the halves swap with every commit
-# (the commit's parity), so two commits in a row cover every notebook on every engine. A notebook left out is "not
-# run" in docs/compat.json. Engine 28.5 with the containerd store (the stored outputs), rootless Docker, the hub,
-# the cgroup v2 VM and make test's nbval take every notebook, every time; make test's third phase (each notebook
-# killed halfway, then run with its solutions) takes the half Podman takes in CI (tests/learners/test_rerun.py).
-# Balanced again from the rootless lane's seconds per notebook in the emulation of 174b698 (16 alone took 421 s, 15
-# 180 s, 13 151 s): 691 s and 722 s. The halves before (935 s and 478 s) gave Engines 26/28 the heavy half on
-# one commit in two, and that stage 26 minutes, past CI's end.
+# Two halves of the course, about equal in time (the rootless lane's seconds per notebook in the emulation of
+# 174b698: 691 s and 722 s). The machine (2 cores, busy 93-99 % through CI) cannot hold every mode of every engine
+# on every notebook: CI of 19881d2 took 81 minutes and cells ran past their bound while five notebooks ran at once.
+# So every engine and every mode runs on every commit, each on one half of the course, and the halves swap with
+# every commit (the commit's parity): two commits in a row cover every notebook on every engine. Half 0: rootless
+# Docker, Engine 26's solutions and Engine 28's nbval (the classic store); half 1: Podman, Engine 28.5 with the
+# containerd store (the stored outputs': nbval and the solutions), and make test's third phase
+# (tests/learners/test_rerun.py, DMAC_RERUN_SAMPLED). Every commit thus compares every notebook's stored outputs on a
+# newer engine than this host's and runs every solution on some Docker engine. Whole every time: make test's nbval
+# on this host's daemon, the hub and the cgroup v2 VM. A notebook left out is "not run" in docs/compat.json (python
+# -m helpers.infra.compat merge keeps the other commit's result).
 HALVES = ("00 01 02 04 13 14 16", "03 05 06 07 08 09 10 11 12 15")
+NOTEBOOKS = "DMAC_NOTEBOOKS"  # helpers.infra.runs.ONLY: every run of the stage takes these notebooks
 
 
 def half(commit: str, sample: int) -> str:
-    """The notebooks a sampled chain takes at ``commit``: HALVES[sample], or the other one on an odd commit."""
+    """The notebooks a sampled stage takes at ``commit``: HALVES[sample], or the other one on an odd commit."""
     return HALVES[(int(commit[:7] or "0", 16) + sample) % 2]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    make: tuple[str, ...] = ()  # the make arguments (the name alone when empty)
+    samples: tuple[tuple[str, int], ...] = ()  # (NOTEBOOKS, which half on an even commit)
 
 
 @dataclass(frozen=True)
 class Chain:
     gate: str  # a key of GATES
-    stages: tuple[tuple[str, tuple[str, ...]], ...]  # (name, make arguments: the name alone when empty)
-    sample: int | None = None  # a sampled chain: which half it takes on an even commit (see HALVES)
+    steps: tuple[Step, ...]
 
 
+# Longest first: the lanes end together when each takes the next chain as it comes free (seconds in CI of 19881d2,
+# before the solutions on 28.5c and rootless were sampled: containerd 2675, rootless 1444 + hub 875, Engines 26/28
+# 1432, Podman 1376)
 CHAINS: list[Chain] = [
-    Chain("start", (("test-cgroup2", ("test-cgroup2",)),)),
-    Chain("host-steady", (("matrix-rootless", ("matrix-rootless",)), ("test-hub", ("test-hub",)))),
+    Chain("start", (Step("test-cgroup2"),)),
     Chain(
         "host-steady",
         (
-            ("matrix-containerd", ("matrix-engine", "ENGINE=docker-28c")),
-            ("containerd-stop", ("engines-stop", "ENGINES=docker-28c")),
+            Step("matrix-containerd", ("matrix-engine", "ENGINE=docker-28c"), ((NOTEBOOKS, 1),)),
+            Step("containerd-stop", ("engines-stop", "ENGINES=docker-28c")),
         ),
     ),
+    Chain("host-steady", (Step("matrix-rootless", samples=((NOTEBOOKS, 0),)), Step("test-hub"))),
     Chain(
-        "learners",
-        (("matrix", ("matrix", CLASSIC)), ("test-room", ("test-room",)), ("engines-stop", ("engines-stop", CLASSIC))),
-        sample=0,
+        "host-steady",
+        (
+            Step("matrix", ("matrix", CLASSIC), ((NOTEBOOKS, 0),)),
+            Step("test-room"),
+            Step("engines-stop", ("engines-stop", CLASSIC)),
+        ),
     ),
-    Chain("learners", (("matrix-podman", ("matrix-podman",)),), sample=1),
+    Chain("host-steady", (Step("matrix-podman", samples=((NOTEBOOKS, 1),)),)),
 ]
 LANES = 2
 # pytest's closing line, framed by = (the default) or bare (-q): `== 12 passed, 1 skipped in 3.10s (0:00:03) ==`
@@ -116,7 +129,7 @@ class Stage:
     end: float = 0.0
     code: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
-    notebooks: str = ""  # a sampled stage's notebooks (DMAC_NOTEBOOKS); empty: every one
+    env: dict[str, str] = field(default_factory=dict)  # a sampled stage's notebooks (NOTEBOOKS)
 
     @property
     def seconds(self) -> float:
@@ -140,10 +153,8 @@ def counts(log_text: str) -> dict[str, int]:
 def _run_stage(stage: Stage, deadline: float, t0: float) -> None:
     log = OUT / f"{stage.name}.log"
     env = {**os.environ, "DMAC_CI_STAGE": stage.name}
-    sampled = ""
-    if stage.notebooks:
-        env["DMAC_NOTEBOOKS"] = stage.notebooks
-        sampled = f" on notebooks {stage.notebooks} (DMAC_NOTEBOOKS)"
+    env.update(stage.env)
+    sampled = "".join(f" with {key}={value!r}" for key, value in stage.env.items())
     stage.start = time.monotonic() - t0
     args = stage.make or [stage.name]
     print(f"[ci] lane {stage.lane}: ▶ make {' '.join(args)}{sampled} at {stage.start / 60:.1f} min (log {log})",
@@ -204,8 +215,8 @@ def remember(stage: Stage, extra: dict | None = None) -> None:
         stages = json.loads(path.read_text()) if path.is_file() else {}
         stages[stage.name] = {"lane": stage.lane, "start": round(stage.start, 1), "seconds": stage.seconds,
                               "code": stage.code, "counts": stage.counts, **(extra or {})}  # fmt: skip
-        if stage.notebooks:
-            stages[stage.name]["notebooks"] = stage.notebooks
+        if NOTEBOOKS in stage.env:
+            stages[stage.name]["notebooks"] = stage.env[NOTEBOOKS]
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(stages, indent=1) + "\n")
         tmp.replace(path)
@@ -219,8 +230,6 @@ def gate_open(gate: str, make_test_log: str, finished: set[str]) -> bool:
         lines = [line.strip() for line in make_test_log.splitlines()]
         first = next((i for i, line in enumerate(lines) if SUMMARY.match(line)), None)
         return first is not None and any(line.startswith("collected ") for line in lines[first + 1 :])
-    if gate == "learners":  # the second phase's closing line
-        return sum(bool(SUMMARY.match(line.strip())) for line in make_test_log.splitlines()) >= 2
     return False
 
 
@@ -267,9 +276,9 @@ def lanes(deadline: float, chains: list[Chain] = CHAINS, poll: float = 5.0) -> l
                 time.sleep(poll)
                 continue
             assert isinstance(chain, Chain)
-            notebooks = "" if chain.sample is None else half(commit, chain.sample)
-            for name, args in chain.stages:
-                stage = Stage(name, list(args), lane=number, notebooks=notebooks)
+            for step in chain.steps:
+                sampled = {key: half(commit, which) for key, which in step.samples}
+                stage = Stage(step.name, list(step.make), lane=number, env=sampled)
                 _run_stage(stage, deadline, t0)
                 done.append(stage)
 
@@ -279,7 +288,8 @@ def lanes(deadline: float, chains: list[Chain] = CHAINS, poll: float = 5.0) -> l
     for thread in threads:
         thread.join()
     for chain in pending:
-        for name, _ in chain.stages:
+        for step in chain.steps:
+            name = step.name
             print(f"[ci] ✗ {name} did not start: CI's time ran out ({GATES[chain.gate]})", flush=True)
             stage = Stage(name, lane=0, start=time.monotonic() - t0, end=time.monotonic() - t0, code=125)
             done.append(stage)

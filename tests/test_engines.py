@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -159,15 +160,18 @@ def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
     assert namespaces == {"dmac-b-26", "dmac-b-28"}
 
 
-def test_nbval_runs_alone_across_matrix_processes_too() -> None:
-    """CI's containerd engine runs its matrix on another lane: its nbval waits for the other's (build/dmac/)."""
+def test_nbval_runs_alone_across_matrix_processes_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI's containerd engine runs its matrix on another lane: its nbval waits for the other's (build/dmac/). On a
+    lock file of the test's own: CI's lanes hold the real one for minutes while this test runs."""
     import sys
 
     from helpers.core import course
     from helpers.infra import matrix
 
-    code = "from helpers import matrix\nimport time\nwith matrix.nbval_alone():\n    print('held', flush=True)\n"
-    code += "    time.sleep(1.5)\n"
+    lock = tmp_path / "nbval.lock"
+    monkeypatch.setattr(matrix, "NBVAL_LOCK", lock)
+    code = f"import time\nimport pathlib\nfrom helpers import matrix\nmatrix.NBVAL_LOCK = pathlib.Path({str(lock)!r})\n"
+    code += "with matrix.nbval_alone():\n    print('held', flush=True)\n    time.sleep(1.5)\n"
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=course.ROOT)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     start = time.monotonic()

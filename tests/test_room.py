@@ -20,6 +20,7 @@ from helpers.infra import engines, room
 NOTEBOOK = "room-test"
 ENGINE_IMAGE = "dmac-engines/docker-28:latest"
 SOCKET = "unix:///run/room-client.sock"
+ASKED = "DMAC_ROOM_TESTS"  # set by make test-room: CI builds Engine 28 beside make test, whose tests must not race it
 
 
 def _inner(box: str, *args: str, **kwargs):
@@ -32,6 +33,8 @@ def setting() -> Iterator[tuple[str, str, Path]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DMAC_NAMESPACE", os.environ.get("DMAC_TEST_NAMESPACE", "dmac-test"))
         course.set_notebook(NOTEBOOK)
+        if os.environ.get(ASKED) != "1":  # make test's run of the tests: Engine 28's image may be half built now
+            pytest.skip(f"the room's tests run in make test-room ({ASKED}=1), after make matrix built Engine 28")
         if not images.exists(ENGINE_IMAGE):
             pytest.skip(f"no {ENGINE_IMAGE}: build it with python -m helpers.infra.engines build docker-28")
         host, port = room.host_address(), ports.free()
@@ -98,4 +101,3 @@ def test_clean_up_removes_the_room_and_its_keys(setting: tuple[str, str, Path]) 
     left = docker_out("volume", "ls", "-q", "--filter", f"label={course.label_filter()}").split()
     assert not set(room.volumes()) & set(left)
     assert not docker_out("ps", "-aq", "--filter", f"name=^{room.container()}$")
-

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from ..core import course
+from ..core import course, limits
 from . import compat, engines, runs
 
 KINDS = ("nbval", "solutions")
@@ -118,7 +118,8 @@ def command(engine: engines.Engine, kind: str, nbval_flags: list[str], notebooks
         return ["env", "DMAC_NAMESPACE=dmac", f"{LOCK_HELD}=1", *argv, f"--junitxml={report / 'nbval.xml'}"]
     argv = [pytest, "tests/learners/test_solutions.py", f"--junitxml={report / 'solutions.xml'}"]
     namespace = f"DMAC_SOLUTIONS_NAMESPACE={solutions_namespace(engine)}"
-    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, f"{runs.ONLY}={chosen}", *argv]
+    bound = f"{limits.OVERRIDE}={limits.cell_timeout()}"  # docker-26 runs it in its container: given explicitly
+    return ["env", f"DMAC_TEST_RUNS={report / 'runs'}", namespace, f"{runs.ONLY}={chosen}", bound, *argv]
 
 
 def _start(engine: engines.Engine, kind: str, argv: list[str]) -> tuple[subprocess.Popen, Path]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from ..core import course, engine
+from ..core import course, engine, limits
 from ..core.cli import cli
 from . import compat, rootless, runs
 
@@ -124,7 +125,8 @@ def matrix(name: str, *, keep: bool = False, only: list[str] | None = None) -> i
     argv = [".venv/bin/python", "-m", "helpers.infra.rootless_matrix", "notebooks"]
     if only:
         argv += ["--only", ",".join(only)]
-    rootless.run_as(user, argv, cwd=user.checkout, timeout=4 * 3600, stdout=sys.stderr)
+    bound = {limits.OVERRIDE: str(limits.cell_timeout())}  # the user's environment is made anew: CI's bound given
+    rootless.run_as(user, argv, cwd=user.checkout, timeout=4 * 3600, stdout=sys.stderr, env=bound)
     seconds["notebooks"] = time.monotonic() - step
     results_file = user.checkout / "build" / "rootless" / "results.json"
     results = json.loads(results_file.read_text()) if results_file.is_file() else {}
@@ -165,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     whole = sub.add_parser("matrix", help="(root) start, checkout, run every notebook as the user, docs/compat.json")
     whole.add_argument("--user", default=rootless.USER, help=f"the course user (default {rootless.USER})")
     whole.add_argument("--keep", action="store_true", help="leave the daemon running afterwards")
-    whole.add_argument("--notebooks", default="", help="only these, e.g. 02,03 (default: all)")
+    whole.add_argument(
+        "--notebooks", default=",".join(os.environ.get(runs.ONLY, "").split()),
+        help=f"only these, e.g. 02,03 (default: {runs.ONLY}, as CI's sampled lanes set it, else all)",
+    )  # fmt: skip
     one = sub.add_parser("notebooks", help="(as the course user) papermill every notebook with SOLUTIONS=True")
     one.add_argument("--only", default="", help="notebook numbers, e.g. 02,03")
     opts = parser.parse_args(argv)
