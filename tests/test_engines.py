@@ -125,8 +125,11 @@ def test_a_running_engine_is_a_newer_docker_whose_ports_pids_and_files_are_where
     assert out.stdout.splitlines() == ["root:x:0:0:root:/root:/bin/sh", "pid-ok", "upper-ok"], out.stderr
 
 
-def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once() -> None:
+def test_matrix_runs_nbval_alone_on_its_engine_and_each_run_once(tmp_path: Path, monkeypatch) -> None:
     from helpers.infra import matrix
+
+    # a lock file of the test's own: CI's engine lanes hold the real one for minutes (this test once waited 735 s)
+    monkeypatch.setattr(matrix, "NBVAL_LOCK", tmp_path / "nbval.lock")
 
     queues = matrix.schedule(["docker-26", "docker-28"])
     assert queues == {"docker-26": ["solutions", "nbval"], "docker-28": ["nbval", "solutions"]}
