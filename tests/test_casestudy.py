@@ -37,8 +37,11 @@ def test_writable_layer_and_log_sizes(unique: str) -> None:
             lambda: "done" in docker("logs", "--tail", "1", box, echo=False, show=False).output, timeout=30
         )
         assert 2.9 < casestudy.writable_mb(box) < 4
-        assert 0 < casestudy.log_mb(box) <= 0.11  # rotated: at most two files of 50 kB
-        assert casestudy.log_files(box) == 2
+        path = casestudy.log_paths(box, show=False)[box]
+        assert path.endswith("-json.log") and casestudy.log_paths(box, show=False) == {box: path}
+        assert 0 < casestudy.log_mb(path) <= 0.11  # rotated: at most two files of 50 kB
+        assert casestudy.log_files(path) == 2
+        assert casestudy.log_mb("") == 0 and casestudy.log_files("/nonexistent/x-json.log") == 0
         assert casestudy.status(box) == "running" and casestudy.restart_count(box) == 0
     finally:
         _rm(box)

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core import course, images, wait
 from ..core.daemon import client
 from ..core.shell import CommandFailed, CommandTimeout, docker
-from . import volumes
+from . import layers, volumes
 
 HARVESTER = r"""
 i=0
@@ -119,30 +119,37 @@ def gridder_context() -> Path:
 
 
 def writable_mb(name: str) -> float:
-    """The size of a container's writable layer in MB (``docker ps -s``'s first number)."""
-    out = docker("inspect", "--size", "--format", "{{.SizeRw}}", name, echo=False, show=False).output.strip()
-    return int(out or 0) / 1e6
+    """The size of a container's writable layer in MB (:func:`helpers.lessons.layers.size_rw`)."""
+    return layers.size_rw(name) / 1e6
 
 
-def log_mb(name: str) -> float:
-    """The size of a container's json-file log (all rotated files) in MB; 0 when not readable here."""
-    path = client().api.inspect_container(name).get("LogPath") or ""
+def log_paths(*names: str, show: bool = True) -> dict[str, str]:
+    """Each container's json-file log on the daemon's host, by name: ``docker inspect --format '{{.Name}}
+    {{.LogPath}}'``, shown with the paths in grey (they hold the container's ID)."""
+    argv = ("inspect", "--format", "{{.Name}} {{.LogPath}}", *names)
+    out = docker(*argv, show="stderr") if show else docker(*argv, echo=False, show=False)
+    pairs = (line.split(" ", 1) for line in out.output.splitlines() if " " in line)
+    return {name.lstrip("/"): path for name, path in pairs}
+
+
+def _log_files(path: str) -> list[str]:
+    """The log file at ``path`` and its rotated copies (``…-json.log.1``); none when not readable here."""
     folder = os.path.dirname(path)
     try:
-        files = [f for f in os.listdir(folder) if f.startswith(os.path.basename(path))]
-        return sum(os.path.getsize(os.path.join(folder, f)) for f in files) / 1e6
+        return [os.path.join(folder, f) for f in os.listdir(folder) if f.startswith(os.path.basename(path))]
     except OSError:
-        return 0.0
+        return []
 
 
-def log_files(name: str) -> int:
-    """How many json-file log files a container has (current plus rotated)."""
-    path = client().api.inspect_container(name).get("LogPath") or ""
-    folder = os.path.dirname(path)
-    try:
-        return sum(f.startswith(os.path.basename(path)) for f in os.listdir(folder))
-    except OSError:
-        return 0
+def log_mb(path: str) -> float:
+    """The size in MB of the json-file log at ``path`` (:func:`log_paths`), rotated files included; 0 when not
+    readable here."""
+    return sum(os.path.getsize(f) for f in _log_files(path)) / 1e6 if path else 0.0
+
+
+def log_files(path: str) -> int:
+    """How many files the json-file log at ``path`` has (current plus rotated)."""
+    return len(_log_files(path)) if path else 0
 
 
 def restart_count(name: str) -> int:

@@ -83,11 +83,13 @@ def added_layers(ref: str, base: str) -> int:
     return len(rootfs_layers(ref)) - len(shared_layers(ref, base))
 
 
-def size_rw(container: str) -> int:
-    """Bytes in the container's writable layer (``SizeRw``, what ``docker ps -s`` shows)."""
-    cid = client().api.inspect_container(container)["Id"]
-    rows = client().api.containers(all=True, size=True, filters={"id": cid})
-    return int(rows[0].get("SizeRw") or 0) if rows else 0
+def size_rw(container: str, *, show: bool = False) -> int:
+    """Bytes in the container's writable layer: ``docker inspect --size --format '{{.SizeRw}}'`` (the first figure of
+    ``docker ps --size``; the classic store counts the files' bytes, the containerd store disk blocks). The course's
+    one way to read it. ``show``: the command shown, its figure in grey (it changes from run to run)."""
+    argv = ("inspect", "--size", "--format", "{{.SizeRw}}", container)
+    out = (docker(*argv, show="stderr") if show else docker(*argv, echo=False, show=False)).output.strip()
+    return int(out) if out.isdigit() else 0
 
 
 def diff(container: str) -> list[tuple[str, str]]:
@@ -133,19 +135,13 @@ def copy_up(container: str, path: str) -> CopyUp:
     (``docker inspect --size``) before and after each write, each write timed inside the container (bash's
     ``time``)."""
     size = int(docker("exec", container, "stat", "-c", "%s", path, show="stderr").output.strip())
-    sizes = [_inspect_size_rw(container)]
+    sizes = [size_rw(container, show=True)]
     times: list[float] = []
     for _ in range(2):
         timed = docker("exec", container, "bash", "-c", f"time ({ONE_BYTE.format(path=path)})", show="stderr")
         times.append(real_seconds(timed.output))
-        sizes.append(_inspect_size_rw(container))
+        sizes.append(size_rw(container, show=True))
     return CopyUp(size, sizes[0], sizes[1], sizes[2], times[0], times[1])
-
-
-def _inspect_size_rw(container: str) -> int:
-    """``docker inspect --size --format '{{.SizeRw}}'``, shown (its figure in grey)."""
-    out = docker("inspect", "--size", "--format", "{{.SizeRw}}", container, show="stderr").output.strip()
-    return int(out) if out.isdigit() else 0
 
 
 _REAL = re.compile(r"^real\s+(?:(\d+)m)?([0-9.]+)s$", re.MULTILINE)

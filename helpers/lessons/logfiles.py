@@ -53,14 +53,9 @@ def wait_written(container: str, *, timeout: float = 120) -> None:
     wait.until(lambda: WRITTEN in docker_out("logs", "--tail", "5", container), f"{container}'s burst", timeout=timeout)
 
 
-def layer_bytes(container: str) -> int:
-    """Bytes in the container's writable layer (``docker ps -s``'s first figure, ``SizeRw``)."""
-    return layers.size_rw(container)
-
-
 def wait_size(container: str, size: int, *, timeout: float = 120) -> None:
     """Until the container's writable layer holds at least ``size`` bytes."""
-    wait.until(lambda: layer_bytes(container) >= size, f"{container}'s writable layer", timeout=timeout,
+    wait.until(lambda: layers.size_rw(container) >= size, f"{container}'s writable layer", timeout=timeout,
                give_up=lambda: _stopped(container))
 
 
